@@ -1,0 +1,69 @@
+package bridge
+
+import (
+	"context"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/ldapmap"
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// resolver turns manager references between ids and DNs for one request,
+// remembering what it looked up so a list of users with the same manager costs
+// one lookup.
+type resolver struct {
+	ctx context.Context
+	u   *Users
+	dns map[string]string
+	ids map[string]string
+}
+
+var _ ldapmap.Resolver = (*resolver)(nil)
+
+func (u *Users) resolver(ctx context.Context) *resolver {
+	return &resolver{ctx: ctx, u: u, dns: map[string]string{}, ids: map[string]string{}}
+}
+
+func (r *resolver) DNOf(id string) (string, error) {
+	if dn, ok := r.dns[id]; ok {
+		return dn, nil
+	}
+	m := r.u.m
+	f, err := m.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := r.u.dir.Search(r.ctx, ldap.NewSearchRequest(m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		1, 0, false, f, []string{"1.1"}, nil))
+	if err != nil {
+		return "", classify(err, "resolve user id")
+	}
+	if len(res.Entries) == 0 {
+		return "", scimerr.New(scimerr.NotFound, "no user with id %q", id)
+	}
+	r.dns[id] = res.Entries[0].DN
+	return res.Entries[0].DN, nil
+}
+
+func (r *resolver) IDOf(dn string) (string, error) {
+	if id, ok := r.ids[dn]; ok {
+		return id, nil
+	}
+	m := r.u.m
+	if !m.InBase(dn) {
+		return "", scimerr.New(scimerr.NotFound, "%s is outside users.base_dn", dn)
+	}
+	res, err := r.u.dir.Search(r.ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+		1, 0, false, m.Managed, []string{m.IDAttr}, nil))
+	if isCode(err, ldap.LDAPResultNoSuchObject) || (err == nil && len(res.Entries) == 0) {
+		return "", scimerr.New(scimerr.NotFound, "no user at %s", dn)
+	}
+	if err != nil {
+		return "", classify(err, "resolve user dn")
+	}
+	id := m.ID(res.Entries[0])
+	r.ids[dn] = id
+	return id, nil
+}

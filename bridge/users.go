@@ -1,0 +1,296 @@
+// Package bridge holds the use cases that join the SCIM side (scimapi) to the
+// directory (ldapmap + an LDAP connection pool): create, read, list, replace,
+// patch, soft delete and hard delete. It keeps no state of its own: every
+// answer comes from the directory, so several bridges can serve one directory.
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/ldapmap"
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/patch"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// Directory is what the bridge needs from LDAP; *Pool implements it.
+type Directory interface {
+	Search(ctx context.Context, req *ldap.SearchRequest) (*ldap.SearchResult, error)
+	// SearchPaged pages through a search on one connection, calling each per
+	// entry until it returns false; it reports whether every entry was seen.
+	SearchPaged(ctx context.Context, req *ldap.SearchRequest, pageSize uint32, each func(*ldap.Entry) bool) (bool, error)
+	Add(ctx context.Context, req *ldap.AddRequest) error
+	Modify(ctx context.Context, req *ldap.ModifyRequest) error
+	ModifyDN(ctx context.Context, req *ldap.ModifyDNRequest) error
+	Del(ctx context.Context, req *ldap.DelRequest) error
+}
+
+var _ Directory = (*Pool)(nil)
+
+// Users implements the SCIM /Users use cases.
+type Users struct {
+	dir Directory
+	m   *ldapmap.Map
+	log zerolog.Logger
+}
+
+// NewUsers returns the user use cases over dir with mapping m.
+func NewUsers(dir Directory, m *ldapmap.Map, log zerolog.Logger) *Users {
+	return &Users{dir: dir, m: m, log: log}
+}
+
+// Create adds a user (POST /Users).
+func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {
+	r := u.resolver(ctx)
+	req, err := u.m.PlanAdd(res, r)
+	if err != nil {
+		return nil, err
+	}
+	err = u.dir.Add(ctx, req)
+	u.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
+	if err != nil {
+		if isCode(err, ldap.LDAPResultEntryAlreadyExists) {
+			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a user with this userName already exists")
+		}
+		if isCode(err, ldap.LDAPResultNoSuchObject) {
+			return nil, scimerr.Wrap(scimerr.Internal, err, "users.base_dn %s does not exist", u.m.BaseDN)
+		}
+		return nil, classify(err, "create user")
+	}
+	e, err := u.readDN(ctx, req.DN)
+	if err != nil {
+		return nil, err
+	}
+	return u.m.FromEntry(e, r)
+}
+
+// Get returns one user by SCIM id.
+func (u *Users) Get(ctx context.Context, id string) (ldapmap.Resource, error) {
+	e, err := u.find(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return u.m.FromEntry(e, u.resolver(ctx))
+}
+
+// List runs a filtered, paged list (RFC 7644 §3.4.2; startIndex is 1-based,
+// count 0 asks for totalResults only) as one LDAP search, two when the page ends
+// before the matches do, to count them without transferring their attributes.
+func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int) (total int, out []ldapmap.Resource, err error) {
+	r := u.resolver(ctx)
+	f, err := u.m.SearchFilter(fl, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	total, entries, err := searchWindow(ctx, u.dir, u.m.BaseDN, f, u.m.ReadAttributes(), startIndex, count)
+	if err != nil {
+		return 0, nil, classify(err, "list users")
+	}
+	for _, e := range entries {
+		res, err := u.m.FromEntry(e, r)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = append(out, res)
+	}
+	return total, out, nil
+}
+
+// Replace implements PUT: the body replaces every mapped attribute; an absent
+// attribute is cleared. active is left alone when the body omits it.
+func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (ldapmap.Resource, error) {
+	return u.update(ctx, id, ifMatch, func(before ldapmap.Resource) (ldapmap.Resource, error) {
+		after := deepCopy(body)
+		after["id"] = before["id"]
+		return after, nil
+	})
+}
+
+// Patch implements PATCH: the operations are applied to the user as SCIM sees
+// it, and only the attributes that changed are written, in one LDAP modify.
+func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (ldapmap.Resource, error) {
+	return u.update(ctx, id, ifMatch, func(before ldapmap.Resource) (ldapmap.Resource, error) {
+		after := deepCopy(before)
+		if err := patch.Apply(after, ops); err != nil {
+			return nil, err
+		}
+		return after, nil
+	})
+}
+
+func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldapmap.Resource) (ldapmap.Resource, error)) (ldapmap.Resource, error) {
+	e, err := u.find(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ifMatch != "" && ifMatch != "*" && ifMatch != ldapmap.Version(e) {
+		return nil, scimerr.New(scimerr.PreconditionFailed, "the user changed since version %s", ifMatch)
+	}
+	r := u.resolver(ctx)
+	before, err := u.m.FromEntry(e, r)
+	if err != nil {
+		return nil, err
+	}
+	after, err := change(before)
+	if err != nil {
+		return nil, err
+	}
+	if v, _ := scimjson.Lookup(after, "id"); v != before["id"] {
+		return nil, scimerr.New(scimerr.Mutability, "id is read-only")
+	}
+	upd, err := u.m.PlanUpdate(e, before, after, r)
+	if err != nil {
+		return nil, err
+	}
+	if upd.Empty() {
+		return before, nil
+	}
+	dn, err := u.apply(ctx, e.DN, upd)
+	if err != nil {
+		return nil, err
+	}
+	e, err = u.readDN(ctx, dn)
+	if err != nil {
+		return nil, err
+	}
+	return u.m.FromEntry(e, r)
+}
+
+// apply writes an update: the rename first, so that a name collision fails
+// before anything is written, then one modify. It returns the entry's new DN.
+func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (string, error) {
+	if upd.NewRDN != "" {
+		req := ldap.NewModifyDNRequest(dn, upd.NewRDN, true, "")
+		err := u.dir.ModifyDN(ctx, req)
+		u.logWrite(ctx, "modrdn", dn, []string{upd.NewRDN}, err)
+		if err != nil {
+			if isCode(err, ldap.LDAPResultEntryAlreadyExists) {
+				return "", scimerr.Wrap(scimerr.Uniqueness, err, "another user already has this userName")
+			}
+			return "", classify(err, "rename user")
+		}
+		dn = upd.NewRDN + "," + parentDN(dn)
+	}
+	if len(upd.Changes) > 0 {
+		req := ldap.NewModifyRequest(dn, nil)
+		req.Changes = upd.Changes
+		err := u.dir.Modify(ctx, req)
+		u.logWrite(ctx, "modify", dn, upd.Attributes(), err)
+		if err != nil {
+			return "", classify(err, "modify user")
+		}
+	}
+	return dn, nil
+}
+
+// Delete implements DELETE according to users.delete.mode.
+func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
+	e, err := u.find(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ifMatch != "" && ifMatch != "*" && ifMatch != ldapmap.Version(e) {
+		return scimerr.New(scimerr.PreconditionFailed, "the user changed since version %s", ifMatch)
+	}
+	switch u.m.Delete.Mode {
+	case "disable":
+		upd := &ldapmap.Update{Changes: u.m.Disable.Changes(e, false)}
+		_, err = u.apply(ctx, e.DN, upd)
+		return err
+	case "anonymize":
+		upd, err := u.m.PlanAnonymize(e)
+		if err != nil {
+			return err
+		}
+		_, err = u.apply(ctx, e.DN, upd)
+		return err
+	}
+	// The refint overlay removes the user from every group; see docs.
+	err = u.dir.Del(ctx, ldap.NewDelRequest(e.DN, nil))
+	u.logWrite(ctx, "delete", e.DN, nil, err)
+	return classify(err, "delete user")
+}
+
+// find returns the managed entry with SCIM id id.
+func (u *Users) find(ctx context.Context, id string) (*ldap.Entry, error) {
+	f, err := u.m.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := u.dir.Search(ctx, ldap.NewSearchRequest(u.m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		2, 0, false, f, u.m.ReadAttributes(), nil))
+	if err != nil {
+		return nil, classify(err, "read user")
+	}
+	if len(res.Entries) == 0 {
+		return nil, scimerr.New(scimerr.NotFound, "User %s not found", id)
+	}
+	return res.Entries[0], nil
+}
+
+func (u *Users) readDN(ctx context.Context, dn string) (*ldap.Entry, error) {
+	res, err := u.dir.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+		1, 0, false, "(objectClass=*)", u.m.ReadAttributes(), nil))
+	if err != nil {
+		return nil, classify(err, "read user")
+	}
+	if len(res.Entries) == 0 {
+		return nil, scimerr.New(scimerr.NotFound, "user entry %s vanished", dn)
+	}
+	return res.Entries[0], nil
+}
+
+func (u *Users) logWrite(ctx context.Context, op, dn string, attrs []string, err error) {
+	ev := u.log.Info()
+	if err != nil {
+		ev = u.log.Warn().Err(err)
+		if le := (*ldap.Error)(nil); asLDAP(err, &le) {
+			ev = ev.Uint16("ldap_code", le.ResultCode)
+		}
+	}
+	ev.Str("request_id", RequestID(ctx)).Str("ldap_op", op).Str("dn", dn).Strs("attributes", attrs).
+		Bool("ok", err == nil).Msg("ldap write")
+}
+
+func attrNames(attrs []ldap.Attribute) []string {
+	out := make([]string, len(attrs))
+	for i, a := range attrs {
+		out[i] = a.Type
+	}
+	return out
+}
+
+func parentDN(dn string) string {
+	parsed, err := ldap.ParseDN(dn)
+	if err != nil || len(parsed.RDNs) < 2 {
+		return ""
+	}
+	// Re-serialise the parent from the original text: cut after the first
+	// unescaped comma.
+	for i := 0; i < len(dn); i++ {
+		switch dn[i] {
+		case '\\':
+			i++
+		case ',':
+			return strings.TrimSpace(dn[i+1:])
+		}
+	}
+	return ""
+}
+
+// deepCopy copies decoded JSON.
+func deepCopy(v ldapmap.Resource) ldapmap.Resource {
+	b, _ := json.Marshal(v)
+	var out ldapmap.Resource
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	_ = dec.Decode(&out)
+	return out
+}

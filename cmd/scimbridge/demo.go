@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/scimapi"
+	"github.com/scimbridge/scimbridge/testenv"
+)
+
+// demo starts a throwaway OpenLDAP on 127.0.0.1:3890 (the address in
+// examples/openldap.yaml) and serves the bridge on it with a fresh token.
+func demo(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
+	fs.String("listen", "", "listen address, overrides server.listen")
+	fs.String("log-format", "console", "json or console")
+	fs.String("log-level", "", "debug, info, warn or error")
+	port := fs.Int("ldap-port", 3890, "port of the throwaway OpenLDAP")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	slapd, err := testenv.StartSlapd(ctx, testenv.SlapdOptions{Port: *port})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	defer func() { _ = slapd.Stop() }()
+	tok, hash, err := scimapi.NewToken()
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	env := append(os.Environ(), "LDAP_BIND_PASSWORD="+slapd.BindPassword, "SCIMBRIDGE_TOKEN_SHA256="+hash,
+		"SCIMBRIDGE_LDAP__URL="+slapd.URL)
+	cfg, ok := load(config.Source{File: "examples/openldap.yaml (embedded)", Data: examples.OpenLDAP,
+		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env }}, stderr)
+	if !ok {
+		return 1
+	}
+	return runApp(cfg, stderr, func(addr string) {
+		base := "http://" + addr + cfg.Server.BasePath
+		fmt.Fprintf(stdout, `
+scimbridge demo is running (Ctrl-C stops it and removes the directory).
+
+  OpenLDAP       %s  (bind %s / %s, base %s)
+  Tenant URL     %s
+  Secret Token   %s
+
+Try it:
+
+  curl -s -H 'Authorization: Bearer %s' '%s/Users?filter=userName%%20eq%%20%%22alice%%22'
+
+  curl -s -X POST -H 'Authorization: Bearer %s' -H 'Content-Type: application/scim+json' \
+    -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"alice","name":{"givenName":"Alice","familyName":"Liddell"},"emails":[{"type":"work","value":"alice@example.org","primary":true}],"active":true}' \
+    '%s/Users'
+
+  ldapsearch -x -H %s -D '%s' -w '%s' -b ou=people,dc=example,dc=org '(uid=alice)' '*' '+'
+
+`, slapd.URL, slapd.BindDN, slapd.BindPassword, slapd.BaseDN, base, tok, tok, base, tok, base,
+			slapd.URL, slapd.BindDN, slapd.BindPassword)
+	})
+}

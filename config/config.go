@@ -1,0 +1,158 @@
+// Package config loads and validates scimbridge's configuration: a YAML file, with
+// ${VAR} references expanded from the environment, then SCIMBRIDGE_SECTION__KEY
+// environment overrides, then command-line flags.
+//
+// A complete example (examples/openldap.yaml):
+//
+//	server:
+//	  listen: 127.0.0.1:8080
+//	  base_path: /scim/v2
+//	auth:
+//	  bearer_tokens:
+//	    - name: entra
+//	      sha256: "<64 hex chars>"
+//	ldap:
+//	  url: ldap://127.0.0.1:3890
+//	  bind_dn: cn=admin,dc=example,dc=org
+//	  bind_password: ${LDAP_BIND_PASSWORD}
+//	  flavor: openldap
+//	users:
+//	  base_dn: ou=people,dc=example,dc=org
+//	  rdn: uid
+//	  object_classes: [top, person, organizationalPerson, inetOrgPerson]
+//	  id_attribute: entryUUID
+//	  attributes:
+//	    - { scim: userName, ldap: uid }
+//	  disable: { method: ppolicy }
+//	  delete: { mode: delete }
+//
+// Every key is documented in docs/configuration.md.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole file.
+type Config struct {
+	Server ServerConfig `koanf:"server"`
+	Auth   AuthConfig   `koanf:"auth"`
+	LDAP   LDAPConfig   `koanf:"ldap"`
+	Users  UsersConfig  `koanf:"users"`
+	Log    LogConfig    `koanf:"log"`
+}
+
+// ServerConfig is the SCIM HTTP listener.
+type ServerConfig struct {
+	Listen   string `koanf:"listen"`
+	BasePath string `koanf:"base_path"`
+	// MaxBodyBytes bounds a request body; Entra's largest request (a group PATCH
+	// with many members) is far below the 1 MiB default.
+	MaxBodyBytes int64         `koanf:"max_body_bytes"`
+	ReadTimeout  time.Duration `koanf:"read_timeout"`
+	WriteTimeout time.Duration `koanf:"write_timeout"`
+	// PublicURL is the externally visible base URL used in meta.location when the
+	// bridge sits behind a proxy; empty means derive it from the request.
+	PublicURL string `koanf:"public_url"`
+}
+
+// AuthConfig holds the accepted bearer tokens. Only SHA-256 hashes are stored.
+type AuthConfig struct {
+	BearerTokens []TokenConfig `koanf:"bearer_tokens"`
+}
+
+// TokenConfig is one accepted token. Several may be valid at once, which is how a
+// token is rotated without downtime.
+type TokenConfig struct {
+	Name    string    `koanf:"name"`
+	SHA256  string    `koanf:"sha256"`
+	Expires time.Time `koanf:"expires"`
+}
+
+// LDAPConfig is the directory connection.
+type LDAPConfig struct {
+	URL          string `koanf:"url"`
+	BindDN       string `koanf:"bind_dn"`
+	BindPassword string `koanf:"bind_password"`
+	// Flavor selects directory presets: openldap or ad.
+	Flavor      string        `koanf:"flavor"`
+	StartTLS    bool          `koanf:"start_tls"`
+	TLS         TLSConfig     `koanf:"tls"`
+	PoolSize    int           `koanf:"pool_size"`
+	DialTimeout time.Duration `koanf:"dial_timeout"`
+	// Timeout bounds one LDAP operation, so a hung directory turns into a 503
+	// instead of a request that never ends.
+	Timeout time.Duration `koanf:"timeout"`
+	// PageSize is used for searches that may return many entries (AD caps a plain
+	// search at 1000 results).
+	PageSize int `koanf:"page_size"`
+}
+
+// TLSConfig is the client side TLS of the LDAP connection.
+type TLSConfig struct {
+	CAFile             string `koanf:"ca_file"`
+	InsecureSkipVerify bool   `koanf:"insecure_skip_verify"`
+	ServerName         string `koanf:"server_name"`
+}
+
+// UsersConfig maps SCIM Users onto LDAP entries.
+type UsersConfig struct {
+	BaseDN string `koanf:"base_dn"`
+	// RDN is the naming attribute of new entries: the DN is RDN=<value>,BaseDN.
+	RDN           string   `koanf:"rdn"`
+	ObjectClasses []string `koanf:"object_classes"`
+	// IDAttribute is the stable identifier used as SCIM id (entryUUID on OpenLDAP):
+	// a rename changes the DN but never the id.
+	IDAttribute string `koanf:"id_attribute"`
+	// Filter is an extra LDAP filter that managed entries must match, e.g.
+	// (objectClass=inetOrgPerson). Default: the last object class.
+	Filter     string             `koanf:"filter"`
+	Attributes []AttributeMapping `koanf:"attributes"`
+	// Derive fills LDAP attributes that SCIM did not set (e.g. the MUST attributes
+	// cn and sn of inetOrgPerson) from a Go template over the entry's attributes.
+	Derive  []DeriveConfig `koanf:"derive"`
+	Disable DisableConfig  `koanf:"disable"`
+	Delete  DeleteConfig   `koanf:"delete"`
+	// MaxResults caps one list response (SCIM count); larger requests are cut to it.
+	MaxResults int `koanf:"max_results"`
+}
+
+// AttributeMapping maps one SCIM attribute path to one LDAP attribute.
+type AttributeMapping struct {
+	SCIM string `koanf:"scim"`
+	LDAP string `koanf:"ldap"`
+}
+
+// DeriveConfig computes an LDAP attribute from a template when it has no value.
+type DeriveConfig struct {
+	LDAP     string `koanf:"ldap"`
+	Template string `koanf:"template"`
+}
+
+// DisableConfig says how active=false is written.
+type DisableConfig struct {
+	// Method: ppolicy (pwdAccountLockedTime), attribute (set/clear Attribute), none.
+	Method string `koanf:"method"`
+	// Attribute and DisabledValue are used by method "attribute": the entry is
+	// disabled when Attribute holds DisabledValue. EnabledValue is written on
+	// enable; empty means the attribute is removed.
+	Attribute     string `koanf:"attribute"`
+	DisabledValue string `koanf:"disabled_value"`
+	EnabledValue  string `koanf:"enabled_value"`
+}
+
+// DeleteConfig says what a SCIM DELETE does.
+type DeleteConfig struct {
+	// Mode: delete (remove the entry), disable (only disable), anonymize (disable
+	// and replace personal attributes with placeholders).
+	Mode string `koanf:"mode"`
+	// Placeholder is the template for anonymized values and the anonymized RDN;
+	// {{.id}} is the SCIM id.
+	Placeholder string `koanf:"placeholder"`
+}
+
+// LogConfig controls logging.
+type LogConfig struct {
+	Level  string `koanf:"level"`
+	Format string `koanf:"format"` // json or console
+}

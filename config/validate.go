@@ -1,0 +1,298 @@
+package config
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// Problem is one thing wrong with the configuration, at a YAML path.
+type Problem struct {
+	Path string
+	Msg  string
+}
+
+func (p Problem) Error() string { return p.Path + ": " + p.Msg }
+
+// Problems collects every problem found, so an admin fixes them in one go.
+type Problems []Problem
+
+// Add records a problem at path.
+func (ps *Problems) Add(path, format string, args ...any) {
+	*ps = append(*ps, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Err returns nil or one error joining all problems, one per line.
+func (ps Problems) Err() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+// Flavors known to the presets.
+const (
+	FlavorOpenLDAP = "openldap"
+	FlavorAD       = "ad"
+)
+
+// ApplyDefaults fills what the admin left out. Explicit keys always win.
+func (c *Config) ApplyDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Server.Listen, "127.0.0.1:8080")
+	def(&c.Server.BasePath, "/scim/v2")
+	c.Server.BasePath = "/" + strings.Trim(c.Server.BasePath, "/")
+	if c.Server.MaxBodyBytes == 0 {
+		c.Server.MaxBodyBytes = 1 << 20
+	}
+	if c.Server.ReadTimeout == 0 {
+		c.Server.ReadTimeout = 30 * time.Second
+	}
+	if c.Server.WriteTimeout == 0 {
+		c.Server.WriteTimeout = 60 * time.Second
+	}
+	def(&c.LDAP.Flavor, FlavorOpenLDAP)
+	if c.LDAP.PoolSize == 0 {
+		c.LDAP.PoolSize = 4
+	}
+	if c.LDAP.DialTimeout == 0 {
+		c.LDAP.DialTimeout = 5 * time.Second
+	}
+	if c.LDAP.Timeout == 0 {
+		c.LDAP.Timeout = 10 * time.Second
+	}
+	if c.LDAP.PageSize == 0 {
+		c.LDAP.PageSize = 500
+	}
+	u := &c.Users
+	def(&u.RDN, "uid")
+	if len(u.ObjectClasses) == 0 {
+		u.ObjectClasses = []string{"top", "person", "organizationalPerson", "inetOrgPerson"}
+	}
+	def(&u.IDAttribute, "entryUUID")
+	if u.Filter == "" && len(u.ObjectClasses) > 0 {
+		u.Filter = "(objectClass=" + ldap.EscapeFilter(u.ObjectClasses[len(u.ObjectClasses)-1]) + ")"
+	}
+	def(&u.Disable.Method, "ppolicy")
+	def(&u.Delete.Mode, "delete")
+	def(&u.Delete.Placeholder, "deleted-{{.id}}")
+	if u.MaxResults == 0 {
+		u.MaxResults = 1000
+	}
+	c.defaultDerives()
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "json")
+}
+
+// defaultDerives adds templates for the MUST attributes of person (cn, sn) when the
+// admin neither mapped nor derived them, so a SCIM user with only userName can still
+// be added instead of failing with an LDAP object class violation.
+func (c *Config) defaultDerives() {
+	u := &c.Users
+	if !containsFold(u.ObjectClasses, "person") {
+		return
+	}
+	has := func(attr string) bool {
+		for _, d := range u.Derive {
+			if strings.EqualFold(d.LDAP, attr) {
+				return true
+			}
+		}
+		return false
+	}
+	rdn := u.RDN
+	if !has("cn") {
+		u.Derive = append(u.Derive, DeriveConfig{LDAP: "cn",
+			Template: fmt.Sprintf(`{{ coalesce .displayName (join " " .givenName .sn) .%s }}`, rdn)})
+	}
+	if !has("sn") {
+		u.Derive = append(u.Derive, DeriveConfig{LDAP: "sn",
+			Template: fmt.Sprintf(`{{ coalesce .sn .displayName .%s }}`, rdn)})
+	}
+}
+
+// Validate checks the structure of the configuration without any I/O and returns
+// every problem with its YAML path. The attribute map itself (SCIM paths,
+// templates) is checked by ldapmap.New, which reports in the same form.
+func (c *Config) Validate() error {
+	var ps Problems
+	if c.Server.Listen == "" {
+		ps.Add("server.listen", "is required")
+	}
+	if c.Server.MaxBodyBytes < 1024 {
+		ps.Add("server.max_body_bytes", "must be at least 1024, got %d", c.Server.MaxBodyBytes)
+	}
+	if c.Server.PublicURL != "" {
+		if u, err := url.Parse(c.Server.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
+			ps.Add("server.public_url", "must be an absolute URL like https://scim.example.org")
+		}
+	}
+	c.validateAuth(&ps)
+	c.validateLDAP(&ps)
+	c.validateUsers(&ps)
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		ps.Add("log.format", "must be json or console, got %q", c.Log.Format)
+	}
+	return ps.Err()
+}
+
+func (c *Config) validateAuth(ps *Problems) {
+	if len(c.Auth.BearerTokens) == 0 {
+		ps.Add("auth.bearer_tokens", "at least one token is required (create one with `scimbridge token new --name entra`)")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Auth.BearerTokens {
+		p := fmt.Sprintf("auth.bearer_tokens[%d]", i)
+		if t.Name == "" {
+			ps.Add(p+".name", "is required (it names the token in logs and metrics)")
+		} else if seen[t.Name] {
+			ps.Add(p+".name", "duplicate token name %q", t.Name)
+		}
+		seen[t.Name] = true
+		if b, err := hex.DecodeString(t.SHA256); err != nil || len(b) != 32 {
+			ps.Add(p+".sha256", "must be 64 hex characters (the SHA-256 of the token, as printed by `scimbridge token new`)")
+		}
+	}
+}
+
+func (c *Config) validateLDAP(ps *Problems) {
+	l := c.LDAP
+	u, err := url.Parse(l.URL)
+	switch {
+	case l.URL == "":
+		ps.Add("ldap.url", "is required")
+	case err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "":
+		ps.Add("ldap.url", "must look like ldap://host:389 or ldaps://host:636, got %q", l.URL)
+	case l.StartTLS && u.Scheme == "ldaps":
+		ps.Add("ldap.start_tls", "cannot be used with an ldaps:// URL (it is already TLS)")
+	}
+	if l.BindDN != "" {
+		if _, err := ldap.ParseDN(l.BindDN); err != nil {
+			ps.Add("ldap.bind_dn", "is not a valid DN: %v", err)
+		}
+	}
+	switch l.Flavor {
+	case FlavorOpenLDAP, FlavorAD:
+	default:
+		ps.Add("ldap.flavor", "must be openldap or ad, got %q", l.Flavor)
+	}
+	if l.PoolSize < 1 || l.PoolSize > 256 {
+		ps.Add("ldap.pool_size", "must be between 1 and 256, got %d", l.PoolSize)
+	}
+	if l.Timeout < 0 || l.DialTimeout < 0 {
+		ps.Add("ldap.timeout", "must not be negative")
+	}
+	if l.PageSize < 1 {
+		ps.Add("ldap.page_size", "must be positive")
+	}
+}
+
+func (c *Config) validateUsers(ps *Problems) {
+	u := c.Users
+	if u.BaseDN == "" {
+		ps.Add("users.base_dn", "is required")
+	} else if _, err := ldap.ParseDN(u.BaseDN); err != nil {
+		ps.Add("users.base_dn", "is not a valid DN: %v", err)
+	}
+	if _, err := ldap.CompileFilter(u.Filter); err != nil {
+		ps.Add("users.filter", "is not a valid LDAP filter: %v", err)
+	}
+	for i, oc := range u.ObjectClasses {
+		if !isAttrName(oc) {
+			ps.Add(fmt.Sprintf("users.object_classes[%d]", i), "%q is not a valid object class name", oc)
+		}
+	}
+	if !isAttrName(u.IDAttribute) {
+		ps.Add("users.id_attribute", "%q is not a valid attribute name", u.IDAttribute)
+	}
+	if !isAttrName(u.RDN) {
+		ps.Add("users.rdn", "%q is not a valid attribute name", u.RDN)
+	}
+	if len(u.Attributes) == 0 {
+		ps.Add("users.attributes", "at least the mapping of userName is required")
+	}
+	for i, a := range u.Attributes {
+		p := fmt.Sprintf("users.attributes[%d]", i)
+		if a.SCIM == "" {
+			ps.Add(p+".scim", "is required")
+		}
+		if !isAttrName(a.LDAP) {
+			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", a.LDAP)
+		}
+	}
+	for i, d := range u.Derive {
+		p := fmt.Sprintf("users.derive[%d]", i)
+		if !isAttrName(d.LDAP) {
+			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", d.LDAP)
+		}
+		if d.Template == "" {
+			ps.Add(p+".template", "is required")
+		}
+	}
+	switch u.Disable.Method {
+	case "ppolicy", "none":
+	case "attribute":
+		if !isAttrName(u.Disable.Attribute) {
+			ps.Add("users.disable.attribute", "is required with method attribute (e.g. employeeType)")
+		}
+		if u.Disable.DisabledValue == "" {
+			ps.Add("users.disable.disabled_value", "is required with method attribute")
+		}
+	default:
+		ps.Add("users.disable.method", "must be ppolicy, attribute or none, got %q", u.Disable.Method)
+	}
+	switch u.Delete.Mode {
+	case "delete", "disable", "anonymize":
+	default:
+		ps.Add("users.delete.mode", "must be delete, disable or anonymize, got %q", u.Delete.Mode)
+	}
+	if u.Delete.Mode != "delete" && u.Disable.Method == "none" {
+		ps.Add("users.delete.mode", "%q needs a disable method, but users.disable.method is none", u.Delete.Mode)
+	}
+	if u.MaxResults < 1 {
+		ps.Add("users.max_results", "must be positive")
+	}
+}
+
+// isAttrName accepts an LDAP attribute descriptor (RFC 4512 §1.4) or a numeric OID.
+func isAttrName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case (r >= '0' && r <= '9') || r == '-' || r == '.' || r == ';':
+			if i == 0 && !(r >= '0' && r <= '9') {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}

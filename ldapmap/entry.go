@@ -1,0 +1,350 @@
+package ldapmap
+
+import (
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// Resolver turns manager references between SCIM ids and DNs. The bridge
+// implements it with LDAP lookups; ldapmap only calls it when a reference is
+// present or changes.
+type Resolver interface {
+	// DNOf returns the DN of the user with SCIM id id, or a scimerr NotFound.
+	DNOf(id string) (string, error)
+	// IDOf returns the SCIM id of the user at dn, or a scimerr NotFound.
+	IDOf(dn string) (string, error)
+}
+
+var errBadBool = scimerr.New(scimerr.InvalidValue, `"active" must be a boolean (or "True"/"False")`)
+
+// ID returns the SCIM id of an entry: the value of the id attribute.
+func (m *Map) ID(e *ldap.Entry) string { return e.GetEqualFoldAttributeValue(m.IDAttr) }
+
+// Version is the entry's weak ETag (RFC 7644 §3.14): entryCSN changes on every
+// write, modifyTimestamp is the fallback with one-second resolution.
+func Version(e *ldap.Entry) string {
+	v := e.GetEqualFoldAttributeValue("entryCSN")
+	if v == "" {
+		v = e.GetEqualFoldAttributeValue("uSNChanged")
+	}
+	if v == "" {
+		v = e.GetEqualFoldAttributeValue("modifyTimestamp")
+	}
+	if v == "" {
+		return ""
+	}
+	return `W/"` + strings.ReplaceAll(v, `"`, "") + `"`
+}
+
+// FromEntry renders the entry as a SCIM User. meta.location is left to the
+// HTTP layer, which knows the public URL.
+func (m *Map) FromEntry(e *ldap.Entry, r Resolver) (Resource, error) {
+	res := Resource{"id": m.ID(e)}
+	for _, a := range m.Attrs {
+		v := e.GetEqualFoldAttributeValue(a.LDAP)
+		if v == "" {
+			continue
+		}
+		if a.Ref {
+			id, err := r.IDOf(v)
+			if scimerr.KindOf(err) == scimerr.NotFound {
+				// A manager outside the managed subtree has no SCIM id: leave it
+				// out rather than fail the whole read.
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			v = id
+		}
+		a.SetValue(res, v)
+	}
+	res["active"] = !m.Disable.Disabled(e)
+	schemas := []any{SchemaUser}
+	if _, ok := res[SchemaEnterprise]; ok {
+		schemas = append(schemas, SchemaEnterprise)
+	}
+	res["schemas"] = schemas
+	meta := map[string]any{"resourceType": "User"}
+	if t, ok := generalizedTime(e.GetEqualFoldAttributeValue("createTimestamp")); ok {
+		meta["created"] = t
+	}
+	if t, ok := generalizedTime(e.GetEqualFoldAttributeValue("modifyTimestamp")); ok {
+		meta["lastModified"] = t
+	}
+	if v := Version(e); v != "" {
+		meta["version"] = v
+	}
+	res["meta"] = meta
+	return res, nil
+}
+
+// generalizedTime converts LDAP GeneralizedTime (20261122103613Z, with optional
+// fraction) to RFC 3339 as SCIM's dateTime wants (RFC 7643 §2.3.5).
+func generalizedTime(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	t, err := time.Parse("20060102150405Z0700", s)
+	if err != nil {
+		return "", false
+	}
+	return t.UTC().Format(time.RFC3339), true
+}
+
+// PlanAdd turns a SCIM User into the LDAP add that creates it.
+func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
+	vals := values{}
+	for _, a := range m.Attrs {
+		v := a.Value(res)
+		if v == "" {
+			continue
+		}
+		if a.Ref {
+			dn, err := r.DNOf(v)
+			if err != nil {
+				return nil, refError(a, v, err)
+			}
+			v = dn
+		}
+		if err := checkValue(a, v); err != nil {
+			return nil, err
+		}
+		vals.set(a.LDAP, v)
+	}
+	rdnVal := vals.get(m.RDN)
+	if rdnVal == "" {
+		return nil, scimerr.New(scimerr.InvalidValue, "%s is required (it names the LDAP entry)", m.rdnAttr.SCIM.String())
+	}
+	for _, d := range m.derives {
+		if vals.get(d.attr) != "" {
+			continue
+		}
+		v, err := d.eval(vals)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			vals.set(d.attr, v)
+		}
+	}
+	active, present, err := Active(res)
+	if err != nil {
+		return nil, err
+	}
+	req := ldap.NewAddRequest(m.DN(rdnVal), nil)
+	req.Attribute("objectClass", m.ObjectClasses)
+	for _, name := range vals.names() {
+		req.Attribute(name, vals[strings.ToLower(name)].vals)
+	}
+	if present && !active {
+		for _, c := range m.Disable.Changes(nil, false) {
+			req.Attribute(c.Modification.Type, c.Modification.Vals)
+		}
+	}
+	return req, nil
+}
+
+// Update is what one SCIM PUT or PATCH does to an entry: an optional rename
+// (modrdn, when the RDN attribute changes) and one modify of only the changed
+// attributes.
+type Update struct {
+	// NewRDN is the escaped new RDN ("uid=new"), "" when the name is unchanged.
+	NewRDN string
+	// Changes are sorted by attribute name so logs and tests are stable.
+	Changes []ldap.Change
+}
+
+// Empty tells whether the update writes nothing.
+func (u *Update) Empty() bool { return u.NewRDN == "" && len(u.Changes) == 0 }
+
+// Attributes lists the LDAP attributes the update writes (for logs: names only,
+// values may be personal or secret).
+func (u *Update) Attributes() []string {
+	var out []string
+	for _, c := range u.Changes {
+		out = append(out, c.Modification.Type)
+	}
+	return out
+}
+
+// PlanUpdate compares the resource before (as rendered from e) and after a PUT or
+// PATCH and returns the LDAP writes for what changed. Comparing at the SCIM level
+// means LDAP values the map does not show (a second mail value, say) survive an
+// update that does not touch them.
+func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Update, error) {
+	u := &Update{}
+	post := valuesOf(e)
+	for _, a := range m.Attrs {
+		ov, nv := a.Value(before), a.Value(after)
+		if ov == nv {
+			continue
+		}
+		if a == m.rdnAttr {
+			if nv == "" {
+				return nil, scimerr.New(scimerr.Mutability, "%s cannot be removed: it names the LDAP entry", a.SCIM.String())
+			}
+			if err := checkValue(a, nv); err != nil {
+				return nil, err
+			}
+			u.NewRDN = m.RDNString(nv)
+			post.set(a.LDAP, nv)
+			continue
+		}
+		if nv == "" {
+			if post.get(a.LDAP) != "" {
+				u.Changes = append(u.Changes, ldap.Change{Operation: ldap.DeleteAttribute,
+					Modification: ldap.PartialAttribute{Type: a.LDAP, Vals: []string{}}})
+			}
+			post.del(a.LDAP)
+			continue
+		}
+		if a.Ref {
+			dn, err := r.DNOf(nv)
+			if err != nil {
+				return nil, refError(a, nv, err)
+			}
+			nv = dn
+		}
+		if err := checkValue(a, nv); err != nil {
+			return nil, err
+		}
+		u.Changes = append(u.Changes, replace(a.LDAP, nv))
+		post.set(a.LDAP, nv)
+	}
+	for _, d := range m.derives {
+		if err := m.rederive(d, post, u); err != nil {
+			return nil, err
+		}
+	}
+	na, present, err := Active(after)
+	if err != nil {
+		return nil, err
+	}
+	if present {
+		wasDisabled := m.Disable.Disabled(e)
+		if na == wasDisabled {
+			u.Changes = append(u.Changes, m.Disable.Changes(e, na)...)
+		}
+	}
+	sort.SliceStable(u.Changes, func(i, j int) bool {
+		return strings.ToLower(u.Changes[i].Modification.Type) < strings.ToLower(u.Changes[j].Modification.Type)
+	})
+	return u, nil
+}
+
+// rederive keeps a derived attribute right after an update: a derived attribute
+// that is also mapped is only filled when the update left it empty (so the MUST
+// attribute sn survives "remove name.familyName"); one that is not mapped is a
+// pure function of the others and follows them.
+func (m *Map) rederive(d *derive, post values, u *Update) error {
+	_, mapped := m.byLDAP[strings.ToLower(d.attr)]
+	cur := post.get(d.attr)
+	if mapped && cur != "" {
+		return nil
+	}
+	v, err := d.eval(post)
+	if err != nil {
+		return err
+	}
+	if v == "" || v == cur {
+		return nil
+	}
+	for i, c := range u.Changes {
+		if strings.EqualFold(c.Modification.Type, d.attr) {
+			u.Changes = append(u.Changes[:i], u.Changes[i+1:]...)
+			break
+		}
+	}
+	u.Changes = append(u.Changes, replace(d.attr, v))
+	post.set(d.attr, v)
+	return nil
+}
+
+func replace(attr, v string) ldap.Change {
+	return ldap.Change{Operation: ldap.ReplaceAttribute, Modification: ldap.PartialAttribute{Type: attr, Vals: []string{v}}}
+}
+
+func refError(a *Attr, id string, err error) error {
+	if scimerr.KindOf(err) == scimerr.NotFound {
+		return scimerr.Wrap(scimerr.InvalidValue, err, "%s: no user with id %q", a.SCIM.String(), id)
+	}
+	return err
+}
+
+// maxValueLen bounds one attribute value. LDAP servers accept far more, but no
+// identity attribute is legitimately this long and a 10 MB value is an attack.
+const maxValueLen = 64 << 10
+
+// checkValue refuses values no directory should store: NUL bytes (C code in
+// slapd and its overlays treats them as terminators) and oversized strings.
+func checkValue(a *Attr, v string) error {
+	if len(v) > maxValueLen {
+		return scimerr.New(scimerr.InvalidValue, "%s: value longer than %d bytes", a.SCIM.String(), maxValueLen)
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return scimerr.New(scimerr.InvalidValue, "%s: value contains a NUL byte", a.SCIM.String())
+	}
+	return nil
+}
+
+// values are LDAP attribute values keyed by lower-cased name, keeping the
+// spelling of the first writer for requests.
+type values map[string]struct {
+	name string
+	vals []string
+}
+
+func valuesOf(e *ldap.Entry) values {
+	v := values{}
+	if e == nil {
+		return v
+	}
+	for _, a := range e.Attributes {
+		if len(a.Values) > 0 {
+			v[strings.ToLower(a.Name)] = struct {
+				name string
+				vals []string
+			}{a.Name, a.Values}
+		}
+	}
+	return v
+}
+
+func (v values) get(name string) string {
+	if x, ok := v[strings.ToLower(name)]; ok && len(x.vals) > 0 {
+		return x.vals[0]
+	}
+	return ""
+}
+
+func (v values) set(name, val string) {
+	v[strings.ToLower(name)] = struct {
+		name string
+		vals []string
+	}{name, []string{val}}
+}
+
+func (v values) del(name string) { delete(v, strings.ToLower(name)) }
+
+// names returns the attribute names in sorted order.
+func (v values) names() []string {
+	out := make([]string, 0, len(v))
+	for _, x := range v {
+		out = append(out, x.name)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out
+}
+
+// IsRefNotFound tells whether err is a failed reference lookup.
+func IsRefNotFound(err error) bool {
+	var se *scimerr.Error
+	return errors.As(err, &se) && se.Kind == scimerr.NotFound
+}

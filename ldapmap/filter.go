@@ -1,0 +1,390 @@
+package ldapmap
+
+import (
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// Constant LDAP filters for comparisons that cannot match or always match,
+// e.g. on a SCIM attribute the map does not hold.
+const (
+	matchNone = "(!(objectClass=*))"
+	matchAll  = "(objectClass=*)"
+)
+
+// SearchFilter translates a SCIM filter (nil = all) into one LDAP filter limited
+// to the managed entries, so a list is a single LDAP search: the server does all
+// the matching, never the bridge.
+func (m *Map) SearchFilter(e filter.Expr, r Resolver) (string, error) {
+	if e == nil {
+		return m.Managed, nil
+	}
+	f, err := m.filter(e, r)
+	if err != nil {
+		return "", err
+	}
+	return "(&" + m.Managed + f + ")", nil
+}
+
+func (m *Map) filter(e filter.Expr, r Resolver) (string, error) {
+	switch t := e.(type) {
+	case *filter.And:
+		return m.binary("&", t.Left, t.Right, r)
+	case *filter.Or:
+		return m.binary("|", t.Left, t.Right, r)
+	case *filter.Not:
+		x, err := m.filter(t.X, r)
+		if err != nil {
+			return "", err
+		}
+		return "(!" + x + ")", nil
+	case *filter.Compare:
+		return m.compare(t, r)
+	case *filter.Has:
+		return m.has(t, r)
+	}
+	return "", scimerr.New(scimerr.InvalidFilter, "unsupported filter expression %s", e.String())
+}
+
+func (m *Map) binary(op string, l, rt filter.Expr, r Resolver) (string, error) {
+	a, err := m.filter(l, r)
+	if err != nil {
+		return "", err
+	}
+	b, err := m.filter(rt, r)
+	if err != nil {
+		return "", err
+	}
+	return "(" + op + a + b + ")", nil
+}
+
+func (m *Map) compare(c *filter.Compare, r Resolver) (string, error) {
+	p := c.Path
+	core := p.URN == "" || strings.EqualFold(p.URN, SchemaUser)
+	switch {
+	case core && p.Filter == nil && p.SubAttr == "" && strings.EqualFold(p.Attr, "id"):
+		return compareAttr(m.IDAttr, c)
+	case core && p.Filter == nil && p.SubAttr == "" && strings.EqualFold(p.Attr, "active"):
+		return m.activeFilter(c)
+	case core && strings.EqualFold(p.Attr, "meta"):
+		return metaFilter(c)
+	}
+	attrs := m.pathAttrs(p)
+	if len(attrs) == 0 {
+		return unmapped(c), nil
+	}
+	var parts []string
+	for _, a := range attrs {
+		if a.Ref {
+			f, err := m.refFilter(a, c, r)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, f)
+			continue
+		}
+		f, err := compareAttr(a.LDAP, c)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, f)
+	}
+	return orAll(parts), nil
+}
+
+// has translates a value path used as a filter, emails[type eq "work" and value
+// co "@x.org"]: for each mapped element of emails, the type test is decided
+// from the mapping and the rest becomes an LDAP test on its attribute.
+func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
+	var parts []string
+	for _, a := range m.Attrs {
+		if !sameAttr(a.SCIM, h.Path) || a.SCIM.Filter == nil {
+			continue
+		}
+		typ, _ := typeOf(a.SCIM.Filter)
+		f, err := m.inner(h.Path.Filter, a, typ, r)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, f)
+	}
+	if len(parts) == 0 {
+		return matchNone, nil
+	}
+	return orAll(parts), nil
+}
+
+// inner translates a value filter for one typed element mapping a.
+func (m *Map) inner(e filter.Expr, a *Attr, typ string, r Resolver) (string, error) {
+	switch t := e.(type) {
+	case *filter.And:
+		l, err := m.inner(t.Left, a, typ, r)
+		if err != nil {
+			return "", err
+		}
+		rt, err := m.inner(t.Right, a, typ, r)
+		if err != nil {
+			return "", err
+		}
+		return "(&" + l + rt + ")", nil
+	case *filter.Or:
+		l, err := m.inner(t.Left, a, typ, r)
+		if err != nil {
+			return "", err
+		}
+		rt, err := m.inner(t.Right, a, typ, r)
+		if err != nil {
+			return "", err
+		}
+		return "(|" + l + rt + ")", nil
+	case *filter.Not:
+		x, err := m.inner(t.X, a, typ, r)
+		if err != nil {
+			return "", err
+		}
+		return "(!" + x + ")", nil
+	case *filter.Compare:
+		if strings.EqualFold(t.Path.Attr, "type") {
+			if matchesConst(typ, t) {
+				return "(" + a.LDAP + "=*)", nil // the element exists when its value does
+			}
+			return matchNone, nil
+		}
+		if strings.EqualFold(t.Path.Attr, a.SCIM.SubAttr) {
+			return compareAttr(a.LDAP, t)
+		}
+		// Another sub-attribute of the element: look for its own mapping.
+		sub := filter.Path{URN: a.SCIM.URN, Attr: a.SCIM.Attr, Filter: a.SCIM.Filter, SubAttr: t.Path.Attr}
+		return m.compare(&filter.Compare{Path: sub, Op: t.Op, Value: t.Value}, r)
+	}
+	return "", scimerr.New(scimerr.InvalidFilter, "unsupported value filter %s", e.String())
+}
+
+// matchesConst evaluates a comparison of the element's type, known from the
+// mapping, without asking the directory.
+func matchesConst(typ string, c *filter.Compare) bool {
+	v, _ := c.Value.(string)
+	t, v := strings.ToLower(typ), strings.ToLower(v)
+	switch c.Op {
+	case filter.Eq:
+		return t == v
+	case filter.Ne:
+		return t != v
+	case filter.Co:
+		return strings.Contains(t, v)
+	case filter.Sw:
+		return strings.HasPrefix(t, v)
+	case filter.Ew:
+		return strings.HasSuffix(t, v)
+	case filter.Pr:
+		return true
+	case filter.Gt:
+		return t > v
+	case filter.Ge:
+		return t >= v
+	case filter.Lt:
+		return t < v
+	case filter.Le:
+		return t <= v
+	}
+	return false
+}
+
+// pathAttrs returns the mappings a filter path designates: one for
+// emails[type eq "work"].value, every typed e-mail mapping for emails.value.
+func (m *Map) pathAttrs(p filter.Path) []*Attr {
+	var out []*Attr
+	for _, a := range m.Attrs {
+		if !sameAttr(a.SCIM, p) {
+			continue
+		}
+		if p.Filter != nil {
+			if a.SCIM.Filter == nil {
+				continue
+			}
+			want, ok1 := typeOf(p.Filter)
+			have, _ := typeOf(a.SCIM.Filter)
+			if !ok1 || !strings.EqualFold(want, have) {
+				continue
+			}
+		}
+		sub := p.SubAttr
+		if sub == "" && (a.SCIM.Filter != nil || a.Ref) {
+			sub = "value" // RFC 7644 §3.4.2.2: a multi-valued attribute compares its value
+		}
+		want := a.SCIM.SubAttr
+		if a.Ref && want == "" {
+			want = "value"
+		}
+		if !strings.EqualFold(sub, want) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// sameAttr compares schema and attribute name. An unqualified name also finds an
+// extension attribute (department), as lenient clients expect.
+func sameAttr(mapped, p filter.Path) bool {
+	if !strings.EqualFold(mapped.Attr, p.Attr) {
+		return false
+	}
+	if p.URN == "" || strings.EqualFold(p.URN, SchemaUser) {
+		return true
+	}
+	return strings.EqualFold(mapped.URN, p.URN)
+}
+
+func (m *Map) refFilter(a *Attr, c *filter.Compare, r Resolver) (string, error) {
+	switch c.Op {
+	case filter.Pr:
+		return "(" + a.LDAP + "=*)", nil
+	case filter.Eq, filter.Ne:
+	default:
+		return "", scimerr.New(scimerr.InvalidFilter, "%s supports only eq, ne and pr", c.Path.String())
+	}
+	id, _ := c.Value.(string)
+	dn, err := r.DNOf(id)
+	f := ""
+	switch {
+	case scimerr.KindOf(err) == scimerr.NotFound:
+		f = matchNone
+	case err != nil:
+		return "", err
+	default:
+		f = "(" + a.LDAP + "=" + ldap.EscapeFilter(dn) + ")"
+	}
+	if c.Op == filter.Ne {
+		return "(!" + f + ")", nil
+	}
+	return f, nil
+}
+
+func (m *Map) activeFilter(c *filter.Compare) (string, error) {
+	if c.Op == filter.Pr {
+		return matchAll, nil
+	}
+	want, ok := scimjson.ParseBool(c.Value)
+	if !ok || (c.Op != filter.Eq && c.Op != filter.Ne) {
+		return "", scimerr.New(scimerr.InvalidFilter, `active supports eq and ne with true or false`)
+	}
+	if c.Op == filter.Ne {
+		want = !want
+	}
+	var disabled string
+	switch d := m.Disable.(type) {
+	case ppolicy:
+		disabled = "(pwdAccountLockedTime=*)"
+	case attrDisabler:
+		disabled = "(" + d.attr + "=" + ldap.EscapeFilter(d.disabled) + ")"
+	default:
+		if want {
+			return matchAll, nil
+		}
+		return matchNone, nil
+	}
+	if want {
+		return "(!" + disabled + ")", nil
+	}
+	return disabled, nil
+}
+
+// metaFilter supports meta.created and meta.lastModified, which are the
+// directory's own timestamps.
+func metaFilter(c *filter.Compare) (string, error) {
+	var attr string
+	switch strings.ToLower(c.Path.SubAttr) {
+	case "created":
+		attr = "createTimestamp"
+	case "lastmodified":
+		attr = "modifyTimestamp"
+	default:
+		return unmapped(c), nil
+	}
+	if c.Op == filter.Pr {
+		return "(" + attr + "=*)", nil
+	}
+	s, _ := c.Value.(string)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return "", scimerr.New(scimerr.InvalidFilter, "%s needs an RFC 3339 date-time, got %q", c.Path.String(), s)
+	}
+	gt := t.UTC().Format("20060102150405Z")
+	return compareAttr(attr, &filter.Compare{Path: c.Path, Op: c.Op, Value: gt})
+}
+
+// unmapped decides a comparison on an attribute the map does not hold: such an
+// attribute is absent from every entry. Answering (not failing) keeps Entra's
+// probes on its default attributes from quarantining the job.
+func unmapped(c *filter.Compare) string {
+	if c.Op == filter.Ne {
+		return matchAll
+	}
+	return matchNone
+}
+
+// compareAttr renders one comparison on an LDAP attribute. Every value is
+// escaped here; `*` in a value is a literal star, never a wildcard.
+func compareAttr(attr string, c *filter.Compare) (string, error) {
+	if c.Op == filter.Pr {
+		return "(" + attr + "=*)", nil
+	}
+	if c.Value == nil {
+		// attr eq null means "has no value" (RFC 7644 §3.4.2.2 treats null as
+		// unassigned).
+		switch c.Op {
+		case filter.Eq:
+			return "(!(" + attr + "=*))", nil
+		case filter.Ne:
+			return "(" + attr + "=*)", nil
+		}
+		return "", scimerr.New(scimerr.InvalidFilter, "%s: null only works with eq and ne", c.Path.String())
+	}
+	v := scalarString(c.Value)
+	if strings.IndexByte(v, 0) >= 0 {
+		return "", scimerr.New(scimerr.InvalidFilter, "filter value contains a NUL byte")
+	}
+	ev := ldap.EscapeFilter(v)
+	switch c.Op {
+	case filter.Eq:
+		return "(" + attr + "=" + ev + ")", nil
+	case filter.Ne:
+		return "(!(" + attr + "=" + ev + "))", nil
+	case filter.Co, filter.Sw, filter.Ew:
+		if v == "" {
+			return "(" + attr + "=*)", nil
+		}
+		pre, post := "*", "*"
+		if c.Op == filter.Sw {
+			pre = ""
+		}
+		if c.Op == filter.Ew {
+			post = ""
+		}
+		return "(" + attr + "=" + pre + ev + post + ")", nil
+	case filter.Ge:
+		return "(" + attr + ">=" + ev + ")", nil
+	case filter.Le:
+		return "(" + attr + "<=" + ev + ")", nil
+	case filter.Gt:
+		return "(&(" + attr + ">=" + ev + ")(!(" + attr + "=" + ev + ")))", nil
+	case filter.Lt:
+		return "(&(" + attr + "<=" + ev + ")(!(" + attr + "=" + ev + ")))", nil
+	}
+	return "", scimerr.New(scimerr.InvalidFilter, "unknown operator %q", string(c.Op))
+}
+
+func orAll(parts []string) string {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(|" + strings.Join(parts, "") + ")"
+}

@@ -1,0 +1,325 @@
+// Package ldapmap is the attribute map between SCIM resources (RFC 7643) and LDAP
+// entries: it turns a SCIM resource into LDAP attribute values and back, a SCIM
+// filter into an LDAP filter, and active=true/false into the directory's disable
+// mechanism. It is pure: no network, no HTTP. Values that reach an LDAP filter or
+// DN are escaped here, in exactly one place (filter.go, dn.go).
+package ldapmap
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+)
+
+// SCIM schema URNs (RFC 7643 §8.7.1, §4.3).
+const (
+	SchemaUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
+	SchemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	SchemaGroup      = "urn:ietf:params:scim:schemas:core:2.0:Group"
+)
+
+// Attr is one mapping: a SCIM attribute path and the LDAP attribute holding it.
+type Attr struct {
+	// Index is the position in users.attributes, for messages.
+	Index int
+	SCIM  filter.Path
+	LDAP  string
+	// Ref marks a reference to another user (enterprise manager): SCIM carries
+	// the user's id, LDAP the user's DN.
+	Ref bool
+}
+
+// Map is the compiled user mapping.
+type Map struct {
+	BaseDN        string
+	baseDN        *ldap.DN
+	RDN           string
+	ObjectClasses []string
+	IDAttr        string
+	// Managed is the LDAP filter every managed entry matches.
+	Managed string
+	Attrs   []*Attr
+	rdnAttr *Attr
+	derives []*derive
+	Disable Disabler
+	Delete  config.DeleteConfig
+	// MaxResults caps one list page.
+	MaxResults int
+	// byLDAP indexes Attrs by lower-cased LDAP name.
+	byLDAP map[string]*Attr
+}
+
+// New compiles the user mapping and returns every problem at its YAML path.
+func New(cfg config.UsersConfig) (*Map, error) {
+	var ps config.Problems
+	m := &Map{
+		BaseDN:        cfg.BaseDN,
+		RDN:           cfg.RDN,
+		ObjectClasses: cfg.ObjectClasses,
+		IDAttr:        cfg.IDAttribute,
+		Managed:       cfg.Filter,
+		Delete:        cfg.Delete,
+		MaxResults:    cfg.MaxResults,
+		byLDAP:        map[string]*Attr{},
+	}
+	if dn, err := ldap.ParseDN(cfg.BaseDN); err == nil {
+		m.baseDN = dn
+	} else {
+		ps.Add("users.base_dn", "is not a valid DN: %v", err)
+	}
+	seenSCIM := map[string]int{}
+	for i, a := range cfg.Attributes {
+		p := fmt.Sprintf("users.attributes[%d]", i)
+		path, err := filter.ParsePath(a.SCIM)
+		if err != nil {
+			ps.Add(p+".scim", "%v", err)
+			continue
+		}
+		if msg := checkUserPath(path); msg != "" {
+			ps.Add(p+".scim", "%s", msg)
+			continue
+		}
+		key := strings.ToLower(path.String())
+		if j, dup := seenSCIM[key]; dup {
+			ps.Add(p+".scim", "%q is already mapped by users.attributes[%d]", a.SCIM, j)
+			continue
+		}
+		seenSCIM[key] = i
+		if j, dup := m.byLDAP[strings.ToLower(a.LDAP)]; dup {
+			ps.Add(p+".ldap", "LDAP attribute %q is already the target of users.attributes[%d]", a.LDAP, j.Index)
+			continue
+		}
+		attr := &Attr{Index: i, SCIM: path, LDAP: a.LDAP, Ref: isManager(path)}
+		m.Attrs = append(m.Attrs, attr)
+		m.byLDAP[strings.ToLower(a.LDAP)] = attr
+		if strings.EqualFold(a.LDAP, cfg.RDN) {
+			m.rdnAttr = attr
+		}
+	}
+	if m.rdnAttr == nil {
+		ps.Add("users.rdn", "RDN attribute %q is not the target of any users.attributes entry (map userName to it)", cfg.RDN)
+	} else if m.rdnAttr.Ref {
+		ps.Add("users.rdn", "RDN attribute %q cannot hold a reference", cfg.RDN)
+	}
+	if m.UserNameAttr() == nil {
+		ps.Add("users.attributes", "userName must be mapped (it is required by RFC 7643 and Entra matches users on it)")
+	}
+	for i, d := range cfg.Derive {
+		dv, err := newDerive(d)
+		if err != nil {
+			ps.Add(fmt.Sprintf("users.derive[%d].template", i), "%v", err)
+			continue
+		}
+		m.derives = append(m.derives, dv)
+	}
+	dis, err := newDisabler(cfg.Disable)
+	if err != nil {
+		ps.Add("users.disable", "%v", err)
+	}
+	m.Disable = dis
+	return m, ps.Err()
+}
+
+// UserNameAttr is the mapping of userName, nil if absent.
+func (m *Map) UserNameAttr() *Attr {
+	for _, a := range m.Attrs {
+		if a.SCIM.URN == "" && strings.EqualFold(a.SCIM.Attr, "userName") && a.SCIM.SubAttr == "" {
+			return a
+		}
+	}
+	return nil
+}
+
+// RDNAttr is the mapping whose LDAP attribute names new entries.
+func (m *Map) RDNAttr() *Attr { return m.rdnAttr }
+
+// ReadAttributes is the attribute list to request when reading an entry: every
+// mapped attribute plus the id, the disable state and the meta attributes, which
+// are operational and come back only when named.
+func (m *Map) ReadAttributes() []string {
+	attrs := []string{m.IDAttr, "objectClass", "createTimestamp", "modifyTimestamp", "entryCSN", "memberOf"}
+	for _, a := range m.Attrs {
+		attrs = append(attrs, a.LDAP)
+	}
+	for _, d := range m.derives {
+		attrs = append(attrs, d.attr)
+	}
+	attrs = append(attrs, m.Disable.Attributes()...)
+	return dedupFold(attrs)
+}
+
+func dedupFold(in []string) []string {
+	seen := map[string]bool{}
+	out := in[:0]
+	for _, s := range in {
+		k := strings.ToLower(s)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// isManager tells whether a path is the enterprise manager reference.
+func isManager(p filter.Path) bool {
+	return strings.EqualFold(p.Attr, "manager") && (p.URN == "" || strings.EqualFold(p.URN, SchemaEnterprise))
+}
+
+// userSchema lists the User attributes of RFC 7643 §4.1 and the enterprise
+// extension §4.3, with their sub-attributes (nil = simple attribute). A mapping
+// to anything else is a typo; custom extension URNs are accepted as written.
+var userSchema = map[string]map[string][]string{
+	"": {
+		"username": nil, "externalid": nil, "displayname": nil, "nickname": nil, "profileurl": nil,
+		"title": nil, "usertype": nil, "preferredlanguage": nil, "locale": nil, "timezone": nil,
+		"name":             {"formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"},
+		"emails":           {"value", "display", "type", "primary"},
+		"phonenumbers":     {"value", "display", "type", "primary"},
+		"ims":              {"value", "display", "type", "primary"},
+		"photos":           {"value", "display", "type", "primary"},
+		"addresses":        {"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary"},
+		"entitlements":     {"value", "display", "type", "primary"},
+		"roles":            {"value", "display", "type", "primary"},
+		"x509certificates": {"value", "display", "type", "primary"},
+	},
+	strings.ToLower(SchemaEnterprise): {
+		"employeenumber": nil, "costcenter": nil, "organization": nil, "division": nil, "department": nil,
+		"manager": {"value"},
+	},
+}
+
+// checkUserPath returns a message when p is not a mappable User attribute.
+func checkUserPath(p filter.Path) string {
+	urn := strings.ToLower(p.URN)
+	if urn == strings.ToLower(SchemaUser) {
+		urn = ""
+	}
+	attrs, known := userSchema[urn]
+	if !known {
+		if strings.HasPrefix(urn, "urn:ietf:params:scim:schemas:extension:") || strings.HasPrefix(urn, "urn:") {
+			if p.Filter != nil || p.SubAttr != "" {
+				return "custom extension attributes must be simple (Entra cannot send complex custom attributes)"
+			}
+			return ""
+		}
+		return fmt.Sprintf("unknown schema %q", p.URN)
+	}
+	subs, ok := attrs[strings.ToLower(p.Attr)]
+	if !ok {
+		return fmt.Sprintf("%q is not an attribute of %s%s", p.Attr, schemaName(urn), suggest(p.Attr, keys(attrs)))
+	}
+	if subs == nil {
+		if p.Filter != nil || p.SubAttr != "" {
+			return fmt.Sprintf("%q is a simple attribute: it has no sub-attributes or value filter", p.Attr)
+		}
+		return ""
+	}
+	if strings.EqualFold(p.Attr, "manager") {
+		if p.Filter != nil || (p.SubAttr != "" && !strings.EqualFold(p.SubAttr, "value")) {
+			return "map the manager reference as urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+		}
+		return ""
+	}
+	if p.SubAttr == "" {
+		return fmt.Sprintf("%q is complex: map one sub-attribute, e.g. %s", p.Attr, example(p.Attr))
+	}
+	if !containsFold(subs, p.SubAttr) {
+		return fmt.Sprintf("%q has no sub-attribute %q%s", p.Attr, p.SubAttr, suggest(p.SubAttr, subs))
+	}
+	if strings.EqualFold(p.Attr, "name") {
+		if p.Filter != nil {
+			return `"name" is single-valued: it takes no value filter`
+		}
+		return ""
+	}
+	if p.Filter == nil {
+		return fmt.Sprintf("%q is multi-valued: select one element with a type filter, e.g. %s", p.Attr, example(p.Attr))
+	}
+	if _, ok := typeOf(p.Filter); !ok {
+		return `the value filter must be type eq "<type>" (one element per type, as Entra sends)`
+	}
+	return ""
+}
+
+func example(attr string) string {
+	if strings.EqualFold(attr, "name") {
+		return "name.givenName"
+	}
+	return attr + `[type eq "work"].value`
+}
+
+func schemaName(urn string) string {
+	if urn == "" {
+		return "the User schema (RFC 7643 §4.1)"
+	}
+	return "the enterprise User extension (RFC 7643 §4.3)"
+}
+
+func keys(m map[string][]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// typeOf returns "work" for the value filter type eq "work".
+func typeOf(e filter.Expr) (string, bool) {
+	c, ok := e.(*filter.Compare)
+	if !ok || c.Op != filter.Eq || !strings.EqualFold(c.Path.Attr, "type") || c.Path.URN != "" ||
+		c.Path.Filter != nil || c.Path.SubAttr != "" {
+		return "", false
+	}
+	s, ok := c.Value.(string)
+	return s, ok
+}
+
+// suggest proposes the closest known name for a likely typo.
+func suggest(got string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(got), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

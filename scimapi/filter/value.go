@@ -1,0 +1,192 @@
+package filter
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// looksLikeValue reports whether a compValue starts at p.pos; only used to
+// explain why "title pr "x"" fails.
+func (p *parser) looksLikeValue() bool {
+	if p.eof() {
+		return false
+	}
+	if p.in[p.pos] == '"' {
+		return true
+	}
+	w := strings.ToLower(p.wordAt(p.pos))
+	return w == "true" || w == "false" || w == "null" || isJSONNumber(w)
+}
+
+// parseValue parses compValue = false / null / true / number / string
+// (RFC 7644 §3.4.2.2, JSON rules of RFC 7159), with p.pos at a non-delimiter
+// or '"'.
+func (p *parser) parseValue() (any, error) {
+	if p.in[p.pos] == '"' {
+		return p.parseString()
+	}
+	start := p.pos
+	w := p.scanWord()
+	switch strings.ToLower(w) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "null":
+		return nil, nil
+	}
+	if isJSONNumber(w) {
+		return json.Number(w), nil
+	}
+	if strings.Trim(w, "0123456789.eE+-") == "" {
+		return nil, p.errorf(start, "invalid number %s", quoteToken(w))
+	}
+	return nil, p.errorf(start,
+		"value %s must be quoted: string values are JSON strings in double quotes (RFC 7644 §3.4.2.2)",
+		quoteToken(w))
+}
+
+// parseString decodes a JSON string (RFC 7159 §7) with p.pos at the opening
+// quote. Lone surrogate escapes become U+FFFD, as in encoding/json.
+func (p *parser) parseString() (string, error) {
+	start := p.pos
+	p.pos++
+	// Fast path: no escapes, return a substring of the input.
+	for i := p.pos; i < len(p.in); i++ {
+		c := p.in[i]
+		if c == '"' {
+			s := p.in[p.pos:i]
+			p.pos = i + 1
+			return s, nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	var b strings.Builder
+	for {
+		if p.eof() {
+			return "", p.errorf(start, "unterminated string")
+		}
+		c := p.in[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return b.String(), nil
+		case c < 0x20:
+			return "", p.errorf(p.pos, "control character %q in string must be escaped", rune(c))
+		case c == '\\':
+			if err := p.parseEscape(&b); err != nil {
+				return "", err
+			}
+		default:
+			b.WriteByte(c)
+			p.pos++
+		}
+	}
+}
+
+func (p *parser) parseEscape(b *strings.Builder) error {
+	esc := p.pos
+	if esc+1 >= len(p.in) {
+		return p.errorf(esc, "unterminated string")
+	}
+	p.pos += 2
+	switch c := p.in[esc+1]; c {
+	case '"', '\\', '/':
+		b.WriteByte(c)
+	case 'b':
+		b.WriteByte('\b')
+	case 'f':
+		b.WriteByte('\f')
+	case 'n':
+		b.WriteByte('\n')
+	case 'r':
+		b.WriteByte('\r')
+	case 't':
+		b.WriteByte('\t')
+	case 'u':
+		r, ok := hex4(p.in, p.pos)
+		if !ok {
+			return p.errorf(esc, `invalid \u escape in string`)
+		}
+		p.pos += 4
+		if utf16.IsSurrogate(r) {
+			dec := utf8.RuneError
+			if p.pos+1 < len(p.in) && p.in[p.pos] == '\\' && p.in[p.pos+1] == 'u' {
+				if r2, ok := hex4(p.in, p.pos+2); ok {
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						dec = d
+						p.pos += 6
+					}
+				}
+			}
+			r = dec
+		}
+		b.WriteRune(r)
+	default:
+		r, _ := utf8.DecodeRuneInString(p.in[esc+1:])
+		return p.errorf(esc, "invalid escape \\%c in string", r)
+	}
+	return nil
+}
+
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[i : i+4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// isJSONNumber reports whether s matches the RFC 7159 §6 number grammar:
+// -? (0 / [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
+func isJSONNumber(s string) bool {
+	i := 0
+	digits := func() int {
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if i < len(s) && s[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}

@@ -1,0 +1,337 @@
+package patch
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
+
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// coreSchemas are the URNs whose attributes live at the top of the resource.
+var coreSchemas = []string{
+	"urn:ietf:params:scim:schemas:core:2.0:User",
+	"urn:ietf:params:scim:schemas:core:2.0:Group",
+}
+
+// Apply applies the operations, in order, to res (decoded JSON). It implements
+// RFC 7644 §3.5.2 with Entra's readings where the RFC allows several:
+//   - add/replace on emails[type eq "work"].value creates the element when no
+//     element matches, and later operations on the same filter land in the same
+//     element (entra-scim.md §3.5);
+//   - a value of "" or null in add/replace clears the target (how Entra and its
+//     validator clear attributes, entra-scim.md §3.5);
+//   - remove on a multi-valued attribute with a value list removes just those
+//     elements (Entra's default-dialect member removal, entra-scim.md §3.3),
+//     never the whole attribute.
+func Apply(res map[string]any, ops []Operation) error {
+	ops, err := Expand(ops)
+	if err != nil {
+		return err
+	}
+	for _, op := range ops {
+		if err := applyOne(res, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyOne(res map[string]any, op Operation) error {
+	p := *op.Path
+	c := containerFor(res, p, op.Op != "remove")
+	if c == nil {
+		return nil
+	}
+	key := scimjson.KeyOf(c, p.Attr)
+	clear := op.Op == "remove" || isEmpty(op.Value)
+	switch {
+	case p.Filter != nil:
+		return applyFiltered(c, key, p, op, clear)
+	case p.SubAttr != "":
+		parent, _ := c[key].(map[string]any)
+		if clear {
+			if parent != nil {
+				delete(parent, scimjson.KeyOf(parent, p.SubAttr))
+			}
+			return nil
+		}
+		if parent == nil {
+			parent = map[string]any{}
+			c[key] = parent
+		}
+		parent[scimjson.KeyOf(parent, p.SubAttr)] = op.Value
+		return nil
+	}
+	switch {
+	case op.Op == "remove" && op.Value != nil:
+		return removeValues(c, key, op.Value)
+	case clear:
+		delete(c, key)
+	case op.Op == "add":
+		c[key] = merge(c[key], op.Value)
+	default:
+		c[key] = op.Value
+	}
+	return nil
+}
+
+// containerFor returns the object that holds p's attribute.
+func containerFor(res map[string]any, p filter.Path, create bool) map[string]any {
+	if p.URN == "" || containsFold(coreSchemas, p.URN) {
+		return res
+	}
+	key := scimjson.KeyOf(res, p.URN)
+	if m, ok := res[key].(map[string]any); ok {
+		return m
+	}
+	if !create {
+		return nil
+	}
+	m := map[string]any{}
+	res[key] = m
+	return m
+}
+
+// merge implements add on an existing value: arrays gain the new elements
+// (an element equal to one present, or with the same "type" for typed
+// attributes, replaces it, so a retried add is idempotent); anything else is
+// replaced.
+func merge(old, add any) any {
+	oldList, ok1 := old.([]any)
+	addList, ok2 := add.([]any)
+	if !ok1 || !ok2 {
+		return add
+	}
+	out := append([]any(nil), oldList...)
+	for _, a := range addList {
+		replaced := false
+		for i, o := range out {
+			if sameElement(o, a) {
+				out[i] = a
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func sameElement(a, b any) bool {
+	am, ok1 := a.(map[string]any)
+	bm, ok2 := b.(map[string]any)
+	if !ok1 || !ok2 {
+		return fmt.Sprint(a) == fmt.Sprint(b)
+	}
+	if at, ok := scimjson.Lookup(am, "type"); ok {
+		bt, _ := scimjson.Lookup(bm, "type")
+		return strings.EqualFold(str(at), str(bt))
+	}
+	av, _ := scimjson.Lookup(am, "value")
+	bv, _ := scimjson.Lookup(bm, "value")
+	return av != nil && str(av) == str(bv)
+}
+
+// removeValues removes the elements whose "value" matches one of vals.
+func removeValues(c map[string]any, key string, vals any) error {
+	list, ok := c[key].([]any)
+	if !ok {
+		delete(c, key)
+		return nil
+	}
+	want := map[string]bool{}
+	items, ok := vals.([]any)
+	if !ok {
+		items = []any{vals}
+	}
+	for _, it := range items {
+		v := it
+		if m, ok := it.(map[string]any); ok {
+			v, _ = scimjson.Lookup(m, "value")
+		}
+		if v == nil {
+			return scimerr.New(scimerr.InvalidValue, "remove: each value needs a \"value\"")
+		}
+		want[str(v)] = true
+	}
+	out := list[:0]
+	for _, el := range list {
+		v := el
+		if m, ok := el.(map[string]any); ok {
+			v, _ = scimjson.Lookup(m, "value")
+		}
+		if !want[str(v)] {
+			out = append(out, el)
+		}
+	}
+	if len(out) == 0 {
+		delete(c, key)
+	} else {
+		c[key] = out
+	}
+	return nil
+}
+
+// applyFiltered handles attr[filter] and attr[filter].sub paths. A single
+// complex attribute (manager[value eq "x"]) is treated as a one-element list.
+func applyFiltered(c map[string]any, key string, p filter.Path, op Operation, clear bool) error {
+	single := false
+	var list []any
+	switch v := c[key].(type) {
+	case []any:
+		list = v
+	case map[string]any:
+		list, single = []any{v}, true
+	case string:
+		if strings.EqualFold(p.Attr, "manager") {
+			list, single = []any{map[string]any{"value": v}}, true
+		}
+	}
+	var matched []map[string]any
+	keep := list[:0:0]
+	for _, el := range list {
+		m, ok := el.(map[string]any)
+		if ok && Match(p.Filter, m) {
+			if clear && p.SubAttr == "" {
+				continue // remove the element
+			}
+			matched = append(matched, m)
+		}
+		keep = append(keep, el)
+	}
+	list = keep
+	if clear {
+		for _, m := range matched {
+			delete(m, scimjson.KeyOf(m, p.SubAttr))
+		}
+	} else {
+		if len(matched) == 0 {
+			el := seed(p.Filter)
+			if el == nil {
+				return scimerr.New(scimerr.NoTarget, "%s matches no value and cannot create one", p.String())
+			}
+			list = append(list, el)
+			matched = []map[string]any{el}
+		}
+		for _, m := range matched {
+			if p.SubAttr != "" {
+				m[scimjson.KeyOf(m, p.SubAttr)] = op.Value
+				continue
+			}
+			obj, ok := op.Value.(map[string]any)
+			if !ok {
+				return scimerr.New(scimerr.InvalidValue, "%s needs an object value", p.String())
+			}
+			for k, v := range obj {
+				m[scimjson.KeyOf(m, k)] = v
+			}
+		}
+	}
+	switch {
+	case len(list) == 0:
+		delete(c, key)
+	case single:
+		c[key] = list[0]
+	default:
+		c[key] = list
+	}
+	return nil
+}
+
+// seed builds the element a filter describes, {"type": "work"} for
+// type eq "work", to create it when no element matches. Only equality
+// conjunctions describe an element.
+func seed(e filter.Expr) map[string]any {
+	switch t := e.(type) {
+	case *filter.Compare:
+		if t.Op != filter.Eq || t.Path.SubAttr != "" || t.Path.Filter != nil {
+			return nil
+		}
+		return map[string]any{t.Path.Attr: t.Value}
+	case *filter.And:
+		l, r := seed(t.Left), seed(t.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		for k, v := range r {
+			l[k] = v
+		}
+		return l
+	}
+	return nil
+}
+
+// Match evaluates a value filter against one element of a multi-valued
+// attribute. Strings compare case-insensitively: the sub-attributes used in
+// value filters (type, value of emails and members ids) are caseExact=false in
+// RFC 7643 §4.1.2, except member values, which are ids we generate in lower case.
+func Match(e filter.Expr, el map[string]any) bool {
+	switch t := e.(type) {
+	case *filter.And:
+		return Match(t.Left, el) && Match(t.Right, el)
+	case *filter.Or:
+		return Match(t.Left, el) || Match(t.Right, el)
+	case *filter.Not:
+		return !Match(t.X, el)
+	case *filter.Compare:
+		v, ok := scimjson.Lookup(el, t.Path.Attr)
+		if t.Op == filter.Pr {
+			return ok && !isEmpty(v)
+		}
+		a, b := strings.ToLower(str(v)), strings.ToLower(str(t.Value))
+		switch t.Op {
+		case filter.Eq:
+			return ok && a == b
+		case filter.Ne:
+			return !ok || a != b
+		case filter.Co:
+			return ok && strings.Contains(a, b)
+		case filter.Sw:
+			return ok && strings.HasPrefix(a, b)
+		case filter.Ew:
+			return ok && strings.HasSuffix(a, b)
+		case filter.Gt:
+			return ok && a > b
+		case filter.Ge:
+			return ok && a >= b
+		case filter.Lt:
+			return ok && a < b
+		case filter.Le:
+			return ok && a <= b
+		}
+	}
+	return false
+}
+
+func isEmpty(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case string:
+		return t == ""
+	}
+	return false
+}
+
+func str(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case bool:
+		if t {
+			return "true"
+		}
+		return "false"
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,156 @@
+// Package scimapi is the SCIM 2.0 HTTP side of scimbridge (RFC 7644): routes,
+// bearer-token auth, JSON, filters, PATCH and the error body. It knows nothing of
+// LDAP: the resources are served by a ResourceStore, implemented by package bridge.
+package scimapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/patch"
+)
+
+// Resource is a SCIM resource as decoded JSON.
+type Resource = map[string]any
+
+// ResourceStore serves one resource type (Users). Errors are scimerr errors;
+// anything else becomes a 500 with a generic message.
+type ResourceStore interface {
+	Create(ctx context.Context, res Resource) (Resource, error)
+	Get(ctx context.Context, id string) (Resource, error)
+	List(ctx context.Context, f filter.Expr, startIndex, count int) (int, []Resource, error)
+	Replace(ctx context.Context, id string, res Resource, ifMatch string) (Resource, error)
+	Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (Resource, error)
+	Delete(ctx context.Context, id, ifMatch string) error
+}
+
+// Options configure the HTTP server.
+type Options struct {
+	// BasePath is the Tenant URL's path, e.g. /scim/v2.
+	BasePath string
+	// PublicURL overrides scheme and host in meta.location (behind a proxy).
+	PublicURL    string
+	MaxBodyBytes int64
+	Tokens       []Token
+	// DefaultCount and MaxCount bound list pages (RFC 7644 §3.4.2.4).
+	DefaultCount, MaxCount int
+	// RequestIDContext stores the request id in the context handed to stores,
+	// so their logs carry it.
+	RequestIDContext func(ctx context.Context, id string) context.Context
+	Log              zerolog.Logger
+	// Now is the clock for token expiry; nil means time.Now.
+	Now func() time.Time
+}
+
+// ContentType is the SCIM media type (RFC 7644 §3.1).
+const ContentType = "application/scim+json"
+
+// Server is the SCIM HTTP handler.
+type Server struct {
+	opts  Options
+	echo  *echo.Echo
+	users ResourceStore
+}
+
+// New builds the handler serving users under opts.BasePath.
+func New(opts Options, users ResourceStore) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.DefaultCount == 0 {
+		opts.DefaultCount = 100
+	}
+	if opts.MaxCount == 0 {
+		opts.MaxCount = 1000
+	}
+	if opts.RequestIDContext == nil {
+		opts.RequestIDContext = func(ctx context.Context, _ string) context.Context { return ctx }
+	}
+	opts.BasePath = "/" + strings.Trim(opts.BasePath, "/")
+	s := &Server{opts: opts, users: users}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Pre(s.fixBaseQuery)
+	e.Use(s.requestLog, s.limitBody)
+	g := e.Group(strings.TrimSuffix(opts.BasePath, "/"), s.authenticate)
+	g.GET("/Users", s.listUsers)
+	g.POST("/Users", s.createUser)
+	g.GET("/Users/:id", s.getUser)
+	g.PUT("/Users/:id", s.replaceUser)
+	g.PATCH("/Users/:id", s.patchUser)
+	g.DELETE("/Users/:id", s.deleteUser)
+	s.echo = e
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// fixBaseQuery accepts a Tenant URL with a query string (Entra's
+// ?aadOptscim062020 flag, entra-scim.md §3.2) when a client appended the
+// resource path after the query instead of before it:
+// /scim/v2?aadOptscim062020/Users?filter=... is served as /scim/v2/Users?filter=...
+// A query string on a correctly built URL needs nothing: unknown parameters are
+// ignored.
+func (s *Server) fixBaseQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if strings.TrimSuffix(r.URL.Path, "/") == s.opts.BasePath {
+			if i := strings.IndexByte(r.URL.RawQuery, '/'); i >= 0 {
+				rest := r.URL.RawQuery[i:]
+				path, query, _ := strings.Cut(rest, "?")
+				r.URL.Path = s.opts.BasePath + path
+				r.URL.RawPath = ""
+				r.URL.RawQuery = query
+			}
+		}
+		return next(c)
+	}
+}
+
+// limitBody bounds request bodies (server.max_body_bytes); a larger body is a
+// 413 SCIM error, never read into memory.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.opts.MaxBodyBytes {
+			return errTooLarge(s.opts.MaxBodyBytes)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBodyBytes)
+		return next(c)
+	}
+}
+
+func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if id == "" || len(id) > 128 {
+			id = newRequestID()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.Set("request_id", id)
+		c.SetRequest(c.Request().WithContext(s.opts.RequestIDContext(c.Request().Context(), id)))
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		r := c.Request()
+		ev := s.opts.Log.Info()
+		if c.Response().Status >= 500 {
+			ev = s.opts.Log.Error()
+		}
+		tok, _ := c.Get("token").(string)
+		ev.Str("request_id", id).Str("method", r.Method).Str("path", r.URL.Path).
+			Int("status", c.Response().Status).Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).
+			Str("token", tok).Str("remote_ip", c.RealIP()).Msg("request")
+		return nil
+	}
+}

@@ -1,0 +1,223 @@
+package scimapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/patch"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// SchemaListResponse is the schema of list bodies (RFC 7644 §3.4.2).
+const SchemaListResponse = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+func (s *Server) createUser(c echo.Context) error {
+	res, err := readResource(c)
+	if err != nil {
+		return err
+	}
+	if err := normalizeUser(res); err != nil {
+		return err
+	}
+	out, err := s.users.Create(c.Request().Context(), res)
+	if err != nil {
+		return err
+	}
+	s.setMeta(c, "Users", out)
+	c.Response().Header().Set(echo.HeaderLocation, location(out))
+	return s.writeResource(c, http.StatusCreated, out)
+}
+
+func (s *Server) getUser(c echo.Context) error {
+	out, err := s.users.Get(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	s.setMeta(c, "Users", out)
+	return s.writeResource(c, http.StatusOK, out)
+}
+
+func (s *Server) listUsers(c echo.Context) error {
+	q, err := s.listQuery(c)
+	if err != nil {
+		return err
+	}
+	total, list, err := s.users.List(c.Request().Context(), q.filter, q.startIndex, q.count)
+	if err != nil {
+		return err
+	}
+	resources := make([]any, 0, len(list))
+	for _, r := range list {
+		s.setMeta(c, "Users", r)
+		resources = append(resources, project(r, q.attributes, q.excluded))
+	}
+	// Resources is always present, also when empty: Entra's Test connection
+	// expects {"totalResults":0,"Resources":[]} (entra-scim.md §2).
+	return writeJSON(c, http.StatusOK, map[string]any{
+		"schemas":      []string{SchemaListResponse},
+		"totalResults": total,
+		"startIndex":   q.startIndex,
+		"itemsPerPage": len(resources),
+		"Resources":    resources,
+	})
+}
+
+func (s *Server) replaceUser(c echo.Context) error {
+	res, err := readResource(c)
+	if err != nil {
+		return err
+	}
+	if err := normalizeUser(res); err != nil {
+		return err
+	}
+	out, err := s.users.Replace(c.Request().Context(), c.Param("id"), res, c.Request().Header.Get("If-Match"))
+	if err != nil {
+		return err
+	}
+	s.setMeta(c, "Users", out)
+	return s.writeResource(c, http.StatusOK, out)
+}
+
+func (s *Server) patchUser(c echo.Context) error {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	ops, err := patch.Parse(body)
+	if err != nil {
+		return err
+	}
+	out, err := s.users.Patch(c.Request().Context(), c.Param("id"), ops, c.Request().Header.Get("If-Match"))
+	if err != nil {
+		return err
+	}
+	s.setMeta(c, "Users", out)
+	return s.writeResource(c, http.StatusOK, out)
+}
+
+func (s *Server) deleteUser(c echo.Context) error {
+	if err := s.users.Delete(c.Request().Context(), c.Param("id"), c.Request().Header.Get("If-Match")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// writeResource answers with one resource, honouring attributes and
+// excludedAttributes (RFC 7644 §3.9) and sending its version as ETag (§3.14).
+func (s *Server) writeResource(c echo.Context, status int, res Resource) error {
+	if meta, ok := res["meta"].(map[string]any); ok {
+		if v, ok := meta["version"].(string); ok {
+			c.Response().Header().Set("ETag", v)
+		}
+	}
+	attrs, excl, err := projectionParams(c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, status, project(res, attrs, excl))
+}
+
+// setMeta completes meta with what only the HTTP side knows: the location.
+func (s *Server) setMeta(c echo.Context, endpoint string, res Resource) {
+	meta, _ := res["meta"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		res["meta"] = meta
+	}
+	id, _ := res["id"].(string)
+	meta["location"] = s.baseURL(c) + "/" + endpoint + "/" + id
+}
+
+func location(res Resource) string {
+	meta, _ := res["meta"].(map[string]any)
+	loc, _ := meta["location"].(string)
+	return loc
+}
+
+func (s *Server) baseURL(c echo.Context) string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimSuffix(s.opts.PublicURL, "/") + s.opts.BasePath
+	}
+	return c.Scheme() + "://" + c.Request().Host + s.opts.BasePath
+}
+
+type listQuery struct {
+	filter               filter.Expr
+	startIndex, count    int
+	attributes, excluded []string
+}
+
+// listQuery reads filter, startIndex and count (RFC 7644 §3.4.2). Out-of-range
+// numbers are clamped as §3.4.2.4 says (startIndex < 1 means 1, count < 0 means 0).
+func (s *Server) listQuery(c echo.Context) (listQuery, error) {
+	q := listQuery{startIndex: 1, count: s.opts.DefaultCount}
+	if f := c.QueryParam("filter"); strings.TrimSpace(f) != "" {
+		expr, err := filter.Parse(f)
+		if err != nil {
+			return q, scimerr.Wrap(scimerr.InvalidFilter, err, "%v", err)
+		}
+		q.filter = expr
+	}
+	var err error
+	if q.startIndex, err = intParam(c, "startIndex", 1); err != nil {
+		return q, err
+	}
+	q.startIndex = max(q.startIndex, 1)
+	if q.count, err = intParam(c, "count", s.opts.DefaultCount); err != nil {
+		return q, err
+	}
+	q.count = min(max(q.count, 0), s.opts.MaxCount)
+	q.attributes, q.excluded, err = projectionParams(c)
+	return q, err
+}
+
+func intParam(c echo.Context, name string, def int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, scimerr.New(scimerr.InvalidValue, "%s must be an integer", name)
+	}
+	return n, nil
+}
+
+// readResource decodes a JSON object body; numbers stay json.Number.
+func readResource(c echo.Context) (Resource, error) {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		var mbe *http.MaxBytesError
+		if errorsAs(err, &mbe) {
+			return nil, err
+		}
+		return nil, scimerr.Wrap(scimerr.InvalidSyntax, err, "request body is not valid JSON")
+	}
+	if dec.More() {
+		return nil, scimerr.New(scimerr.InvalidSyntax, "request body has data after the JSON object")
+	}
+	res, ok := v.(map[string]any)
+	if !ok {
+		return nil, scimerr.New(scimerr.InvalidSyntax, "request body must be a JSON object")
+	}
+	return res, nil
+}
+
+func writeJSON(c echo.Context, status int, body any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "R&D" stays readable; this is not HTML
+	if err := enc.Encode(body); err != nil {
+		return err
+	}
+	return c.Blob(status, ContentType, b.Bytes())
+}
