@@ -1,0 +1,55 @@
+# scimbridge build and test entry points. `make test` is what CI runs (.ci/run).
+
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+
+# Go's official tarball installs here; CI images and fresh machines often lack it in PATH.
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all deps test vet unit fuzz demo build bench clean
+
+all: build
+
+# slapd and ldap-utils: the tests start real OpenLDAP servers (see testenv).
+deps:
+	@./scripts/install-deps.sh
+
+# Under CI=true, tests that cannot get an LDAP server fail instead of skipping.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# go test -fuzz accepts one target per run, so every `func FuzzX` of every package is found and run
+# in turn; new fuzz targets are picked up without editing this file.
+fuzz:
+	@found=0; \
+	for f in $$(grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir=vendor --exclude-dir=testdata '^func Fuzz' . | sort); do \
+		dir=$$(dirname "$$f"); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			found=$$((found + 1)); \
+			echo "fuzz: $$dir $$name ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir" || exit 1; \
+		done; \
+	done; \
+	if [ "$$found" -eq 0 ]; then echo "fuzz: no fuzz targets found"; else echo "fuzz: $$found target(s) passed"; fi
+
+# Starts a private slapd on 127.0.0.1:3890 and the bridge in front of it.
+demo: deps
+	$(GO) run ./cmd/scimbridge demo
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/scimbridge ./cmd/scimbridge
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,163 @@
+package testenv
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// Dial connects and binds as the admin. It exists besides Conn for code without a testing.TB,
+// such as the demo.
+func (s *Server) Dial() (*ldap.Conn, error) {
+	c, err := ldap.DialURL(s.URL, ldap.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Bind(s.BindDN, s.BindPassword); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Conn dials and binds as the admin (t.Cleanup closes it); helper for tests that read LDAP
+// directly, e.g. to check what the bridge wrote.
+func Conn(t testing.TB, s *Server) *ldap.Conn {
+	t.Helper()
+	c, err := s.Dial()
+	if err != nil {
+		t.Fatalf("testenv: connect to %s as %s: %v", s.URL, s.BindDN, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Entry reads one object by DN, with operational attributes by default because entryUUID and
+// memberOf (the attributes the bridge depends on) are operational in OpenLDAP. It returns nil
+// when there is no such object, so that tests can assert deletion.
+func Entry(t testing.TB, c *ldap.Conn, dn string, attrs ...string) *ldap.Entry {
+	t.Helper()
+	if len(attrs) == 0 {
+		attrs = []string{"*", "+"}
+	}
+	res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", attrs, nil))
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("testenv: read %s: %v", dn, err)
+	}
+	if len(res.Entries) != 1 {
+		t.Fatalf("testenv: read %s: %d entries", dn, len(res.Entries))
+	}
+	return res.Entries[0]
+}
+
+// Namespace is one test's own subtree, so that tests can share a server, run in parallel and
+// use fixed names (uid=alice) without colliding. Fields are DNs.
+type Namespace struct {
+	DN     string // ou=<unique>,<BaseDN>
+	People string // ou=people,<DN>: where the bridge's users go
+	Groups string // ou=groups,<DN>: where the bridge's groups go
+}
+
+// NewNamespace creates ou=<unique>,<BaseDN> with ou=people and ou=groups below it, and registers
+// a t.Cleanup that deletes the whole subtree. Groups need a member from the start
+// (groupOfNames); NobodyDN is the placeholder refint also uses.
+func NewNamespace(t testing.TB, s *Server) Namespace {
+	t.Helper()
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	name := "ns-" + sanitizeRDN(t.Name(), 40) + "-" + hex.EncodeToString(suffix)
+	ns := Namespace{DN: "ou=" + name + "," + s.BaseDN}
+	ns.People = "ou=people," + ns.DN
+	ns.Groups = "ou=groups," + ns.DN
+
+	c, err := s.Dial()
+	if err != nil {
+		t.Fatalf("testenv: namespace: connect to %s: %v", s.URL, err)
+	}
+	defer c.Close()
+	// Registered before the adds so that a half-created namespace is removed too.
+	t.Cleanup(func() {
+		c, err := s.Dial()
+		if err == nil {
+			defer c.Close()
+			err = DeleteSubtree(c, ns.DN)
+		}
+		if err != nil {
+			t.Errorf("testenv: remove namespace %s: %v", ns.DN, err)
+		}
+	})
+	for _, dn := range []string{ns.DN, ns.People, ns.Groups} {
+		ou, _, _ := strings.Cut(strings.TrimPrefix(dn, "ou="), ",")
+		req := ldap.NewAddRequest(dn, nil)
+		req.Attribute("objectClass", []string{"organizationalUnit"})
+		req.Attribute("ou", []string{ou})
+		if err := c.Add(req); err != nil {
+			t.Fatalf("testenv: namespace: add %s: %v", dn, err)
+		}
+	}
+	return ns
+}
+
+// sanitizeRDN turns a test name into a readable RDN value that needs no DN escaping, so that a
+// leftover namespace can be traced back to its test.
+func sanitizeRDN(s string, max int) string {
+	b := []byte(s)
+	for i, ch := range b {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-') {
+			b[i] = '-'
+		}
+	}
+	if len(b) > max {
+		b = b[:max]
+	}
+	return string(b)
+}
+
+// DeleteSubtree deletes dn and everything below it, children first, because OpenLDAP refuses to
+// delete a non-leaf and has no tree-delete control. A missing dn is not an error.
+func DeleteSubtree(c *ldap.Conn, dn string) error {
+	// Retried because another client (a bridge still running in the background) may add a child
+	// between the search and the deletes.
+	for round := 0; ; round++ {
+		res, err := c.SearchWithPaging(ldap.NewSearchRequest(dn, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+			0, 0, false, "(objectClass=*)", []string{"1.1"}, nil), 500)
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		dns := make([]string, len(res.Entries))
+		for i, e := range res.Entries {
+			dns[i] = e.DN
+		}
+		// A child's DN ends with its parent's DN, so it is always longer: longest first deletes
+		// children before parents.
+		sort.Slice(dns, func(i, j int) bool { return len(dns[i]) > len(dns[j]) })
+		var nonLeaf bool
+		for _, d := range dns {
+			err := c.Del(ldap.NewDelRequest(d, nil))
+			switch {
+			case err == nil, ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject):
+			case ldap.IsErrorWithCode(err, ldap.LDAPResultNotAllowedOnNonLeaf) && round < 5:
+				nonLeaf = true
+			default:
+				return fmt.Errorf("delete %s: %w", d, err)
+			}
+		}
+		if !nonLeaf {
+			return nil
+		}
+	}
+}
