@@ -1,0 +1,217 @@
+package bridge_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/scimapi"
+	"github.com/scimbridge/scimbridge/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// harness runs the whole bridge in-process on examples/openldap.yaml, pointed
+// at the shared test slapd and at a namespace of its own.
+type harness struct {
+	t     testing.TB
+	srv   *testenv.Server
+	ns    testenv.Namespace
+	ldap  *ldap.Conn
+	app   *bridge.App
+	token string
+	cfg   *config.Config
+}
+
+// newHarness loads the example configuration exactly as an admin would, with
+// the connection settings overridden through the environment, then lets
+// mutate adjust it (delete mode, disable method, ...).
+func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
+	t.Helper()
+	srv := testenv.OpenLDAP(t)
+	ns := testenv.NewNamespace(t, srv)
+	tok, hash, err := scimapi.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"LDAP_BIND_PASSWORD=" + srv.BindPassword,
+		"SCIMBRIDGE_TOKEN_SHA256=" + hash,
+		"SCIMBRIDGE_LDAP__URL=" + srv.URL,
+		"SCIMBRIDGE_LDAP__BIND_DN=" + srv.BindDN,
+		"SCIMBRIDGE_USERS__BASE_DN=" + ns.People,
+	}
+	cfg, err := config.Load(config.Source{File: "examples/openldap.yaml", Data: examples.OpenLDAP,
+		Environ: func() []string { return env }})
+	if err != nil {
+		t.Fatalf("example config: %v", err)
+	}
+	if mutate != nil {
+		mutate(cfg)
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("mutated config: %v", err)
+		}
+	}
+	log := zerolog.Nop()
+	if os.Getenv("SCIMBRIDGE_TEST_LOG") != "" {
+		log = zerolog.New(os.Stderr)
+	}
+	app, err := bridge.NewApp(cfg, log)
+	if err != nil {
+		t.Fatalf("NewApp: %v", err)
+	}
+	t.Cleanup(func() { _ = app.Pool.Close() })
+	return &harness{t: t, srv: srv, ns: ns, ldap: testenv.Conn(t, srv), app: app, token: tok, cfg: cfg}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+// do sends one request through the real HTTP handler.
+func (h *harness) do(method, path, body string, headers ...string) response {
+	h.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, "http://bridge.test/scim/v2"+path, r)
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.app.Handler().ServeHTTP(w, req)
+	out := response{status: w.Code, header: w.Header(), raw: w.Body.String()}
+	if w.Body.Len() > 0 {
+		dec := json.NewDecoder(bytes.NewReader(w.Body.Bytes()))
+		dec.UseNumber()
+		if err := dec.Decode(&out.body); err != nil {
+			h.t.Fatalf("%s %s: response is not JSON: %v\n%s", method, path, err, w.Body.String())
+		}
+		if ct := w.Header().Get("Content-Type"); ct != scimapi.ContentType {
+			h.t.Errorf("%s %s: Content-Type %q", method, path, ct)
+		}
+	}
+	return out
+}
+
+// must asserts the status and returns the response.
+func (h *harness) must(status int, method, path, body string, headers ...string) response {
+	h.t.Helper()
+	r := h.do(method, path, body, headers...)
+	if r.status != status {
+		h.t.Fatalf("%s %s: status %d, want %d\n%s", method, path, r.status, status, r.raw)
+	}
+	return r
+}
+
+// entry reads the user entry with SCIM id id straight from LDAP (nil if none).
+func (h *harness) entry(id string) *ldap.Entry {
+	h.t.Helper()
+	res, err := h.ldap.Search(ldap.NewSearchRequest(h.ns.People, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0,
+		false, "(entryUUID="+ldap.EscapeFilter(id)+")", []string{"*", "+"}, nil))
+	if err != nil {
+		h.t.Fatalf("search %s: %v", id, err)
+	}
+	if len(res.Entries) == 0 {
+		return nil
+	}
+	return res.Entries[0]
+}
+
+// count returns how many entries under the people OU match f.
+func (h *harness) count(f string) int {
+	h.t.Helper()
+	res, err := h.ldap.Search(ldap.NewSearchRequest(h.ns.People, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 0,
+		false, f, []string{"1.1"}, nil))
+	if err != nil {
+		h.t.Fatalf("search %s: %v", f, err)
+	}
+	return len(res.Entries)
+}
+
+// create posts a user and returns its id.
+func (h *harness) create(body string) string {
+	h.t.Helper()
+	r := h.must(http.StatusCreated, "POST", "/Users", body)
+	id, _ := r.body["id"].(string)
+	if id == "" {
+		h.t.Fatalf("no id in %s", r.raw)
+	}
+	return id
+}
+
+func (h *harness) user(userName string) string {
+	return h.create(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + userName +
+		`","active":true,"name":{"givenName":"G","familyName":"F"}}`)
+}
+
+// attr returns the values of an LDAP attribute.
+func attr(e *ldap.Entry, name string) []string {
+	if e == nil {
+		return nil
+	}
+	return e.GetEqualFoldAttributeValues(name)
+}
+
+func one(t testing.TB, e *ldap.Entry, name, want string) {
+	t.Helper()
+	got := attr(e, name)
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("LDAP %s = %q, want [%q]", name, got, want)
+	}
+}
+
+func none(t testing.TB, e *ldap.Entry, name string) {
+	t.Helper()
+	if got := attr(e, name); len(got) != 0 {
+		t.Errorf("LDAP %s = %q, want no value", name, got)
+	}
+}
+
+// path reads a nested value from a decoded body: path(b, "name", "givenName").
+func path(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func scimErr(t testing.TB, r response, status int, scimType string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
+	}
+	if s, _ := r.body["schemas"].([]any); len(s) != 1 || s[0] != scimapi.SchemaError {
+		t.Errorf("not a SCIM error body: %s", r.raw)
+	}
+	if got, _ := r.body["scimType"].(string); got != scimType {
+		t.Errorf("scimType %q, want %q (%s)", got, scimType, r.raw)
+	}
+	if got, _ := r.body["status"].(string); got != strconv.Itoa(status) {
+		t.Errorf("status field %q, want %q", got, strconv.Itoa(status))
+	}
+}
