@@ -215,3 +215,5 @@ func scimErr(t testing.TB, r response, status int, scimType string) {
 		t.Errorf("status field %q, want %q", got, strconv.Itoa(status))
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -81,8 +81,11 @@ func applyOne(res map[string]any, op Operation) error {
 
 // containerFor returns the object that holds p's attribute.
 func containerFor(res map[string]any, p filter.Path, create bool) map[string]any {
-	if p.URN == "" || containsFold(coreSchemas, p.URN) {
+	if containsFold(coreSchemas, p.URN) {
 		return res
+	}
+	if p.URN == "" {
+		return unqualifiedContainer(res, p.Attr)
 	}
 	key := scimjson.KeyOf(res, p.URN)
 	if m, ok := res[key].(map[string]any); ok {
@@ -93,6 +96,30 @@ func containerFor(res map[string]any, p filter.Path, create bool) map[string]any
 	}
 	m := map[string]any{}
 	res[key] = m
+	return m
+}
+
+// enterpriseAttrs are the attributes of the enterprise User extension
+// (RFC 7643 §4.3).
+var enterpriseAttrs = []string{"employeeNumber", "costCenter", "organization", "division", "department", "manager"}
+
+// SchemaEnterpriseUser is the enterprise User extension's URN.
+const SchemaEnterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+// unqualifiedContainer finds the object holding an attribute named without its
+// schema URN. RFC 7644 §3.10 allows omitting the URN of core attributes only,
+// but Entra removes the manager with the bare path manager[value eq "id"]
+// (entra-scim.md §1.1), so an enterprise attribute name finds the extension.
+func unqualifiedContainer(res map[string]any, attr string) map[string]any {
+	if _, ok := scimjson.Lookup(res, attr); ok || !containsFold(enterpriseAttrs, attr) {
+		return res
+	}
+	key := scimjson.KeyOf(res, SchemaEnterpriseUser)
+	m, ok := res[key].(map[string]any)
+	if !ok {
+		m = map[string]any{}
+		res[key] = m
+	}
 	return m
 }
 
