@@ -20,7 +20,7 @@ import (
 func demo(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
 	fs.String("listen", "", "listen address, overrides server.listen")
-	fs.String("log-format", "console", "json or console")
+	fs.String("log-format", "", "json or console (default console)")
 	fs.String("log-level", "", "debug, info, warn or error")
 	port := fs.Int("ldap-port", 3890, "port of the throwaway OpenLDAP")
 	if err := fs.Parse(args); err != nil {
@@ -40,7 +40,7 @@ func demo(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	env := append(os.Environ(), "LDAP_BIND_PASSWORD="+slapd.BindPassword, "SCIMBRIDGE_TOKEN_SHA256="+hash,
-		"SCIMBRIDGE_LDAP__URL="+slapd.URL)
+		"SCIMBRIDGE_LDAP__URL="+slapd.URL, "SCIMBRIDGE_LOG__FORMAT=console")
 	cfg, ok := load(config.Source{File: "examples/openldap.yaml (embedded)", Data: examples.OpenLDAP,
 		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env }}, stderr)
 	if !ok {
