@@ -22,6 +22,7 @@ type App struct {
 	log    zerolog.Logger
 	Pool   *Pool
 	Users  *Users
+	Groups *Groups
 	scim   *scimapi.Server
 	srv    *http.Server
 	ln     net.Listener
@@ -47,6 +48,17 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		tokens = append(tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
 	}
 	users := NewUsers(pool, m, log)
+	var groups *Groups
+	var groupStore scimapi.ResourceStore
+	if cfg.GroupsEnabled() {
+		gm, err := ldapmap.NewGroups(cfg.Groups)
+		if err != nil {
+			return nil, err
+		}
+		groups = NewGroups(pool, gm, users, newGIDAllocator(pool, cfg.Groups.GIDNumber), log)
+		users.groups, users.defaultGroups = groups, cfg.Users.DefaultGroups
+		groupStore = groups
+	}
 	scim := scimapi.New(scimapi.Options{
 		BasePath:         cfg.Server.BasePath,
 		PublicURL:        cfg.Server.PublicURL,
@@ -55,8 +67,8 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		MaxCount:         cfg.Users.MaxResults,
 		RequestIDContext: WithRequestID,
 		Log:              log,
-	}, users)
-	return &App{cfg: cfg, log: log, Pool: pool, Users: users, scim: scim}, nil
+	}, users, groupStore)
+	return &App{cfg: cfg, log: log, Pool: pool, Users: users, Groups: groups, scim: scim}, nil
 }
 
 // Handler is the SCIM HTTP handler.

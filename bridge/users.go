@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/ldapmap"
+	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/patch"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
@@ -39,6 +40,10 @@ type Users struct {
 	dir Directory
 	m   *ldapmap.Map
 	log zerolog.Logger
+	// groups is set when groups are enabled: users then show their groups, join
+	// users.default_groups, and leave their groups when deleted.
+	groups        *Groups
+	defaultGroups []string
 }
 
 // NewUsers returns the user use cases over dir with mapping m.
@@ -64,26 +69,56 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 		}
 		return nil, classify(err, "create user")
 	}
+	if err := u.joinDefaultGroups(ctx, req.DN, req); err != nil {
+		return nil, err
+	}
 	e, err := u.readDN(ctx, req.DN)
 	if err != nil {
 		return nil, err
 	}
-	return u.m.FromEntry(e, r)
+	return u.render(ctx, e, r, scimapi.Fields{})
 }
 
 // Get returns one user by SCIM id.
-func (u *Users) Get(ctx context.Context, id string) (ldapmap.Resource, error) {
+func (u *Users) Get(ctx context.Context, id string, fields scimapi.Fields) (ldapmap.Resource, error) {
 	e, err := u.find(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return u.m.FromEntry(e, u.resolver(ctx))
+	return u.render(ctx, e, u.resolver(ctx), fields)
+}
+
+// render is FromEntry plus the read-only groups attribute, which costs one
+// search of the groups (by member value, so it works with or without memberOf)
+// and is only done for single reads that want it.
+func (u *Users) render(ctx context.Context, e *ldap.Entry, r *resolver, fields scimapi.Fields) (ldapmap.Resource, error) {
+	res, err := u.m.FromEntry(e, r)
+	if err != nil || u.groups == nil || !fields.Wants("groups") {
+		return res, err
+	}
+	gs, err := u.groups.groupsOf(ctx, u.memberValue(e))
+	if err != nil {
+		return nil, err
+	}
+	if len(gs) > 0 {
+		res["groups"] = gs
+	}
+	return res, nil
+}
+
+// memberValue is what a group stores for this user: its DN, or its uid for
+// memberUid groups.
+func (u *Users) memberValue(e *ldap.Entry) string {
+	if u.groups != nil && u.groups.g.ByUID {
+		return e.GetEqualFoldAttributeValue(u.m.RDNAttr().LDAP)
+	}
+	return e.DN
 }
 
 // List runs a filtered, paged list (RFC 7644 §3.4.2; startIndex is 1-based,
 // count 0 asks for totalResults only) as one LDAP search, two when the page ends
 // before the matches do, to count them without transferring their attributes.
-func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int) (total int, out []ldapmap.Resource, err error) {
+func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int, _ scimapi.Fields) (total int, out []ldapmap.Resource, err error) {
 	r := u.resolver(ctx)
 	f, err := u.m.SearchFilter(fl, r)
 	if err != nil {
@@ -156,11 +191,16 @@ func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldap
 	if err != nil {
 		return nil, err
 	}
-	e, err = u.readDN(ctx, dn)
+	ne, err := u.readDN(ctx, dn)
 	if err != nil {
 		return nil, err
 	}
-	return u.m.FromEntry(e, r)
+	if u.groups != nil && upd.NewRDN != "" {
+		if err := u.groups.renameMember(ctx, u.memberValue(e), u.memberValue(ne)); err != nil {
+			return nil, err
+		}
+	}
+	return u.render(ctx, ne, r, scimapi.Fields{})
 }
 
 // apply writes an update: the rename first, so that a name collision fails
@@ -212,10 +252,17 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 		_, err = u.apply(ctx, e.DN, upd)
 		return err
 	}
-	// The refint overlay removes the user from every group; see docs.
 	err = u.dir.Del(ctx, ldap.NewDelRequest(e.DN, nil))
 	u.logWrite(ctx, "delete", e.DN, nil, err)
-	return classify(err, "delete user")
+	if err != nil {
+		return classify(err, "delete user")
+	}
+	if u.groups != nil {
+		// OpenLDAP's refint overlay removes member DNs by itself (in the
+		// background); without it, and always for memberUid, the bridge does.
+		return u.groups.removeMemberEverywhere(ctx, u.memberValue(e))
+	}
+	return nil
 }
 
 // find returns the managed entry with SCIM id id.

@@ -39,6 +39,7 @@ type Config struct {
 	Auth   AuthConfig   `koanf:"auth"`
 	LDAP   LDAPConfig   `koanf:"ldap"`
 	Users  UsersConfig  `koanf:"users"`
+	Groups GroupsConfig `koanf:"groups"`
 	Log    LogConfig    `koanf:"log"`
 }
 
@@ -115,6 +116,58 @@ type UsersConfig struct {
 	Delete  DeleteConfig   `koanf:"delete"`
 	// MaxResults caps one list response (SCIM count); larger requests are cut to it.
 	MaxResults int `koanf:"max_results"`
+	// DefaultGroups are group DNs every new user joins (a site's "default role").
+	DefaultGroups []string `koanf:"default_groups"`
+}
+
+// GroupsConfig maps SCIM Groups onto LDAP groups.
+type GroupsConfig struct {
+	// Enabled turns /Groups on; default: on when base_dn is set. Off, /Groups
+	// answers with a SCIM error that tells the admin to remove Entra's group
+	// mapping.
+	Enabled       *bool    `koanf:"enabled"`
+	BaseDN        string   `koanf:"base_dn"`
+	RDN           string   `koanf:"rdn"`
+	ObjectClasses []string `koanf:"object_classes"`
+	IDAttribute   string   `koanf:"id_attribute"`
+	Filter        string   `koanf:"filter"`
+	// MemberAttribute holds the members: member or uniqueMember (user DNs) or
+	// memberUid (posixGroup: the users' uid values).
+	MemberAttribute string             `koanf:"member_attribute"`
+	Attributes      []AttributeMapping `koanf:"attributes"`
+	// EmptyMember is the placeholder DN kept in a group with no members, for
+	// object classes that require one (groupOfNames, groupOfUniqueNames).
+	EmptyMember string `koanf:"empty_member"`
+	// Constants are attribute values every new group gets (e.g. gidNumber
+	// sources are site specific; see docs/configuration.md).
+	Constants []ConstantConfig `koanf:"constants"`
+	// GIDNumber allocates posixGroup gidNumbers.
+	GIDNumber GIDNumberConfig `koanf:"gid_number"`
+	MaxResults int            `koanf:"max_results"`
+}
+
+// ConstantConfig is a fixed attribute value for new entries.
+type ConstantConfig struct {
+	LDAP  string `koanf:"ldap"`
+	Value string `koanf:"value"`
+}
+
+// GIDNumberConfig allocates unique numbers from a counter entry in the
+// directory, with an atomic compare-and-swap, so two bridges never hand out the
+// same number.
+type GIDNumberConfig struct {
+	// CounterDN is the entry holding the next free number in its gidNumber
+	// attribute; created at Start when missing. Empty disables allocation.
+	CounterDN string `koanf:"counter_dn"`
+	Start     int    `koanf:"start"`
+}
+
+// GroupsEnabled tells whether /Groups is served.
+func (c *Config) GroupsEnabled() bool {
+	if c.Groups.Enabled != nil {
+		return *c.Groups.Enabled
+	}
+	return c.Groups.BaseDN != ""
 }
 
 // AttributeMapping maps one SCIM attribute path to one LDAP attribute.

@@ -93,6 +93,32 @@ func (c *Config) ApplyDefaults() {
 		u.MaxResults = 1000
 	}
 	c.defaultDerives()
+	g := &c.Groups
+	def(&g.RDN, "cn")
+	if len(g.ObjectClasses) == 0 {
+		g.ObjectClasses = []string{"top", "groupOfNames"}
+	}
+	def(&g.IDAttribute, u.IDAttribute)
+	if g.MemberAttribute == "" {
+		g.MemberAttribute = "member"
+		if containsFold(g.ObjectClasses, "posixGroup") {
+			g.MemberAttribute = "memberUid"
+		} else if containsFold(g.ObjectClasses, "groupOfUniqueNames") {
+			g.MemberAttribute = "uniqueMember"
+		}
+	}
+	if g.Filter == "" && len(g.ObjectClasses) > 0 {
+		g.Filter = "(objectClass=" + ldap.EscapeFilter(g.ObjectClasses[len(g.ObjectClasses)-1]) + ")"
+	}
+	if len(g.Attributes) == 0 {
+		g.Attributes = []AttributeMapping{{SCIM: "displayName", LDAP: g.RDN}}
+	}
+	if g.MaxResults == 0 {
+		g.MaxResults = u.MaxResults
+	}
+	if g.GIDNumber.Start == 0 {
+		g.GIDNumber.Start = 10000
+	}
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "json")
 }
@@ -143,6 +169,9 @@ func (c *Config) Validate() error {
 	c.validateAuth(&ps)
 	c.validateLDAP(&ps)
 	c.validateUsers(&ps)
+	if c.GroupsEnabled() {
+		c.validateGroups(&ps)
+	}
 	switch c.Log.Format {
 	case "json", "console":
 	default:
@@ -267,6 +296,78 @@ func (c *Config) validateUsers(ps *Problems) {
 	if u.MaxResults < 1 {
 		ps.Add("users.max_results", "must be positive")
 	}
+}
+
+func (c *Config) validateGroups(ps *Problems) {
+	g := c.Groups
+	if g.BaseDN == "" {
+		ps.Add("groups.base_dn", "is required when groups are enabled (or set groups.enabled: false)")
+	} else if _, err := ldap.ParseDN(g.BaseDN); err != nil {
+		ps.Add("groups.base_dn", "is not a valid DN: %v", err)
+	}
+	if _, err := ldap.CompileFilter(g.Filter); err != nil {
+		ps.Add("groups.filter", "is not a valid LDAP filter: %v", err)
+	}
+	for i, oc := range g.ObjectClasses {
+		if !isAttrName(oc) {
+			ps.Add(fmt.Sprintf("groups.object_classes[%d]", i), "%q is not a valid object class name", oc)
+		}
+	}
+	if !isAttrName(g.RDN) {
+		ps.Add("groups.rdn", "%q is not a valid attribute name", g.RDN)
+	}
+	if !isAttrName(g.IDAttribute) {
+		ps.Add("groups.id_attribute", "%q is not a valid attribute name", g.IDAttribute)
+	}
+	if !isAttrName(g.MemberAttribute) {
+		ps.Add("groups.member_attribute", "%q is not a valid attribute name", g.MemberAttribute)
+	}
+	for i, a := range g.Attributes {
+		p := fmt.Sprintf("groups.attributes[%d]", i)
+		if a.SCIM == "" {
+			ps.Add(p+".scim", "is required")
+		}
+		if !isAttrName(a.LDAP) {
+			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", a.LDAP)
+		}
+	}
+	for i, k := range g.Constants {
+		if !isAttrName(k.LDAP) {
+			ps.Add(fmt.Sprintf("groups.constants[%d].ldap", i), "%q is not a valid LDAP attribute name", k.LDAP)
+		}
+	}
+	if g.EmptyMember != "" {
+		if _, err := ldap.ParseDN(g.EmptyMember); err != nil {
+			ps.Add("groups.empty_member", "is not a valid DN: %v", err)
+		}
+	} else if containsFold(g.ObjectClasses, "groupOfNames") || containsFold(g.ObjectClasses, "groupOfUniqueNames") {
+		ps.Add("groups.empty_member", "is required with %s, which must have at least one member (e.g. cn=nobody,dc=example,dc=org)",
+			g.ObjectClasses[len(g.ObjectClasses)-1])
+	}
+	if g.GIDNumber.CounterDN != "" {
+		if _, err := ldap.ParseDN(g.GIDNumber.CounterDN); err != nil {
+			ps.Add("groups.gid_number.counter_dn", "is not a valid DN: %v", err)
+		}
+	} else if containsFold(g.ObjectClasses, "posixGroup") && !constantFor(g.Constants, "gidNumber") {
+		ps.Add("groups.gid_number.counter_dn", "posixGroup requires gidNumber: set a counter entry DN to allocate them")
+	}
+	for i, dn := range c.Users.DefaultGroups {
+		if _, err := ldap.ParseDN(dn); err != nil {
+			ps.Add(fmt.Sprintf("users.default_groups[%d]", i), "is not a valid DN: %v", err)
+		}
+	}
+	if g.MaxResults < 1 {
+		ps.Add("groups.max_results", "must be positive")
+	}
+}
+
+func constantFor(list []ConstantConfig, attr string) bool {
+	for _, k := range list {
+		if strings.EqualFold(k.LDAP, attr) {
+			return true
+		}
+	}
+	return false
 }
 
 // isAttrName accepts an LDAP attribute descriptor (RFC 4512 §1.4) or a numeric OID.

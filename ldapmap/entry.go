@@ -65,13 +65,16 @@ func (m *Map) FromEntry(e *ldap.Entry, r Resolver) (Resource, error) {
 		}
 		a.SetValue(res, v)
 	}
-	res["active"] = !m.Disable.Disabled(e)
-	schemas := []any{SchemaUser}
-	if _, ok := res[SchemaEnterprise]; ok {
-		schemas = append(schemas, SchemaEnterprise)
+	schemas := []any{SchemaGroup}
+	if m.Kind == "User" {
+		res["active"] = !m.Disable.Disabled(e)
+		schemas = []any{SchemaUser}
+		if _, ok := res[SchemaEnterprise]; ok {
+			schemas = append(schemas, SchemaEnterprise)
+		}
 	}
 	res["schemas"] = schemas
-	meta := map[string]any{"resourceType": "User"}
+	meta := map[string]any{"resourceType": m.Kind}
 	if t, ok := generalizedTime(e.GetEqualFoldAttributeValue("createTimestamp")); ok {
 		meta["created"] = t
 	}

@@ -36,6 +36,8 @@ type Attr struct {
 
 // Map is the compiled user mapping.
 type Map struct {
+	// Kind is the SCIM resource type: User or Group.
+	Kind          string
 	BaseDN        string
 	baseDN        *ldap.DN
 	RDN           string
@@ -52,60 +54,84 @@ type Map struct {
 	MaxResults int
 	// byLDAP indexes Attrs by lower-cased LDAP name.
 	byLDAP map[string]*Attr
+	// members is set on a group map, so filters on members can be translated.
+	members *GroupMap
 }
 
-// New compiles the user mapping and returns every problem at its YAML path.
-func New(cfg config.UsersConfig) (*Map, error) {
-	var ps config.Problems
+// spec is what users and groups share in their configuration.
+type spec struct {
+	prefix        string // "users" or "groups", for problem paths
+	kind          string // "User" or "Group", the SCIM resource type
+	baseDN, rdn   string
+	objectClasses []string
+	idAttr        string
+	filter        string
+	attrs         []config.AttributeMapping
+	// check returns a message when a SCIM path cannot be mapped.
+	check func(filter.Path) string
+}
+
+// compile builds the common part of a map, recording every problem.
+func compile(s spec, ps *config.Problems) *Map {
 	m := &Map{
-		BaseDN:        cfg.BaseDN,
-		RDN:           cfg.RDN,
-		ObjectClasses: cfg.ObjectClasses,
-		IDAttr:        cfg.IDAttribute,
-		Managed:       cfg.Filter,
-		Delete:        cfg.Delete,
-		MaxResults:    cfg.MaxResults,
+		Kind:          s.kind,
+		BaseDN:        s.baseDN,
+		RDN:           s.rdn,
+		ObjectClasses: s.objectClasses,
+		IDAttr:        s.idAttr,
+		Managed:       s.filter,
+		Disable:       noDisable{},
 		byLDAP:        map[string]*Attr{},
 	}
-	if dn, err := ldap.ParseDN(cfg.BaseDN); err == nil {
+	if dn, err := ldap.ParseDN(s.baseDN); err == nil {
 		m.baseDN = dn
 	} else {
-		ps.Add("users.base_dn", "is not a valid DN: %v", err)
+		ps.Add(s.prefix+".base_dn", "is not a valid DN: %v", err)
 	}
 	seenSCIM := map[string]int{}
-	for i, a := range cfg.Attributes {
-		p := fmt.Sprintf("users.attributes[%d]", i)
+	for i, a := range s.attrs {
+		p := fmt.Sprintf("%s.attributes[%d]", s.prefix, i)
 		path, err := filter.ParsePath(a.SCIM)
 		if err != nil {
 			ps.Add(p+".scim", "%v", err)
 			continue
 		}
-		if msg := checkUserPath(path); msg != "" {
+		if msg := s.check(path); msg != "" {
 			ps.Add(p+".scim", "%s", msg)
 			continue
 		}
 		key := strings.ToLower(path.String())
 		if j, dup := seenSCIM[key]; dup {
-			ps.Add(p+".scim", "%q is already mapped by users.attributes[%d]", a.SCIM, j)
+			ps.Add(p+".scim", "%q is already mapped by %s.attributes[%d]", a.SCIM, s.prefix, j)
 			continue
 		}
 		seenSCIM[key] = i
 		if j, dup := m.byLDAP[strings.ToLower(a.LDAP)]; dup {
-			ps.Add(p+".ldap", "LDAP attribute %q is already the target of users.attributes[%d]", a.LDAP, j.Index)
+			ps.Add(p+".ldap", "LDAP attribute %q is already the target of %s.attributes[%d]", a.LDAP, s.prefix, j.Index)
 			continue
 		}
-		attr := &Attr{Index: i, SCIM: path, LDAP: a.LDAP, Ref: isManager(path)}
+		attr := &Attr{Index: i, SCIM: path, LDAP: a.LDAP, Ref: s.kind == "User" && isManager(path)}
 		m.Attrs = append(m.Attrs, attr)
 		m.byLDAP[strings.ToLower(a.LDAP)] = attr
-		if strings.EqualFold(a.LDAP, cfg.RDN) {
+		if strings.EqualFold(a.LDAP, s.rdn) {
 			m.rdnAttr = attr
 		}
 	}
 	if m.rdnAttr == nil {
-		ps.Add("users.rdn", "RDN attribute %q is not the target of any users.attributes entry (map userName to it)", cfg.RDN)
+		ps.Add(s.prefix+".rdn", "RDN attribute %q is not the target of any %s.attributes entry", s.rdn, s.prefix)
 	} else if m.rdnAttr.Ref {
-		ps.Add("users.rdn", "RDN attribute %q cannot hold a reference", cfg.RDN)
+		ps.Add(s.prefix+".rdn", "RDN attribute %q cannot hold a reference", s.rdn)
 	}
+	return m
+}
+
+// New compiles the user mapping and returns every problem at its YAML path.
+func New(cfg config.UsersConfig) (*Map, error) {
+	var ps config.Problems
+	m := compile(spec{prefix: "users", kind: "User", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
+		idAttr: cfg.IDAttribute, filter: cfg.Filter, attrs: cfg.Attributes, check: checkUserPath}, &ps)
+	m.Delete = cfg.Delete
+	m.MaxResults = cfg.MaxResults
 	if m.UserNameAttr() == nil {
 		ps.Add("users.attributes", "userName must be mapped (it is required by RFC 7643 and Entra matches users on it)")
 	}
@@ -133,6 +159,17 @@ func (m *Map) UserNameAttr() *Attr {
 		}
 	}
 	return nil
+}
+
+// DisplayAttr is the LDAP attribute mapped from displayName, "" if none; it
+// fills the "display" of references to this resource.
+func (m *Map) DisplayAttr() string {
+	for _, a := range m.Attrs {
+		if a.SCIM.URN == "" && strings.EqualFold(a.SCIM.Attr, "displayName") && a.SCIM.SubAttr == "" {
+			return a.LDAP
+		}
+	}
+	return ""
 }
 
 // RDNAttr is the mapping whose LDAP attribute names new entries.

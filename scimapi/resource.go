@@ -223,3 +223,19 @@ func isCoreSchema(urn string) bool {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// normalizeGroup prepares a POST/PUT group body: readOnly attributes and nulls
+// are dropped; displayName is required (RFC 7643 §4.2). Entra's extra schema URI
+// http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group
+// (entra-scim.md §1.2) is accepted like any schemas value.
+func normalizeGroup(res Resource) error {
+	for _, k := range []string{"id", "meta"} {
+		delete(res, scimjson.KeyOf(res, k))
+	}
+	dropNulls(res)
+	v, _ := scimjson.Lookup(res, "displayName")
+	if s, ok := v.(string); !ok || strings.TrimSpace(s) == "" {
+		return scimerr.New(scimerr.InvalidValue, "displayName is required")
+	}
+	return nil
+}

@@ -19,12 +19,13 @@ import (
 // Resource is a SCIM resource as decoded JSON.
 type Resource = map[string]any
 
-// ResourceStore serves one resource type (Users). Errors are scimerr errors;
-// anything else becomes a 500 with a generic message.
+// ResourceStore serves one resource type (Users, Groups). Errors are scimerr
+// errors; anything else becomes a 500 with a generic message. A Patch that
+// returns a nil resource is answered 204 No Content.
 type ResourceStore interface {
 	Create(ctx context.Context, res Resource) (Resource, error)
-	Get(ctx context.Context, id string) (Resource, error)
-	List(ctx context.Context, f filter.Expr, startIndex, count int) (int, []Resource, error)
+	Get(ctx context.Context, id string, fields Fields) (Resource, error)
+	List(ctx context.Context, f filter.Expr, startIndex, count int, fields Fields) (int, []Resource, error)
 	Replace(ctx context.Context, id string, res Resource, ifMatch string) (Resource, error)
 	Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (Resource, error)
 	Delete(ctx context.Context, id, ifMatch string) error
@@ -53,13 +54,13 @@ const ContentType = "application/scim+json"
 
 // Server is the SCIM HTTP handler.
 type Server struct {
-	opts  Options
-	echo  *echo.Echo
-	users ResourceStore
+	opts Options
+	echo *echo.Echo
 }
 
-// New builds the handler serving users under opts.BasePath.
-func New(opts Options, users ResourceStore) *Server {
+// New builds the handler serving users and groups under opts.BasePath. A nil
+// groups store answers /Groups with a SCIM error saying groups are disabled.
+func New(opts Options, users, groups ResourceStore) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -73,19 +74,20 @@ func New(opts Options, users ResourceStore) *Server {
 		opts.RequestIDContext = func(ctx context.Context, _ string) context.Context { return ctx }
 	}
 	opts.BasePath = "/" + strings.Trim(opts.BasePath, "/")
-	s := &Server{opts: opts, users: users}
+	s := &Server{opts: opts}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(s.fixBaseQuery)
 	e.Use(s.requestLog, s.limitBody)
 	g := e.Group(strings.TrimSuffix(opts.BasePath, "/"), s.authenticate)
-	g.GET("/Users", s.listUsers)
-	g.POST("/Users", s.createUser)
-	g.GET("/Users/:id", s.getUser)
-	g.PUT("/Users/:id", s.replaceUser)
-	g.PATCH("/Users/:id", s.patchUser)
-	g.DELETE("/Users/:id", s.deleteUser)
+	s.route(g, &endpoint{name: "Users", store: users, normalize: normalizeUser})
+	if groups != nil {
+		s.route(g, &endpoint{name: "Groups", store: groups, normalize: normalizeGroup})
+	} else {
+		g.Any("/Groups", groupsDisabled)
+		g.Any("/Groups/*", groupsDisabled)
+	}
 	s.echo = e
 	return s
 }

@@ -18,44 +18,73 @@ import (
 // SchemaListResponse is the schema of list bodies (RFC 7644 §3.4.2).
 const SchemaListResponse = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
-func (s *Server) createUser(c echo.Context) error {
+// endpoint is one resource type's routes: /Users or /Groups.
+type endpoint struct {
+	name      string
+	store     ResourceStore
+	normalize func(Resource) error
+}
+
+func (s *Server) route(g *echo.Group, ep *endpoint) {
+	g.GET("/"+ep.name, func(c echo.Context) error { return s.list(c, ep) })
+	g.POST("/"+ep.name, func(c echo.Context) error { return s.create(c, ep) })
+	g.GET("/"+ep.name+"/:id", func(c echo.Context) error { return s.get(c, ep) })
+	g.PUT("/"+ep.name+"/:id", func(c echo.Context) error { return s.replace(c, ep) })
+	g.PATCH("/"+ep.name+"/:id", func(c echo.Context) error { return s.patch(c, ep) })
+	g.DELETE("/"+ep.name+"/:id", func(c echo.Context) error { return s.delete(c, ep) })
+}
+
+// groupsDisabled answers /Groups when groups.enabled is false. 501 says "this
+// service does not do that" (RFC 7644 §3.12); the detail tells the admin what
+// to change in Entra.
+func groupsDisabled(echo.Context) error {
+	return scimerr.New(scimerr.NotImplemented, "group provisioning is disabled on this bridge (groups.enabled: false); "+
+		"in Entra, set 'Provision Microsoft Entra ID Groups' to No in the provisioning mappings")
+}
+
+func (s *Server) create(c echo.Context, ep *endpoint) error {
 	res, err := readResource(c)
 	if err != nil {
 		return err
 	}
-	if err := normalizeUser(res); err != nil {
+	if err := ep.normalize(res); err != nil {
 		return err
 	}
-	out, err := s.users.Create(c.Request().Context(), res)
+	out, err := ep.store.Create(c.Request().Context(), res)
 	if err != nil {
 		return err
 	}
-	s.setMeta(c, "Users", out)
+	s.setMeta(c, ep.name, out)
 	c.Response().Header().Set(echo.HeaderLocation, location(out))
 	return s.writeResource(c, http.StatusCreated, out)
 }
 
-func (s *Server) getUser(c echo.Context) error {
-	out, err := s.users.Get(c.Request().Context(), c.Param("id"))
+func (s *Server) get(c echo.Context, ep *endpoint) error {
+	attrs, excl, err := projectionParams(c)
 	if err != nil {
 		return err
 	}
-	s.setMeta(c, "Users", out)
+	out, err := ep.store.Get(c.Request().Context(), c.Param("id"), Fields{Attributes: attrs, Excluded: excl})
+	if err != nil {
+		return err
+	}
+	s.setMeta(c, ep.name, out)
 	return s.writeResource(c, http.StatusOK, out)
 }
 
-func (s *Server) listUsers(c echo.Context) error {
+func (s *Server) list(c echo.Context, ep *endpoint) error {
 	q, err := s.listQuery(c)
 	if err != nil {
 		return err
 	}
-	total, list, err := s.users.List(c.Request().Context(), q.filter, q.startIndex, q.count)
+	total, list, err := ep.store.List(c.Request().Context(), q.filter, q.startIndex, q.count,
+		Fields{Attributes: q.attributes, Excluded: q.excluded})
 	if err != nil {
 		return err
 	}
 	resources := make([]any, 0, len(list))
 	for _, r := range list {
-		s.setMeta(c, "Users", r)
+		s.setMeta(c, ep.name, r)
 		resources = append(resources, project(r, q.attributes, q.excluded))
 	}
 	// Resources is always present, also when empty: Entra's Test connection
@@ -69,23 +98,23 @@ func (s *Server) listUsers(c echo.Context) error {
 	})
 }
 
-func (s *Server) replaceUser(c echo.Context) error {
+func (s *Server) replace(c echo.Context, ep *endpoint) error {
 	res, err := readResource(c)
 	if err != nil {
 		return err
 	}
-	if err := normalizeUser(res); err != nil {
+	if err := ep.normalize(res); err != nil {
 		return err
 	}
-	out, err := s.users.Replace(c.Request().Context(), c.Param("id"), res, c.Request().Header.Get("If-Match"))
+	out, err := ep.store.Replace(c.Request().Context(), c.Param("id"), res, c.Request().Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
-	s.setMeta(c, "Users", out)
+	s.setMeta(c, ep.name, out)
 	return s.writeResource(c, http.StatusOK, out)
 }
 
-func (s *Server) patchUser(c echo.Context) error {
+func (s *Server) patch(c echo.Context, ep *endpoint) error {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		return err
@@ -94,16 +123,19 @@ func (s *Server) patchUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.users.Patch(c.Request().Context(), c.Param("id"), ops, c.Request().Header.Get("If-Match"))
+	out, err := ep.store.Patch(c.Request().Context(), c.Param("id"), ops, c.Request().Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
-	s.setMeta(c, "Users", out)
+	if out == nil {
+		return c.NoContent(http.StatusNoContent)
+	}
+	s.setMeta(c, ep.name, out)
 	return s.writeResource(c, http.StatusOK, out)
 }
 
-func (s *Server) deleteUser(c echo.Context) error {
-	if err := s.users.Delete(c.Request().Context(), c.Param("id"), c.Request().Header.Get("If-Match")); err != nil {
+func (s *Server) delete(c echo.Context, ep *endpoint) error {
+	if err := ep.store.Delete(c.Request().Context(), c.Param("id"), c.Request().Header.Get("If-Match")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -132,7 +164,20 @@ func (s *Server) setMeta(c echo.Context, endpoint string, res Resource) {
 		res["meta"] = meta
 	}
 	id, _ := res["id"].(string)
-	meta["location"] = s.baseURL(c) + "/" + endpoint + "/" + id
+	base := s.baseURL(c)
+	meta["location"] = base + "/" + endpoint + "/" + id
+	// References carry their URI (RFC 7643 §2.3.7): members point at Users,
+	// a user's groups at Groups.
+	for key, target := range map[string]string{"members": "/Users/", "groups": "/Groups/"} {
+		list, _ := res[key].([]any)
+		for _, el := range list {
+			if m, ok := el.(map[string]any); ok {
+				if v, ok := m["value"].(string); ok {
+					m["$ref"] = base + target + v
+				}
+			}
+		}
+	}
 }
 
 func location(res Resource) string {

@@ -80,6 +80,12 @@ func load(src config.Source, stderr io.Writer) (*config.Config, bool) {
 			printProblems(stderr, err)
 			ok = false
 		}
+		if cfg.GroupsEnabled() {
+			if _, err := ldapmap.NewGroups(cfg.Groups); err != nil {
+				printProblems(stderr, err)
+				ok = false
+			}
+		}
 	}
 	return cfg, ok && cfg != nil
 }

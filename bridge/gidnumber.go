@@ -1,0 +1,81 @@
+package bridge
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// gidAllocator hands out posixGroup gidNumbers from a counter entry in the
+// directory. Taking a number is a compare-and-swap (delete the value read, add
+// the next one, in one modify): if another bridge took it first the delete
+// fails and we read again, so two bridges never get the same number and the
+// daemon keeps no state.
+type gidAllocator struct {
+	dir   Directory
+	dn    string
+	start int
+}
+
+func newGIDAllocator(dir Directory, c config.GIDNumberConfig) *gidAllocator {
+	if c.CounterDN == "" {
+		return nil
+	}
+	return &gidAllocator{dir: dir, dn: c.CounterDN, start: c.Start}
+}
+
+func (a *gidAllocator) next(ctx context.Context) (string, error) {
+	for attempt := 0; attempt < 20; attempt++ {
+		res, err := a.dir.Search(ctx, ldap.NewSearchRequest(a.dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0,
+			false, "(objectClass=*)", []string{"gidNumber"}, nil))
+		if isCode(err, ldap.LDAPResultNoSuchObject) {
+			if err := a.create(ctx); err != nil {
+				return "", err
+			}
+			continue
+		}
+		if err != nil || len(res.Entries) == 0 {
+			return "", classify(err, "read gidNumber counter")
+		}
+		cur := res.Entries[0].GetAttributeValue("gidNumber")
+		n, err := strconv.Atoi(cur)
+		if err != nil {
+			return "", scimerr.Wrap(scimerr.Internal, err, "gidNumber counter %s holds %q", a.dn, cur)
+		}
+		req := ldap.NewModifyRequest(a.dn, nil)
+		req.Delete("gidNumber", []string{cur})
+		req.Add("gidNumber", []string{strconv.Itoa(n + 1)})
+		err = a.dir.Modify(ctx, req)
+		if isCode(err, ldap.LDAPResultNoSuchAttribute) {
+			continue // another bridge took this number
+		}
+		if err != nil {
+			return "", classify(err, "take gidNumber")
+		}
+		return cur, nil
+	}
+	return "", scimerr.New(scimerr.Unavailable, "gidNumber counter too contended, retry later")
+}
+
+// create makes the counter entry; device + extensibleObject are in every
+// OpenLDAP core schema and keep the counter out of posixGroup searches.
+func (a *gidAllocator) create(ctx context.Context) error {
+	dn, err := ldap.ParseDN(a.dn)
+	if err != nil || len(dn.RDNs) == 0 || len(dn.RDNs[0].Attributes) == 0 {
+		return scimerr.Wrap(scimerr.Internal, err, "groups.gid_number.counter_dn %q", a.dn)
+	}
+	rdn := dn.RDNs[0].Attributes[0]
+	req := ldap.NewAddRequest(a.dn, nil)
+	req.Attribute("objectClass", []string{"top", "device", "extensibleObject"})
+	req.Attribute(rdn.Type, []string{rdn.Value})
+	req.Attribute("gidNumber", []string{strconv.Itoa(a.start)})
+	err = a.dir.Add(ctx, req)
+	if err != nil && !isCode(err, ldap.LDAPResultEntryAlreadyExists) {
+		return classify(err, "create gidNumber counter")
+	}
+	return nil
+}

@@ -1,0 +1,359 @@
+package bridge
+
+import (
+	"context"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/ldapmap"
+	"github.com/scimbridge/scimbridge/scimapi"
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/patch"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
+)
+
+// Groups implements the SCIM /Groups use cases. Members are user ids on the
+// SCIM side and user DNs (or uids) in LDAP.
+type Groups struct {
+	dir   Directory
+	g     *ldapmap.GroupMap
+	users *Users
+	gid   *gidAllocator
+	log   zerolog.Logger
+}
+
+// NewGroups returns the group use cases; users resolves member ids.
+func NewGroups(dir Directory, g *ldapmap.GroupMap, users *Users, gid *gidAllocator, log zerolog.Logger) *Groups {
+	return &Groups{dir: dir, g: g, users: users, gid: gid, log: log}
+}
+
+// Create adds a group with its initial members (POST /Groups). Entra creates
+// groups empty and adds members with PATCH (entra-scim.md §1.2).
+func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {
+	mv, _ := scimjson.Lookup(res, "members")
+	ids, err := ldapmap.MemberIDs(mv)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := s.resolveMembers(ctx, ids, true)
+	if err != nil {
+		return nil, err
+	}
+	req, err := s.g.PlanAdd(res, vals)
+	if err != nil {
+		return nil, err
+	}
+	if s.gid != nil {
+		n, err := s.gid.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		req.Attribute("gidNumber", []string{n})
+	}
+	err = s.dir.Add(ctx, req)
+	s.users.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
+	if isCode(err, ldap.LDAPResultEntryAlreadyExists) {
+		return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a group with this displayName already exists")
+	}
+	if err != nil {
+		return nil, classify(err, "create group")
+	}
+	e, err := s.read(ctx, req.DN, ldap.ScopeBaseObject, "(objectClass=*)", true)
+	if err != nil {
+		return nil, err
+	}
+	return s.render(ctx, e, true)
+}
+
+// Get returns one group; the member list is read only when the client wants
+// it (Entra always sends excludedAttributes=members).
+func (s *Groups) Get(ctx context.Context, id string, fields scimapi.Fields) (ldapmap.Resource, error) {
+	e, err := s.find(ctx, id, fields.Wants("members"))
+	if err != nil {
+		return nil, err
+	}
+	return s.render(ctx, e, fields.Wants("members"))
+}
+
+// List runs a filtered, paged list of groups as one LDAP search.
+func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int, fields scimapi.Fields) (int, []ldapmap.Resource, error) {
+	f, err := s.g.SearchFilter(fl, memberResolver{ctx: ctx, s: s})
+	if err != nil {
+		return 0, nil, err
+	}
+	members := fields.Wants("members")
+	total, entries, err := searchWindow(ctx, s.dir, s.g.BaseDN, f, s.attrs(members), startIndex, count)
+	if err != nil {
+		return 0, nil, classify(err, "list groups")
+	}
+	out := make([]ldapmap.Resource, 0, len(entries))
+	for _, e := range entries {
+		res, err := s.render(ctx, e, members)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = append(out, res)
+	}
+	return total, out, nil
+}
+
+// Replace implements PUT: attributes and the whole member list.
+func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (ldapmap.Resource, error) {
+	mv, hasMembers := scimjson.Lookup(body, "members")
+	ids, err := ldapmap.MemberIDs(mv)
+	if err != nil {
+		return nil, err
+	}
+	mc := &memberChange{replaceOK: true}
+	if mc.replace, err = s.resolveMembers(ctx, ids, true); err != nil {
+		return nil, err
+	}
+	if !hasMembers {
+		mc = &memberChange{}
+	}
+	after := deepCopy(body)
+	if err := s.update(ctx, id, ifMatch, after, mc); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, scimapi.Fields{})
+}
+
+// Patch implements PATCH. Member operations become add/delete of just those
+// values in the same single LDAP modify as the other attributes; the member list
+// is never read. It answers 204 (nil resource), as Microsoft recommends for
+// group updates (entra-scim.md §1.2).
+func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (ldapmap.Resource, error) {
+	ops, err := patch.Expand(ops)
+	if err != nil {
+		return nil, err
+	}
+	var attrOps []patch.Operation
+	var addIDs, removeIDs, replaceIDs []string
+	replace := false
+	for _, op := range ops {
+		if op.Path == nil || !strings.EqualFold(op.Path.Attr, "members") {
+			attrOps = append(attrOps, op)
+			continue
+		}
+		ids, err := memberOpIDs(op)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case op.Op == "add":
+			addIDs = append(addIDs, ids...)
+		case op.Op == "remove" && ids == nil:
+			replace, replaceIDs, addIDs, removeIDs = true, nil, nil, nil // remove all members
+		case op.Op == "remove":
+			removeIDs = append(removeIDs, ids...)
+		default: // replace
+			replace, replaceIDs, addIDs, removeIDs = true, ids, nil, nil
+		}
+	}
+	mc := &memberChange{replaceOK: replace}
+	if replace {
+		ids := append(replaceIDs, addIDs...)
+		if mc.replace, err = s.resolveMembers(ctx, ids, true); err != nil {
+			return nil, err
+		}
+	} else {
+		if mc.add, err = s.resolveMembers(ctx, addIDs, true); err != nil {
+			return nil, err
+		}
+		if mc.remove, err = s.resolveMembers(ctx, removeIDs, false); err != nil {
+			return nil, err
+		}
+		mc.remove = without(mc.remove, mc.add)
+	}
+	return nil, s.update(ctx, id, ifMatch, nil, mc, attrOps...)
+}
+
+// update applies attribute changes (a new resource, or PATCH operations) and a
+// member change: rename first, then one modify.
+func (s *Groups) update(ctx context.Context, id, ifMatch string, after ldapmap.Resource, mc *memberChange, ops ...patch.Operation) error {
+	checkPlaceholder := s.g.EmptyMember != "" && len(mc.add) > 0
+	e, err := s.find(ctx, id, false, checkPlaceholder)
+	if err != nil {
+		return err
+	}
+	if ifMatch != "" && ifMatch != "*" && ifMatch != ldapmap.Version(e) {
+		return scimerr.New(scimerr.PreconditionFailed, "the group changed since version %s", ifMatch)
+	}
+	before, err := s.g.FromEntry(e, nil)
+	if err != nil {
+		return err
+	}
+	if after == nil {
+		after = deepCopy(before)
+		if err := patch.Apply(after, ops); err != nil {
+			return err
+		}
+	} else {
+		after["id"] = before["id"]
+	}
+	if v, _ := scimjson.Lookup(after, "id"); v != before["id"] {
+		return scimerr.New(scimerr.Mutability, "id is read-only")
+	}
+	upd, err := s.g.PlanUpdate(e, before, after, nil)
+	if err != nil {
+		return err
+	}
+	dn := e.DN
+	if upd.NewRDN != "" {
+		dn, err = s.users.apply(ctx, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
+		if scimerr.KindOf(err) == scimerr.Uniqueness {
+			return scimerr.Wrap(scimerr.Uniqueness, err, "another group already has this displayName")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	hasPlaceholder := false
+	if checkPlaceholder {
+		for _, v := range e.GetEqualFoldAttributeValues(s.g.MemberAttr) {
+			hasPlaceholder = hasPlaceholder || s.g.IsPlaceholder(v)
+		}
+	}
+	return s.modifyMembers(ctx, dn, upd.Changes, mc, hasPlaceholder)
+}
+
+// Delete removes the group. Its users are untouched.
+func (s *Groups) Delete(ctx context.Context, id, ifMatch string) error {
+	e, err := s.find(ctx, id, false)
+	if err != nil {
+		return err
+	}
+	if ifMatch != "" && ifMatch != "*" && ifMatch != ldapmap.Version(e) {
+		return scimerr.New(scimerr.PreconditionFailed, "the group changed since version %s", ifMatch)
+	}
+	err = s.dir.Del(ctx, ldap.NewDelRequest(e.DN, nil))
+	s.users.logWrite(ctx, "delete", e.DN, nil, err)
+	return classify(err, "delete group")
+}
+
+func (s *Groups) render(ctx context.Context, e *ldap.Entry, members bool) (ldapmap.Resource, error) {
+	res, err := s.g.FromEntry(e, nil)
+	if err != nil {
+		return nil, err
+	}
+	if members {
+		m, err := s.memberResources(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		res["members"] = m
+	}
+	return res, nil
+}
+
+func (s *Groups) attrs(members bool) []string {
+	a := s.g.ReadAttributes()
+	if members {
+		a = append(a, s.g.MemberAttr)
+	}
+	return a
+}
+
+// find reads the group with SCIM id id. With placeholder set it also learns,
+// in the same round trip, whether the empty-member placeholder is there (the
+// matched values control returns that one member value, not the list).
+func (s *Groups) find(ctx context.Context, id string, members bool, placeholder ...bool) (*ldap.Entry, error) {
+	f, err := s.g.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+	if err != nil {
+		return nil, err
+	}
+	attrs := s.attrs(members)
+	var controls []ldap.Control
+	if len(placeholder) > 0 && placeholder[0] && !members {
+		attrs = append(attrs, s.g.MemberAttr)
+		controls = append(controls, s.placeholderControl(attrs))
+	}
+	res, err := s.dir.Search(ctx, ldap.NewSearchRequest(s.g.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		2, 0, false, f, attrs, controls))
+	if err != nil {
+		return nil, classify(err, "read group")
+	}
+	if len(res.Entries) == 0 {
+		return nil, scimerr.New(scimerr.NotFound, "Group %s not found", id)
+	}
+	return res.Entries[0], nil
+}
+
+func (s *Groups) read(ctx context.Context, base string, scope int, f string, members bool) (*ldap.Entry, error) {
+	res, err := s.dir.Search(ctx, ldap.NewSearchRequest(base, scope, ldap.NeverDerefAliases, 1, 0, false, f,
+		s.attrs(members), nil))
+	if err != nil {
+		return nil, classify(err, "read group")
+	}
+	if len(res.Entries) == 0 {
+		return nil, scimerr.New(scimerr.NotFound, "group %s vanished", base)
+	}
+	return res.Entries[0], nil
+}
+
+// memberOpIDs returns the member ids a PATCH operation on members names: the
+// value list (Entra's default dialect removes members this way, with
+// "$ref": null), or the ids in members[value eq "..."] (aadOptscim062020).
+// nil means "all members" (remove without value or filter).
+func memberOpIDs(op patch.Operation) ([]string, error) {
+	if op.Path.Filter != nil {
+		ids, ok := ldapmap.MemberPathIDs(*op.Path)
+		if !ok {
+			return nil, scimerr.New(scimerr.InvalidPath, "members filter must be value eq \"<id>\" (or several joined with or)")
+		}
+		return ids, nil
+	}
+	if op.Path.SubAttr != "" {
+		return nil, scimerr.New(scimerr.InvalidPath, "members.%s cannot be changed", op.Path.SubAttr)
+	}
+	ids, err := ldapmap.MemberIDs(op.Value)
+	if err != nil {
+		return nil, err
+	}
+	if ids == nil && op.Op != "remove" {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+// memberResolver lets group filters on members (members[value eq "id"]) use
+// the member value the group stores for that user.
+type memberResolver struct {
+	ctx context.Context
+	s   *Groups
+}
+
+func (r memberResolver) DNOf(id string) (string, error) {
+	vals, err := r.s.resolveMembers(r.ctx, []string{id}, true)
+	if scimerr.KindOf(err) == scimerr.InvalidValue {
+		return "", scimerr.New(scimerr.NotFound, "no user with id %q", id)
+	}
+	if err != nil {
+		return "", err
+	}
+	return vals[0], nil
+}
+
+func (r memberResolver) IDOf(string) (string, error) {
+	return "", scimerr.New(scimerr.NotFound, "not a reference")
+}
+
+func without(list, drop []string) []string {
+	if len(drop) == 0 {
+		return list
+	}
+	skip := map[string]bool{}
+	for _, d := range drop {
+		skip[strings.ToLower(d)] = true
+	}
+	out := list[:0:0]
+	for _, v := range list {
+		if !skip[strings.ToLower(v)] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

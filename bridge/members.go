@@ -1,0 +1,298 @@
+package bridge
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// memberChange is what one request does to a group's members. Values are
+// already resolved (DNs, or uids for memberUid).
+type memberChange struct {
+	add, remove []string
+	// replace, when set, is the whole new member list.
+	replace   []string
+	replaceOK bool
+}
+
+func (mc *memberChange) empty() bool {
+	return len(mc.add) == 0 && len(mc.remove) == 0 && !mc.replaceOK
+}
+
+// memberChanges turns the change into LDAP modifications of the member
+// attribute only: never a read of the member list, whatever the group's size.
+// hasPlaceholder says whether the group holds the empty-member placeholder now.
+func (s *Groups) memberChanges(mc *memberChange, hasPlaceholder bool) []ldap.Change {
+	attr := s.g.MemberAttr
+	var out []ldap.Change
+	if mc.replaceOK {
+		vals := mc.replace
+		if len(vals) == 0 {
+			if s.g.EmptyMember == "" {
+				return []ldap.Change{{Operation: ldap.DeleteAttribute, Modification: ldap.PartialAttribute{Type: attr, Vals: []string{}}}}
+			}
+			vals = []string{s.g.EmptyMember}
+		}
+		return []ldap.Change{{Operation: ldap.ReplaceAttribute, Modification: ldap.PartialAttribute{Type: attr, Vals: vals}}}
+	}
+	if len(mc.add) > 0 {
+		out = append(out, ldap.Change{Operation: ldap.AddAttribute, Modification: ldap.PartialAttribute{Type: attr, Vals: mc.add}})
+		if hasPlaceholder {
+			out = append(out, ldap.Change{Operation: ldap.DeleteAttribute,
+				Modification: ldap.PartialAttribute{Type: attr, Vals: []string{s.g.EmptyMember}}})
+		}
+	}
+	if len(mc.remove) > 0 {
+		out = append(out, ldap.Change{Operation: ldap.DeleteAttribute, Modification: ldap.PartialAttribute{Type: attr, Vals: mc.remove}})
+	}
+	return out
+}
+
+// modifyMembers writes attribute changes and member changes to a group in one
+// LDAP modify. Entra retries and re-sends members that are already there
+// (entra-scim.md §1.2), and OpenLDAP refuses a whole modify when one added value
+// exists (20) or one removed value is absent (16): only then does it look the
+// values up, one cheap "is X a member" search each, and retry with what is left.
+// Removing the last member of a group that requires one (65) retries with the
+// placeholder added.
+func (s *Groups) modifyMembers(ctx context.Context, dn string, attrs []ldap.Change, mc *memberChange, hasPlaceholder bool) error {
+	changes := append(append([]ldap.Change(nil), attrs...), s.memberChanges(mc, hasPlaceholder)...)
+	if len(changes) == 0 {
+		return nil
+	}
+	err := s.modify(ctx, dn, changes)
+	if isCode(err, ldap.LDAPResultAttributeOrValueExists, ldap.LDAPResultNoSuchAttribute) && !mc.replaceOK {
+		fixed := &memberChange{}
+		for _, v := range mc.add {
+			present, err := s.isMember(ctx, dn, v)
+			if err != nil {
+				return err
+			}
+			if !present {
+				fixed.add = append(fixed.add, v)
+			}
+		}
+		for _, v := range mc.remove {
+			present, err := s.isMember(ctx, dn, v)
+			if err != nil {
+				return err
+			}
+			if present {
+				fixed.remove = append(fixed.remove, v)
+			}
+		}
+		if hasPlaceholder {
+			if hasPlaceholder, err = s.isMember(ctx, dn, s.g.EmptyMember); err != nil {
+				return err
+			}
+		}
+		mc = fixed
+		changes = append(append([]ldap.Change(nil), attrs...), s.memberChanges(mc, hasPlaceholder)...)
+		if len(changes) == 0 {
+			return nil
+		}
+		err = s.modify(ctx, dn, changes)
+	}
+	if isCode(err, ldap.LDAPResultObjectClassViolation) && s.g.EmptyMember != "" && len(mc.remove) > 0 && len(mc.add) == 0 {
+		changes = append(changes, ldap.Change{Operation: ldap.AddAttribute,
+			Modification: ldap.PartialAttribute{Type: s.g.MemberAttr, Vals: []string{s.g.EmptyMember}}})
+		err = s.modify(ctx, dn, changes)
+	}
+	return classify(err, "modify group")
+}
+
+func (s *Groups) modify(ctx context.Context, dn string, changes []ldap.Change) error {
+	req := ldap.NewModifyRequest(dn, nil)
+	req.Changes = changes
+	err := s.dir.Modify(ctx, req)
+	names := make([]string, len(changes))
+	for i, c := range changes {
+		names[i] = c.Modification.Type
+	}
+	s.users.logWrite(ctx, "modify", dn, names, err)
+	return err
+}
+
+// isMember asks the directory whether v is a member of the group at dn: a base
+// search with an equality filter, answered from the index without sending the
+// member list (LAB.md: 0.13 ms on 1k members, 0.31 ms on 50k).
+func (s *Groups) isMember(ctx context.Context, dn, v string) (bool, error) {
+	res, err := s.dir.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+		s.g.MemberFilter(v), []string{"1.1"}, nil))
+	if isCode(err, ldap.LDAPResultNoSuchObject) {
+		return false, scimerr.Wrap(scimerr.NotFound, err, "group %s vanished", dn)
+	}
+	if err != nil {
+		return false, classify(err, "read group")
+	}
+	return len(res.Entries) > 0, nil
+}
+
+// matchedValuesOID is the LDAP matched values control (RFC 3876): it lets the
+// group read return the member attribute holding only the placeholder, if
+// present, instead of every member.
+const matchedValuesOID = "1.2.826.0.1.3344810.2.3"
+
+// placeholderControl builds a matched values control that returns the
+// placeholder member value, and every value of the other attributes read.
+func (s *Groups) placeholderControl(attrs []string) ldap.Control {
+	seq := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "ValuesReturnFilter")
+	if f, err := ldap.CompileFilter(s.g.MemberFilter(s.g.EmptyMember)); err == nil {
+		seq.AppendChild(f)
+	}
+	for _, a := range attrs {
+		if strings.EqualFold(a, s.g.MemberAttr) {
+			continue
+		}
+		if f, err := ldap.CompileFilter("(" + a + "=*)"); err == nil {
+			seq.AppendChild(f)
+		}
+	}
+	return &ldap.ControlString{ControlType: matchedValuesOID, Criticality: true, ControlValue: string(seq.Bytes())}
+}
+
+// resolveMembers turns member ids into member values (DNs, or uids for
+// memberUid) with one search. strict reports unknown ids as invalidValue (an
+// add must not half-apply); otherwise unknown ids are dropped (removing a member
+// that no longer exists is a no-op).
+func (s *Groups) resolveMembers(ctx context.Context, ids []string, strict bool) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	um := s.users.m
+	uniq := map[string]bool{}
+	var parts []string
+	for _, id := range ids {
+		if uniq[id] {
+			continue
+		}
+		uniq[id] = true
+		f, err := um.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, f)
+	}
+	attrs := []string{um.IDAttr}
+	uidAttr := ""
+	if s.g.ByUID {
+		// memberUid holds the users' naming attribute value (uid).
+		uidAttr = um.RDNAttr().LDAP
+		attrs = append(attrs, uidAttr)
+	}
+	found := map[string]string{}
+	req := ldap.NewSearchRequest(um.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		"(|"+strings.Join(parts, "")+")", attrs, nil)
+	_, err := s.dir.SearchPaged(ctx, req, maxPage, func(e *ldap.Entry) bool {
+		v := e.DN
+		if s.g.ByUID {
+			v = e.GetEqualFoldAttributeValue(uidAttr)
+		}
+		found[um.ID(e)] = v
+		return true
+	})
+	if err != nil {
+		return nil, classify(err, "resolve members")
+	}
+	out := make([]string, 0, len(uniq))
+	for id := range uniq {
+		v, ok := found[id]
+		if !ok {
+			if strict {
+				return nil, scimerr.New(scimerr.InvalidValue, "members: no user with id %q", id)
+			}
+			continue
+		}
+		out = append(out, v)
+	}
+	sortStrings(out)
+	return out, nil
+}
+
+// memberResources renders the members of group entry e as SCIM members. For DN
+// members one search of the users carrying memberOf=<group> finds all ids at
+// once; members it misses (no memberOf overlay, entries outside users.base_dn)
+// are looked up one by one.
+func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, error) {
+	vals := e.GetEqualFoldAttributeValues(s.g.MemberAttr)
+	um := s.users.m
+	display := um.DisplayAttr()
+	attrs := []string{um.IDAttr, um.RDNAttr().LDAP}
+	if display != "" {
+		attrs = append(attrs, display)
+	}
+	type member struct{ id, display string }
+	byVal := map[string]member{}
+	keyOf := func(v string) string {
+		if s.g.ByUID {
+			return v
+		}
+		if dn, err := ldap.ParseDN(v); err == nil {
+			return strings.ToLower(dn.String())
+		}
+		return strings.ToLower(v)
+	}
+	collect := func(f string) error {
+		req := ldap.NewSearchRequest(um.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+			"(&"+um.Managed+f+")", attrs, nil)
+		_, err := s.dir.SearchPaged(ctx, req, maxPage, func(u *ldap.Entry) bool {
+			k := u.DN
+			if s.g.ByUID {
+				k = u.GetEqualFoldAttributeValue(um.RDNAttr().LDAP)
+			}
+			byVal[keyOf(k)] = member{um.ID(u), u.GetEqualFoldAttributeValue(display)}
+			return true
+		})
+		return err
+	}
+	var err error
+	if s.g.ByUID {
+		for i := 0; i < len(vals) && err == nil; i += 200 {
+			var parts []string
+			for _, v := range vals[i:min(i+200, len(vals))] {
+				parts = append(parts, "("+um.RDNAttr().LDAP+"="+ldap.EscapeFilter(v)+")")
+			}
+			err = collect("(|" + strings.Join(parts, "") + ")")
+		}
+	} else if len(vals) > 0 {
+		err = collect("(memberOf=" + ldap.EscapeFilter(e.DN) + ")")
+	}
+	if err != nil {
+		return nil, classify(err, "read members")
+	}
+	out := make([]any, 0, len(vals))
+	r := s.users.resolver(ctx)
+	for _, v := range vals {
+		if s.g.IsPlaceholder(v) {
+			continue
+		}
+		m, ok := byVal[keyOf(v)]
+		if !ok && !s.g.ByUID {
+			id, err := r.IDOf(v)
+			if scimerr.KindOf(err) == scimerr.NotFound {
+				continue // not a managed user (e.g. a nested group): not shown
+			}
+			if err != nil {
+				return nil, err
+			}
+			m, ok = member{id: id}, true
+		}
+		if !ok {
+			continue
+		}
+		el := map[string]any{"value": m.id, "type": "User"}
+		if m.display != "" {
+			el["display"] = m.display
+		}
+		out = append(out, el)
+	}
+	return out, nil
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

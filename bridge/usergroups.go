@@ -1,0 +1,107 @@
+package bridge
+
+import (
+	"context"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// groupsOf returns the SCIM groups attribute of a user (RFC 7643 §4.1.2,
+// read-only): the managed groups holding member value v.
+func (s *Groups) groupsOf(ctx context.Context, v string) ([]any, error) {
+	display := s.g.DisplayAttr()
+	var out []any
+	req := ldap.NewSearchRequest(s.g.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		"(&"+s.g.Managed+s.g.MemberFilter(v)+")", []string{s.g.IDAttr, display}, nil)
+	_, err := s.dir.SearchPaged(ctx, req, maxPage, func(e *ldap.Entry) bool {
+		el := map[string]any{"value": s.g.ID(e), "type": "direct"}
+		if d := e.GetEqualFoldAttributeValue(display); d != "" {
+			el["display"] = d
+		}
+		out = append(out, el)
+		return true
+	})
+	return out, classify(err, "read user's groups")
+}
+
+// groupDNsWith returns the DNs of the groups under groups.base_dn holding
+// member value v (managed or not: a deleted user must leave every group).
+func (s *Groups) groupDNsWith(ctx context.Context, v string) ([]string, error) {
+	var dns []string
+	req := ldap.NewSearchRequest(s.g.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		s.g.MemberFilter(v), []string{"1.1"}, nil)
+	_, err := s.dir.SearchPaged(ctx, req, maxPage, func(e *ldap.Entry) bool {
+		dns = append(dns, e.DN)
+		return true
+	})
+	return dns, classify(err, "find user's groups")
+}
+
+// removeMemberEverywhere takes a deleted user out of its groups. With refint
+// the search usually finds nothing left to do.
+func (s *Groups) removeMemberEverywhere(ctx context.Context, v string) error {
+	dns, err := s.groupDNsWith(ctx, v)
+	if err != nil {
+		return err
+	}
+	for _, dn := range dns {
+		if err := s.modifyMembers(ctx, dn, nil, &memberChange{remove: []string{v}}, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renameMember follows a user's rename in its groups: refint does it for DN
+// members, memberUid needs the bridge.
+func (s *Groups) renameMember(ctx context.Context, old, new string) error {
+	if old == new {
+		return nil
+	}
+	dns, err := s.groupDNsWith(ctx, old)
+	if err != nil {
+		return err
+	}
+	for _, dn := range dns {
+		if err := s.modifyMembers(ctx, dn, nil, &memberChange{add: []string{new}, remove: []string{old}}, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// joinDefaultGroups adds a new user to users.default_groups. Each group is one
+// modify of its member attribute; a retry finds the user already there and
+// does nothing, so a create retried by Entra does not fail here.
+func (u *Users) joinDefaultGroups(ctx context.Context, dn string, req *ldap.AddRequest) error {
+	if u.groups == nil || len(u.defaultGroups) == 0 {
+		return nil
+	}
+	v := dn
+	if u.groups.g.ByUID {
+		for _, a := range req.Attributes {
+			if a.Type == u.m.RDNAttr().LDAP && len(a.Vals) > 0 {
+				v = a.Vals[0]
+			}
+		}
+	}
+	for i, g := range u.defaultGroups {
+		hasPlaceholder := false
+		var err error
+		if u.groups.g.EmptyMember != "" {
+			hasPlaceholder, err = u.groups.isMember(ctx, g, u.groups.g.EmptyMember)
+		}
+		if err == nil {
+			err = u.groups.modifyMembers(ctx, g, nil, &memberChange{add: []string{v}}, hasPlaceholder)
+		}
+		if scimerr.KindOf(err) == scimerr.NotFound {
+			return scimerr.Wrap(scimerr.Internal, err, "users.default_groups[%d] %s does not exist", i, g)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package ldapmap
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
+)
+
+// GroupMap maps SCIM Groups (RFC 7643 §4.2) onto LDAP groups. Group attributes
+// go through the shared Map; members are handled apart, because a member change
+// must be one small LDAP modify whatever the group's size, never a rewrite.
+type GroupMap struct {
+	*Map
+	// MemberAttr holds the members: user DNs (member, uniqueMember) or, with
+	// ByUID, the users' uid values (posixGroup memberUid).
+	MemberAttr string
+	ByUID      bool
+	// EmptyMember is kept in a group without members when the object class
+	// requires one; it is never shown as a SCIM member.
+	EmptyMember string
+	Constants   []config.ConstantConfig
+}
+
+// NewGroups compiles the group mapping and returns every problem at its path.
+func NewGroups(cfg config.GroupsConfig) (*GroupMap, error) {
+	var ps config.Problems
+	m := compile(spec{prefix: "groups", kind: "Group", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
+		idAttr: cfg.IDAttribute, filter: cfg.Filter, attrs: cfg.Attributes, check: checkGroupPath}, &ps)
+	m.MaxResults = cfg.MaxResults
+	g := &GroupMap{Map: m, MemberAttr: cfg.MemberAttribute, ByUID: strings.EqualFold(cfg.MemberAttribute, "memberUid"),
+		EmptyMember: cfg.EmptyMember, Constants: cfg.Constants}
+	if g.ByUID && g.EmptyMember != "" {
+		ps.Add("groups.empty_member", "memberUid groups may be empty: leave empty_member unset")
+	}
+	m.members = g
+	return g, ps.Err()
+}
+
+func checkGroupPath(p filter.Path) string {
+	if p.URN != "" && !strings.EqualFold(p.URN, SchemaGroup) {
+		if strings.HasPrefix(strings.ToLower(p.URN), "urn:") && p.Filter == nil && p.SubAttr == "" {
+			return "" // custom extension attribute
+		}
+		return fmt.Sprintf("unknown schema %q", p.URN)
+	}
+	switch {
+	case strings.EqualFold(p.Attr, "members"):
+		return "members are not mapped here: set groups.member_attribute"
+	case strings.EqualFold(p.Attr, "displayName"), strings.EqualFold(p.Attr, "externalId"):
+		if p.Filter != nil || p.SubAttr != "" {
+			return fmt.Sprintf("%q is a simple attribute", p.Attr)
+		}
+		return ""
+	}
+	return fmt.Sprintf("%q is not a Group attribute (RFC 7643 §4.2 has displayName, members; externalId is common)%s",
+		p.Attr, suggest(p.Attr, []string{"displayName", "externalId"}))
+}
+
+// MemberIDs returns the SCIM ids in a members value: an array of
+// {"value": id, "$ref": ..., "display": ...} objects (Entra sends "$ref": null),
+// one such object, or bare id strings.
+func MemberIDs(v any) ([]string, error) {
+	var list []any
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		list = t
+	default:
+		list = []any{t}
+	}
+	ids := make([]string, 0, len(list))
+	for _, el := range list {
+		if m, ok := el.(map[string]any); ok {
+			el, _ = scimjson.Lookup(m, "value")
+		}
+		id, ok := el.(string)
+		if !ok || id == "" {
+			return nil, scimerr.New(scimerr.InvalidValue, `each member needs a "value" with the member's id`)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// PlanAdd turns a SCIM Group into the LDAP add that creates it, with the given
+// member values (DNs or uids, already resolved).
+func (g *GroupMap) PlanAdd(res Resource, members []string) (*ldap.AddRequest, error) {
+	req, err := g.Map.PlanAdd(res, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range g.Constants {
+		req.Attribute(k.LDAP, []string{k.Value})
+	}
+	if len(members) == 0 && g.EmptyMember != "" {
+		members = []string{g.EmptyMember}
+	}
+	if len(members) > 0 {
+		req.Attribute(g.MemberAttr, members)
+	}
+	return req, nil
+}
+
+// IsPlaceholder tells whether a member value is the empty-group placeholder.
+func (g *GroupMap) IsPlaceholder(v string) bool {
+	return g.EmptyMember != "" && SameDN(v, g.EmptyMember)
+}
+
+// MemberFilter returns the LDAP filter matching groups that have member value v.
+func (g *GroupMap) MemberFilter(v string) string {
+	return "(" + g.MemberAttr + "=" + ldap.EscapeFilter(v) + ")"
+}
+
+// memberIDsInFilter collects the ids of members[value eq "a" or value eq "b"],
+// the path Entra's aadOptscim062020 dialect removes members with.
+func memberIDsInFilter(e filter.Expr) ([]string, bool) {
+	switch t := e.(type) {
+	case *filter.Or:
+		l, ok1 := memberIDsInFilter(t.Left)
+		r, ok2 := memberIDsInFilter(t.Right)
+		return append(l, r...), ok1 && ok2
+	case *filter.Compare:
+		s, ok := t.Value.(string)
+		if t.Op != filter.Eq || !strings.EqualFold(t.Path.Attr, "value") || !ok {
+			return nil, false
+		}
+		return []string{s}, true
+	}
+	return nil, false
+}
+
+// MemberPathIDs returns the member ids selected by a PATCH path on members:
+// nil, true for "members" itself; the ids for members[value eq ...].
+func MemberPathIDs(p filter.Path) (ids []string, ok bool) {
+	if p.Filter == nil {
+		return nil, true
+	}
+	return memberIDsInFilter(p.Filter)
+}
