@@ -52,6 +52,7 @@ func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
 		"SCIMBRIDGE_LDAP__URL=" + srv.URL,
 		"SCIMBRIDGE_LDAP__BIND_DN=" + srv.BindDN,
 		"SCIMBRIDGE_USERS__BASE_DN=" + ns.People,
+		"SCIMBRIDGE_GROUPS__BASE_DN=" + ns.Groups,
 	}
 	cfg, err := config.Load(config.Source{File: "examples/openldap.yaml", Data: examples.OpenLDAP,
 		Environ: func() []string { return env }})
@@ -217,3 +218,28 @@ func scimErr(t testing.TB, r response, status int, scimType string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// rebuild starts a new bridge on h's namespace with h.cfg as changed by the
+// test (a second bridge on the same directory, as after a config change).
+func rebuild(t testing.TB, h *harness) *harness {
+	return rebuildWith(t, h, nil)
+}
+
+func rebuildWith(t testing.TB, h *harness, mutate func(*config.Config)) *harness {
+	t.Helper()
+	cfg := *h.cfg
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	app, err := bridge.NewApp(&cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatalf("NewApp: %v", err)
+	}
+	t.Cleanup(func() { _ = app.Pool.Close() })
+	h2 := *h
+	h2.app, h2.cfg = app, &cfg
+	return &h2
+}

@@ -76,6 +76,9 @@ func (m *Map) compare(c *filter.Compare, r Resolver) (string, error) {
 	case core && strings.EqualFold(p.Attr, "meta"):
 		return metaFilter(c)
 	}
+	if m.members != nil && core && strings.EqualFold(p.Attr, "members") {
+		return m.members.memberCompare(c, r)
+	}
 	attrs := m.pathAttrs(p)
 	if len(attrs) == 0 {
 		return unmapped(c), nil
@@ -103,6 +106,21 @@ func (m *Map) compare(c *filter.Compare, r Resolver) (string, error) {
 // co "@x.org"]: for each mapped element of emails, the type test is decided
 // from the mapping and the rest becomes an LDAP test on its attribute.
 func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
+	if m.members != nil && strings.EqualFold(h.Path.Attr, "members") {
+		ids, ok := memberIDsInFilter(h.Path.Filter)
+		if !ok {
+			return "", scimerr.New(scimerr.InvalidFilter, `members filters support value eq "<id>" joined with or`)
+		}
+		var parts []string
+		for _, id := range ids {
+			f, err := m.members.memberCompare(&filter.Compare{Path: filter.Path{Attr: "members"}, Op: filter.Eq, Value: id}, r)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, f)
+		}
+		return orAll(parts), nil
+	}
 	var parts []string
 	for _, a := range m.Attrs {
 		if !sameAttr(a.SCIM, h.Path) || a.SCIM.Filter == nil {
@@ -251,6 +269,11 @@ func (m *Map) refFilter(a *Attr, c *filter.Compare, r Resolver) (string, error) 
 	default:
 		return "", scimerr.New(scimerr.InvalidFilter, "%s supports only eq, ne and pr", c.Path.String())
 	}
+	if c.Value == nil {
+		// manager eq null: no manager, as for any other attribute; there is no
+		// id to resolve.
+		return compareAttr(a.LDAP, c)
+	}
 	id, _ := c.Value.(string)
 	dn, err := r.DNOf(id)
 	f := ""
@@ -325,7 +348,11 @@ func metaFilter(c *filter.Compare) (string, error) {
 // attribute is absent from every entry. Answering (not failing) keeps Entra's
 // probes on its default attributes from quarantining the job.
 func unmapped(c *filter.Compare) string {
-	if c.Op == filter.Ne {
+	// "eq null" asks for entries without a value (RFC 7644 §3.4.2.2 treats null
+	// as unassigned): that is every entry, as compareAttr answers for a mapped
+	// attribute; "ne null" is then none.
+	switch {
+	case c.Op == filter.Ne && c.Value != nil, c.Op == filter.Eq && c.Value == nil:
 		return matchAll
 	}
 	return matchNone

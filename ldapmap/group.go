@@ -144,3 +144,28 @@ func MemberPathIDs(p filter.Path) (ids []string, ok bool) {
 	}
 	return memberIDsInFilter(p.Filter)
 }
+
+// memberCompare translates members eq "<id>" (or members.value eq): the
+// resolver turns the user id into the value the group stores.
+func (g *GroupMap) memberCompare(c *filter.Compare, r Resolver) (string, error) {
+	if c.Op == filter.Pr {
+		return "(" + g.MemberAttr + "=*)", nil
+	}
+	id, ok := c.Value.(string)
+	if (c.Op != filter.Eq && c.Op != filter.Ne) || !ok || (c.Path.SubAttr != "" && !strings.EqualFold(c.Path.SubAttr, "value")) {
+		return "", scimerr.New(scimerr.InvalidFilter, `members supports eq and ne on the member id, and pr`)
+	}
+	v, err := r.DNOf(id)
+	f := matchNone
+	switch {
+	case scimerr.KindOf(err) == scimerr.NotFound:
+	case err != nil:
+		return "", err
+	default:
+		f = g.MemberFilter(v)
+	}
+	if c.Op == filter.Ne {
+		return "(!" + f + ")", nil
+	}
+	return f, nil
+}
