@@ -175,7 +175,7 @@ func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, if
 // member change: rename first, then one modify.
 func (s *Groups) update(ctx context.Context, id, ifMatch string, after ldapmap.Resource, mc *memberChange, ops ...patch.Operation) error {
 	checkPlaceholder := s.g.EmptyMember != "" && len(mc.add) > 0
-	e, err := s.find(ctx, id, false, checkPlaceholder)
+	e, err := s.find(ctx, id, false)
 	if err != nil {
 		return err
 	}
@@ -213,8 +213,8 @@ func (s *Groups) update(ctx context.Context, id, ifMatch string, after ldapmap.R
 	}
 	hasPlaceholder := false
 	if checkPlaceholder {
-		for _, v := range e.GetEqualFoldAttributeValues(s.g.MemberAttr) {
-			hasPlaceholder = hasPlaceholder || s.g.IsPlaceholder(v)
+		if hasPlaceholder, err = s.isMember(ctx, dn, s.g.EmptyMember); err != nil {
+			return err
 		}
 	}
 	return s.modifyMembers(ctx, dn, upd.Changes, mc, hasPlaceholder)
@@ -257,22 +257,14 @@ func (s *Groups) attrs(members bool) []string {
 	return a
 }
 
-// find reads the group with SCIM id id. With placeholder set it also learns,
-// in the same round trip, whether the empty-member placeholder is there (the
-// matched values control returns that one member value, not the list).
-func (s *Groups) find(ctx context.Context, id string, members bool, placeholder ...bool) (*ldap.Entry, error) {
+// find reads the group with SCIM id id; the member list only if members.
+func (s *Groups) find(ctx context.Context, id string, members bool) (*ldap.Entry, error) {
 	f, err := s.g.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
 	if err != nil {
 		return nil, err
 	}
-	attrs := s.attrs(members)
-	var controls []ldap.Control
-	if len(placeholder) > 0 && placeholder[0] && !members {
-		attrs = append(attrs, s.g.MemberAttr)
-		controls = append(controls, s.placeholderControl(attrs))
-	}
 	res, err := s.dir.Search(ctx, ldap.NewSearchRequest(s.g.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-		2, 0, false, f, attrs, controls))
+		2, 0, false, f, s.attrs(members), nil))
 	if err != nil {
 		return nil, classify(err, "read group")
 	}

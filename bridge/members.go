@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/scimapi/filter"
@@ -132,29 +131,6 @@ func (s *Groups) isMember(ctx context.Context, dn, v string) (bool, error) {
 		return false, classify(err, "read group")
 	}
 	return len(res.Entries) > 0, nil
-}
-
-// matchedValuesOID is the LDAP matched values control (RFC 3876): it lets the
-// group read return the member attribute holding only the placeholder, if
-// present, instead of every member.
-const matchedValuesOID = "1.2.826.0.1.3344810.2.3"
-
-// placeholderControl builds a matched values control that returns the
-// placeholder member value, and every value of the other attributes read.
-func (s *Groups) placeholderControl(attrs []string) ldap.Control {
-	seq := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "ValuesReturnFilter")
-	if f, err := ldap.CompileFilter(s.g.MemberFilter(s.g.EmptyMember)); err == nil {
-		seq.AppendChild(f)
-	}
-	for _, a := range attrs {
-		if strings.EqualFold(a, s.g.MemberAttr) {
-			continue
-		}
-		if f, err := ldap.CompileFilter("(" + a + "=*)"); err == nil {
-			seq.AppendChild(f)
-		}
-	}
-	return &ldap.ControlString{ControlType: matchedValuesOID, Criticality: true, ControlValue: string(seq.Bytes())}
 }
 
 // resolveMembers turns member ids into member values (DNs, or uids for
