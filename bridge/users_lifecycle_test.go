@@ -1,13 +1,16 @@
 package bridge_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/testenv"
 )
 
 // setPassword gives a user a password so a test can prove a disable really
@@ -286,4 +289,85 @@ func sameDN(a, b string) bool {
 	pa, err1 := ldap.ParseDN(a)
 	pb, err2 := ldap.ParseDN(b)
 	return err1 == nil && err2 == nil && pa.EqualFold(pb)
+}
+
+// disable.method attribute, for directories without ppolicy.
+func TestDisableByAttribute(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Users.Disable = config.DisableConfig{Method: "attribute", Attribute: "employeeType", DisabledValue: "disabled"}
+	})
+	id := h.user("attr")
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"Replace","path":"active","value":"False"}`))
+	one(t, h.entry(id), "employeeType", "disabled")
+	none(t, h.entry(id), "pwdAccountLockedTime")
+	q := h.must(http.StatusOK, "GET", "/Users?filter="+url.QueryEscape(`active eq false`), "")
+	if q.body["totalResults"] != jsonNumber(1) {
+		t.Errorf("%s", q.raw)
+	}
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"active","value":true}`))
+	none(t, h.entry(id), "employeeType")
+	r := h.must(http.StatusCreated, "POST", "/Users", `{"userName":"attr-off","active":false}`)
+	one(t, h.entry(r.body["id"].(string)), "employeeType", "disabled")
+}
+
+// A directory that is down answers 503 with Retry-After, so Entra retries the
+// object instead of counting a failure, and the bridge recovers by itself.
+func TestDirectoryDownIs503(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.user("before-outage")
+	h2 := rebuildWith(t, h, func(c *config.Config) {
+		c.LDAP.URL = "ldap://127.0.0.1:1" // nothing listens there
+		c.LDAP.DialTimeout = 500 * time.Millisecond
+	})
+	for _, req := range [][2]string{{"GET", "/Users/" + id}, {"GET", "/Users?filter=userName+eq+%22x%22"}, {"POST", "/Users"}} {
+		body := ""
+		if req[0] == "POST" {
+			body = `{"userName":"during-outage"}`
+		}
+		r := h2.do(req[0], req[1], body)
+		scimErr(t, r, http.StatusServiceUnavailable, "")
+		if r.header.Get("Retry-After") == "" {
+			t.Errorf("%s %s: no Retry-After", req[0], req[1])
+		}
+	}
+	if h.count("(uid=during-outage)") != 0 {
+		t.Error("written during the outage")
+	}
+}
+
+// After the directory restarts, the pooled connections are dead; the bridge
+// must notice and reconnect without a restart of its own.
+func TestRecoversAfterDirectoryRestart(t *testing.T) {
+	ctx := context.Background()
+	slapd, err := testenv.StartSlapd(ctx, testenv.SlapdOptions{})
+	if err != nil {
+		if testenv.CIRequiresServer() {
+			t.Fatal(err)
+		}
+		t.Skipf("no slapd (would fail under CI=true): %v", err)
+	}
+	t.Cleanup(func() { _ = slapd.Stop() })
+	h := newHarness(t, nil)
+	h = rebuildWith(t, h, func(c *config.Config) {
+		c.LDAP.URL, c.LDAP.BindPassword = slapd.URL, slapd.BindPassword
+		c.Users.BaseDN, c.Groups.BaseDN = "ou=people,"+slapd.BaseDN, "ou=groups,"+slapd.BaseDN
+	})
+	h.ldap = testenv.Conn(t, &slapd.Server)
+	h.ns.People = "ou=people," + slapd.BaseDN
+	for i := 0; i < 4; i++ {
+		h.user("before-" + itoa(i)) // fill the pool
+	}
+	if err := slapd.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.ldap = testenv.Conn(t, &slapd.Server)
+	for i := 0; i < 8; i++ {
+		r := h.do("POST", "/Users", `{"userName":"after-`+itoa(i)+`"}`)
+		if r.status != http.StatusCreated {
+			t.Errorf("create %d after restart: %d %s", i, r.status, r.raw)
+		}
+	}
+	if n := h.count("(uid=after-*)"); n != 8 {
+		t.Errorf("%d users written after the restart, want 8", n)
+	}
 }

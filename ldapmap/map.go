@@ -100,6 +100,11 @@ func compile(s spec, ps *config.Problems) *Map {
 			ps.Add(p+".scim", "%s", msg)
 			continue
 		}
+		if strings.EqualFold(path.URN, SchemaEnterprise) {
+			// The URN names the extension object in responses, and Entra only
+			// knows the canonical spelling (entra-scim.md §7.16).
+			path.URN = SchemaEnterprise
+		}
 		key := strings.ToLower(path.String())
 		if j, dup := seenSCIM[key]; dup {
 			ps.Add(p+".scim", "%q is already mapped by %s.attributes[%d]", a.SCIM, s.prefix, j)
@@ -143,11 +148,8 @@ func New(cfg config.UsersConfig) (*Map, error) {
 		}
 		m.derives = append(m.derives, dv)
 	}
-	dis, err := newDisabler(cfg.Disable)
-	if err != nil {
-		ps.Add("users.disable", "%v", err)
-	}
-	m.Disable = dis
+	// An unknown method is reported by config.Validate; do not say it twice.
+	m.Disable, _ = newDisabler(cfg.Disable)
 	return m, ps.Err()
 }
 
@@ -213,22 +215,33 @@ func isManager(p filter.Path) bool {
 // to anything else is a typo; custom extension URNs are accepted as written.
 var userSchema = map[string]map[string][]string{
 	"": {
-		"username": nil, "externalid": nil, "displayname": nil, "nickname": nil, "profileurl": nil,
-		"title": nil, "usertype": nil, "preferredlanguage": nil, "locale": nil, "timezone": nil,
+		"userName": nil, "externalId": nil, "displayName": nil, "nickName": nil, "profileUrl": nil,
+		"title": nil, "userType": nil, "preferredLanguage": nil, "locale": nil, "timezone": nil,
 		"name":             {"formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"},
 		"emails":           {"value", "display", "type", "primary"},
-		"phonenumbers":     {"value", "display", "type", "primary"},
+		"phoneNumbers":     {"value", "display", "type", "primary"},
 		"ims":              {"value", "display", "type", "primary"},
 		"photos":           {"value", "display", "type", "primary"},
 		"addresses":        {"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary"},
 		"entitlements":     {"value", "display", "type", "primary"},
 		"roles":            {"value", "display", "type", "primary"},
-		"x509certificates": {"value", "display", "type", "primary"},
+		"x509Certificates": {"value", "display", "type", "primary"},
 	},
 	strings.ToLower(SchemaEnterprise): {
-		"employeenumber": nil, "costcenter": nil, "organization": nil, "division": nil, "department": nil,
+		"employeeNumber": nil, "costCenter": nil, "organization": nil, "division": nil, "department": nil,
 		"manager": {"value"},
 	},
+}
+
+// schemaAttr looks name up case-insensitively (RFC 7643 §2.1). The table keeps
+// the canonical spelling so that "did you mean" suggests it.
+func schemaAttr(attrs map[string][]string, name string) ([]string, bool) {
+	for k, subs := range attrs {
+		if strings.EqualFold(k, name) {
+			return subs, true
+		}
+	}
+	return nil, false
 }
 
 // checkUserPath returns a message when p is not a mappable User attribute.
@@ -247,7 +260,7 @@ func checkUserPath(p filter.Path) string {
 		}
 		return fmt.Sprintf("unknown schema %q", p.URN)
 	}
-	subs, ok := attrs[strings.ToLower(p.Attr)]
+	subs, ok := schemaAttr(attrs, p.Attr)
 	if !ok {
 		return fmt.Sprintf("%q is not an attribute of %s%s", p.Attr, schemaName(urn), suggest(p.Attr, keys(attrs)))
 	}
