@@ -90,10 +90,17 @@ func (p *Pool) Encrypted() bool {
 // acquire returns a bound connection; release must be called with the
 // operation's error so broken connections are dropped, not reused.
 func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
+	// Waiting for a free connection is bounded by the operation timeout: when
+	// the directory is slow or hung every connection stays busy, and the right
+	// answer is a prompt 503 with Retry-After, not a queue that grows.
+	wait := time.NewTimer(p.cfg.Timeout)
+	defer wait.Stop()
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, scimerr.Wrap(scimerr.Unavailable, ctx.Err(), "the directory is busy, retry later")
+	case <-wait.C:
+		return nil, scimerr.New(scimerr.Unavailable, "all %d directory connections are busy, retry later", cap(p.sem))
 	}
 	p.mu.Lock()
 	for len(p.idle) > 0 {

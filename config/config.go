@@ -142,8 +142,8 @@ type GroupsConfig struct {
 	// sources are site specific; see docs/configuration.md).
 	Constants []ConstantConfig `koanf:"constants"`
 	// GIDNumber allocates posixGroup gidNumbers.
-	GIDNumber GIDNumberConfig `koanf:"gid_number"`
-	MaxResults int            `koanf:"max_results"`
+	GIDNumber  GIDNumberConfig `koanf:"gid_number"`
+	MaxResults int             `koanf:"max_results"`
 }
 
 // ConstantConfig is a fixed attribute value for new entries.

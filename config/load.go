@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +60,10 @@ func Load(src Source) (*Config, error) {
 	var missing []string
 	expanded := expandAll(raw, vars, &missing)
 	if len(missing) > 0 {
+		// Maps are walked in random order and a variable may be used twice:
+		// sort and dedup so the message is stable and names each one once.
+		slices.Sort(missing)
+		missing = slices.Compact(missing)
 		return nil, fmt.Errorf("config: environment variables referenced but not set: %s", strings.Join(missing, ", "))
 	}
 	if err := k.Load(confmap.Provider(expanded.(map[string]any), ""), nil); err != nil {

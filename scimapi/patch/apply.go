@@ -72,7 +72,7 @@ func applyOne(res map[string]any, op Operation) error {
 	case clear:
 		delete(c, key)
 	case op.Op == "add":
-		c[key] = merge(c[key], op.Value)
+		c[key] = merge(c[key], op.Value, containsFold(refAttrs, p.Attr))
 	default:
 		c[key] = op.Value
 	}
@@ -123,13 +123,24 @@ func unqualifiedContainer(res map[string]any, attr string) map[string]any {
 	return m
 }
 
+// refAttrs are the multi-valued attributes whose elements are references
+// (RFC 7643 §4.1.2 groups, §4.2 members): the value identifies an element, and
+// "type" (User or Group) is shared by many.
+var refAttrs = []string{"members", "groups"}
+
 // merge implements add on an existing value: arrays gain the new elements
 // (an element equal to one present, or with the same "type" for typed
 // attributes, replaces it, so a retried add is idempotent); anything else is
-// replaced.
-func merge(old, add any) any {
+// replaced. byValue says elements are identified by value only (refAttrs).
+func merge(old, add any, byValue bool) any {
 	oldList, ok1 := old.([]any)
 	addList, ok2 := add.([]any)
+	if ok1 && !ok2 && add != nil {
+		// One element sent bare instead of in an array: it is added, not
+		// written over the whole list (RFC 7644 §3.5.2.1 adds to a
+		// multi-valued attribute).
+		addList, ok2 = []any{add}, true
+	}
 	if !ok1 || !ok2 {
 		return add
 	}
@@ -137,7 +148,7 @@ func merge(old, add any) any {
 	for _, a := range addList {
 		replaced := false
 		for i, o := range out {
-			if sameElement(o, a) {
+			if sameElement(o, a, byValue) {
 				out[i] = a
 				replaced = true
 				break
@@ -150,13 +161,13 @@ func merge(old, add any) any {
 	return out
 }
 
-func sameElement(a, b any) bool {
+func sameElement(a, b any, byValue bool) bool {
 	am, ok1 := a.(map[string]any)
 	bm, ok2 := b.(map[string]any)
 	if !ok1 || !ok2 {
 		return fmt.Sprint(a) == fmt.Sprint(b)
 	}
-	if at, ok := scimjson.Lookup(am, "type"); ok {
+	if at, ok := scimjson.Lookup(am, "type"); ok && !byValue {
 		bt, _ := scimjson.Lookup(bm, "type")
 		return strings.EqualFold(str(at), str(bt))
 	}

@@ -120,7 +120,11 @@ func Expand(ops []Operation) ([]Operation, error) {
 			out = append(out, op)
 			continue
 		}
-		obj := op.Value.(map[string]any)
+		obj, ok := op.Value.(map[string]any)
+		if !ok {
+			// Parse guarantees an object; operations built elsewhere may not.
+			return nil, scimerr.New(scimerr.InvalidValue, "%s without path needs an object value", op.Op)
+		}
 		for _, key := range sortedKeys(obj) {
 			val := obj[key]
 			if isSchemaURN(key) {
