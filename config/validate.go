@@ -223,8 +223,11 @@ func (c *Config) validateLDAP(ps *Problems) {
 	if l.PoolSize < 1 || l.PoolSize > 256 {
 		ps.Add("ldap.pool_size", "must be between 1 and 256, got %d", l.PoolSize)
 	}
-	if l.Timeout < 0 || l.DialTimeout < 0 {
+	if l.Timeout < 0 {
 		ps.Add("ldap.timeout", "must not be negative")
+	}
+	if l.DialTimeout < 0 {
+		ps.Add("ldap.dial_timeout", "must not be negative")
 	}
 	if l.PageSize < 1 {
 		ps.Add("ldap.page_size", "must be positive")
@@ -233,25 +236,7 @@ func (c *Config) validateLDAP(ps *Problems) {
 
 func (c *Config) validateUsers(ps *Problems) {
 	u := c.Users
-	if u.BaseDN == "" {
-		ps.Add("users.base_dn", "is required")
-	} else if _, err := ldap.ParseDN(u.BaseDN); err != nil {
-		ps.Add("users.base_dn", "is not a valid DN: %v", err)
-	}
-	if _, err := ldap.CompileFilter(u.Filter); err != nil {
-		ps.Add("users.filter", "is not a valid LDAP filter: %v", err)
-	}
-	for i, oc := range u.ObjectClasses {
-		if !isAttrName(oc) {
-			ps.Add(fmt.Sprintf("users.object_classes[%d]", i), "%q is not a valid object class name", oc)
-		}
-	}
-	if !isAttrName(u.IDAttribute) {
-		ps.Add("users.id_attribute", "%q is not a valid attribute name", u.IDAttribute)
-	}
-	if !isAttrName(u.RDN) {
-		ps.Add("users.rdn", "%q is not a valid attribute name", u.RDN)
-	}
+	validateEntries(ps, "users", u.BaseDN, "is required", u.Filter, u.ObjectClasses, u.IDAttribute, u.RDN)
 	if len(u.Attributes) == 0 {
 		ps.Add("users.attributes", "at least the mapping of userName is required")
 	}
@@ -300,25 +285,8 @@ func (c *Config) validateUsers(ps *Problems) {
 
 func (c *Config) validateGroups(ps *Problems) {
 	g := c.Groups
-	if g.BaseDN == "" {
-		ps.Add("groups.base_dn", "is required when groups are enabled (or set groups.enabled: false)")
-	} else if _, err := ldap.ParseDN(g.BaseDN); err != nil {
-		ps.Add("groups.base_dn", "is not a valid DN: %v", err)
-	}
-	if _, err := ldap.CompileFilter(g.Filter); err != nil {
-		ps.Add("groups.filter", "is not a valid LDAP filter: %v", err)
-	}
-	for i, oc := range g.ObjectClasses {
-		if !isAttrName(oc) {
-			ps.Add(fmt.Sprintf("groups.object_classes[%d]", i), "%q is not a valid object class name", oc)
-		}
-	}
-	if !isAttrName(g.RDN) {
-		ps.Add("groups.rdn", "%q is not a valid attribute name", g.RDN)
-	}
-	if !isAttrName(g.IDAttribute) {
-		ps.Add("groups.id_attribute", "%q is not a valid attribute name", g.IDAttribute)
-	}
+	validateEntries(ps, "groups", g.BaseDN, "is required when groups are enabled (or set groups.enabled: false)",
+		g.Filter, g.ObjectClasses, g.IDAttribute, g.RDN)
 	if !isAttrName(g.MemberAttribute) {
 		ps.Add("groups.member_attribute", "%q is not a valid attribute name", g.MemberAttribute)
 	}
@@ -368,6 +336,30 @@ func constantFor(list []ConstantConfig, attr string) bool {
 		}
 	}
 	return false
+}
+
+// validateEntries checks what users and groups share: where entries live, how
+// they are found and named.
+func validateEntries(ps *Problems, prefix, baseDN, missing, filter string, classes []string, idAttr, rdn string) {
+	if baseDN == "" {
+		ps.Add(prefix+".base_dn", "%s", missing)
+	} else if _, err := ldap.ParseDN(baseDN); err != nil {
+		ps.Add(prefix+".base_dn", "is not a valid DN: %v", err)
+	}
+	if _, err := ldap.CompileFilter(filter); err != nil {
+		ps.Add(prefix+".filter", "is not a valid LDAP filter: %v", err)
+	}
+	for i, oc := range classes {
+		if !isAttrName(oc) {
+			ps.Add(fmt.Sprintf("%s.object_classes[%d]", prefix, i), "%q is not a valid object class name", oc)
+		}
+	}
+	if !isAttrName(idAttr) {
+		ps.Add(prefix+".id_attribute", "%q is not a valid attribute name", idAttr)
+	}
+	if !isAttrName(rdn) {
+		ps.Add(prefix+".rdn", "%q is not a valid attribute name", rdn)
+	}
 }
 
 // isAttrName accepts an LDAP attribute descriptor (RFC 4512 §1.4) or a numeric OID.

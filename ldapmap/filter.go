@@ -143,25 +143,9 @@ func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
 func (m *Map) inner(e filter.Expr, a *Attr, typ string, r Resolver) (string, error) {
 	switch t := e.(type) {
 	case *filter.And:
-		l, err := m.inner(t.Left, a, typ, r)
-		if err != nil {
-			return "", err
-		}
-		rt, err := m.inner(t.Right, a, typ, r)
-		if err != nil {
-			return "", err
-		}
-		return "(&" + l + rt + ")", nil
+		return m.innerPair("&", t.Left, t.Right, a, typ, r)
 	case *filter.Or:
-		l, err := m.inner(t.Left, a, typ, r)
-		if err != nil {
-			return "", err
-		}
-		rt, err := m.inner(t.Right, a, typ, r)
-		if err != nil {
-			return "", err
-		}
-		return "(|" + l + rt + ")", nil
+		return m.innerPair("|", t.Left, t.Right, a, typ, r)
 	case *filter.Not:
 		x, err := m.inner(t.X, a, typ, r)
 		if err != nil {
@@ -183,6 +167,18 @@ func (m *Map) inner(e filter.Expr, a *Attr, typ string, r Resolver) (string, err
 		return m.compare(&filter.Compare{Path: sub, Op: t.Op, Value: t.Value}, r)
 	}
 	return "", scimerr.New(scimerr.InvalidFilter, "unsupported value filter %s", e.String())
+}
+
+func (m *Map) innerPair(op string, l, rt filter.Expr, a *Attr, typ string, r Resolver) (string, error) {
+	x, err := m.inner(l, a, typ, r)
+	if err != nil {
+		return "", err
+	}
+	y, err := m.inner(rt, a, typ, r)
+	if err != nil {
+		return "", err
+	}
+	return "(" + op + x + y + ")", nil
 }
 
 // matchesConst evaluates a comparison of the element's type, known from the

@@ -148,8 +148,12 @@ func New(cfg config.UsersConfig) (*Map, error) {
 		}
 		m.derives = append(m.derives, dv)
 	}
-	// An unknown method is reported by config.Validate; do not say it twice.
-	m.Disable, _ = newDisabler(cfg.Disable)
+	dis, err := newDisabler(cfg.Disable)
+	if err != nil {
+		// Same wording as config.Validate, so `validate` prints it once.
+		ps.Add("users.disable.method", "must be ppolicy, attribute or none, got %q", cfg.Disable.Method)
+	}
+	m.Disable = dis
 	return m, ps.Err()
 }
 

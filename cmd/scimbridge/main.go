@@ -68,37 +68,42 @@ func configFlags(name string) (*pflag.FlagSet, *string) {
 	return fs, file
 }
 
-// load reads the configuration and compiles the mapping, printing every problem.
+// load reads the configuration and compiles the mapping, printing every problem
+// once (the structure check and the mapping check can see the same one).
 func load(src config.Source, stderr io.Writer) (*config.Config, bool) {
 	cfg, err := config.Load(src)
-	ok := err == nil
-	if err != nil {
-		printProblems(stderr, err)
-	}
+	errs := []error{err}
 	if cfg != nil {
-		if _, err := ldapmap.New(cfg.Users); err != nil {
-			printProblems(stderr, err)
-			ok = false
-		}
+		_, err := ldapmap.New(cfg.Users)
+		errs = append(errs, err)
 		if cfg.GroupsEnabled() {
-			if _, err := ldapmap.NewGroups(cfg.Groups); err != nil {
-				printProblems(stderr, err)
-				ok = false
-			}
+			_, err := ldapmap.NewGroups(cfg.Groups)
+			errs = append(errs, err)
 		}
 	}
-	return cfg, ok && cfg != nil
+	joined := errors.Join(errs...)
+	if joined != nil {
+		printProblems(stderr, joined)
+	}
+	return cfg, joined == nil && cfg != nil
 }
 
 func printProblems(w io.Writer, err error) {
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		for _, e := range joined.Unwrap() {
-			fmt.Fprintln(w, "error:", e)
+	seen := map[string]bool{}
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
 		}
-		return
+		if line := err.Error(); !seen[line] {
+			seen[line] = true
+			fmt.Fprintln(w, "error:", line)
+		}
 	}
-	fmt.Fprintln(w, "error:", err)
+	walk(err)
 }
 
 func serve(args []string, stderr io.Writer) int {
