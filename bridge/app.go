@@ -67,8 +67,19 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		MaxCount:         cfg.Users.MaxResults,
 		RequestIDContext: WithRequestID,
 		Log:              log,
+		UserAttributes:   scimPaths(cfg.Users.Attributes),
+		GroupAttributes:  scimPaths(cfg.Groups.Attributes),
 	}, users, groupStore)
 	return &App{cfg: cfg, log: log, Pool: pool, Users: users, Groups: groups, scim: scim}, nil
+}
+
+// scimPaths are the SCIM sides of a mapping, for the discovery endpoints.
+func scimPaths(attrs []config.AttributeMapping) []string {
+	out := make([]string, 0, len(attrs))
+	for _, a := range attrs {
+		out = append(out, a.SCIM)
+	}
+	return out
 }
 
 // Handler is the SCIM HTTP handler.

@@ -47,6 +47,10 @@ type Options struct {
 	Log              zerolog.Logger
 	// Now is the clock for token expiry; nil means time.Now.
 	Now func() time.Time
+	// UserAttributes and GroupAttributes are the mapped SCIM attribute paths
+	// (users.attributes[].scim, groups.attributes[].scim, as written, e.g.
+	// emails[type eq "work"].value). The discovery endpoints describe them.
+	UserAttributes, GroupAttributes []string
 }
 
 // ContentType is the SCIM media type (RFC 7644 §3.1).
@@ -88,6 +92,7 @@ func New(opts Options, users, groups ResourceStore) *Server {
 		g.Any("/Groups", groupsDisabled)
 		g.Any("/Groups/*", groupsDisabled)
 	}
+	s.routeDiscovery(g, groups != nil)
 	s.echo = e
 	return s
 }

@@ -168,6 +168,13 @@ func (s *Server) setMeta(c echo.Context, endpoint string, res Resource) {
 	meta["location"] = base + "/" + endpoint + "/" + id
 	// References carry their URI (RFC 7643 §2.3.7): members point at Users,
 	// a user's groups at Groups.
+	if ext, ok := res[SchemaEnterpriseUser].(map[string]any); ok {
+		if m, ok := ext["manager"].(map[string]any); ok {
+			if v, ok := m["value"].(string); ok {
+				m["$ref"] = base + "/Users/" + v
+			}
+		}
+	}
 	for key, target := range map[string]string{"members": "/Users/", "groups": "/Groups/"} {
 		list, _ := res[key].([]any)
 		for _, el := range list {
