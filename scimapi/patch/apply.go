@@ -85,7 +85,7 @@ func containerFor(res map[string]any, p filter.Path, create bool) map[string]any
 		return res
 	}
 	if p.URN == "" {
-		return unqualifiedContainer(res, p.Attr)
+		return unqualifiedContainer(res, p.Attr, create)
 	}
 	key := scimjson.KeyOf(res, p.URN)
 	if m, ok := res[key].(map[string]any); ok {
@@ -110,13 +110,16 @@ const SchemaEnterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:
 // schema URN. RFC 7644 §3.10 allows omitting the URN of core attributes only,
 // but Entra removes the manager with the bare path manager[value eq "id"]
 // (entra-scim.md §1.1), so an enterprise attribute name finds the extension.
-func unqualifiedContainer(res map[string]any, attr string) map[string]any {
+func unqualifiedContainer(res map[string]any, attr string, create bool) map[string]any {
 	if _, ok := scimjson.Lookup(res, attr); ok || !containsFold(enterpriseAttrs, attr) {
 		return res
 	}
 	key := scimjson.KeyOf(res, SchemaEnterpriseUser)
 	m, ok := res[key].(map[string]any)
 	if !ok {
+		if !create {
+			return nil // a remove must not leave an empty extension behind
+		}
 		m = map[string]any{}
 		res[key] = m
 	}
@@ -178,10 +181,11 @@ func sameElement(a, b any, byValue bool) bool {
 
 // removeValues removes the elements whose "value" matches one of vals.
 func removeValues(c map[string]any, key string, vals any) error {
-	list, ok := c[key].([]any)
-	if !ok {
-		delete(c, key)
-		return nil
+	list, isList := c[key].([]any)
+	if !isList {
+		// A single value (the manager, complex or a bare id) goes only when it
+		// is one of vals: a stale removal must not drop the current one.
+		list = []any{c[key]}
 	}
 	want := map[string]bool{}
 	items, ok := vals.([]any)
@@ -208,9 +212,10 @@ func removeValues(c map[string]any, key string, vals any) error {
 			out = append(out, el)
 		}
 	}
-	if len(out) == 0 {
+	switch {
+	case len(out) == 0:
 		delete(c, key)
-	} else {
+	case isList:
 		c[key] = out
 	}
 	return nil
