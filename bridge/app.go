@@ -2,10 +2,13 @@ package bridge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -15,18 +18,23 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi"
 )
 
-// App is the whole daemon: the SCIM HTTP server over the LDAP pool. Tests run it
-// in-process; cmd/scimbridge runs it until a signal.
+// App is the whole daemon: the SCIM HTTP server over the LDAP pool, plus the
+// metrics/health listener. Tests run it in-process; cmd/scimbridge runs it
+// until a signal.
 type App struct {
-	cfg    *config.Config
-	log    zerolog.Logger
-	Pool   *Pool
-	Users  *Users
-	Groups *Groups
-	scim   *scimapi.Server
-	srv    *http.Server
-	ln     net.Listener
-	served chan error
+	cfg     *config.Config
+	log     zerolog.Logger
+	Pool    *Pool
+	Users   *Users
+	Groups  *Groups
+	Metrics *Metrics
+	scim    *scimapi.Server
+	// cleanup runs in reverse order on Stop, also after a partial Start.
+	cleanup []func(context.Context) error
+	srv     *http.Server
+	ln      net.Listener
+	opsLn   net.Listener
+	served  chan error
 }
 
 // NewApp wires an App from a validated configuration. Nothing is dialed yet.
@@ -39,6 +47,10 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a := &App{cfg: cfg, log: log, Pool: pool}
+	a.Metrics = newMetrics(pool)
+	pool.observe = a.Metrics.ldapOp
+	pool.waited = func(d time.Duration) { a.Metrics.poolWait.Observe(d.Seconds()) }
 	tokens := make([]scimapi.Token, 0, len(cfg.Auth.BearerTokens))
 	for _, t := range cfg.Auth.BearerTokens {
 		h, err := scimapi.ParseTokenHash(t.SHA256)
@@ -47,19 +59,28 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		}
 		tokens = append(tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
 	}
-	users := NewUsers(pool, m, log)
-	var groups *Groups
+	a.Users = NewUsers(pool, m, log)
 	var groupStore scimapi.ResourceStore
 	if cfg.GroupsEnabled() {
 		gm, err := ldapmap.NewGroups(cfg.Groups)
 		if err != nil {
 			return nil, err
 		}
-		groups = NewGroups(pool, gm, users, newGIDAllocator(pool, cfg.Groups.GIDNumber), log)
-		users.groups, users.defaultGroups = groups, cfg.Users.DefaultGroups
-		groupStore = groups
+		a.Groups = NewGroups(pool, gm, a.Users, newGIDAllocator(pool, cfg.Groups.GIDNumber), log)
+		a.Users.groups, a.Users.defaultGroups = a.Groups, cfg.Users.DefaultGroups
+		groupStore = a.Groups
 	}
-	scim := scimapi.New(scimapi.Options{
+	audit, err := a.auditLogger()
+	if err != nil {
+		return nil, err
+	}
+	var cidrs []*net.IPNet
+	for _, c := range cfg.Server.AllowedCIDRs {
+		if _, n, err := net.ParseCIDR(c); err == nil {
+			cidrs = append(cidrs, n)
+		}
+	}
+	a.scim = scimapi.New(scimapi.Options{
 		BasePath:         cfg.Server.BasePath,
 		PublicURL:        cfg.Server.PublicURL,
 		MaxBodyBytes:     cfg.Server.MaxBodyBytes,
@@ -69,8 +90,27 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		Log:              log,
 		UserAttributes:   scimPaths(cfg.Users.Attributes),
 		GroupAttributes:  scimPaths(cfg.Groups.Attributes),
-	}, users, groupStore)
-	return &App{cfg: cfg, log: log, Pool: pool, Users: users, Groups: groups, scim: scim}, nil
+		Observer:         a.Metrics,
+		AllowedCIDRs:     cidrs,
+		RateLimit:        cfg.Server.RateLimit.RequestsPerSecond,
+		RateBurst:        cfg.Server.RateLimit.Burst,
+		Audit:            audit,
+	}, a.Users, groupStore)
+	return a, nil
+}
+
+// auditLogger opens server.audit_log (append, 0600) or shares the main log.
+func (a *App) auditLogger() (*zerolog.Logger, error) {
+	if a.cfg.Server.AuditLog == "" {
+		return &a.log, nil
+	}
+	f, err := os.OpenFile(a.cfg.Server.AuditLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("server.audit_log: %w", err)
+	}
+	a.cleanup = append(a.cleanup, func(context.Context) error { return f.Close() })
+	l := zerolog.New(io.Writer(f)).With().Timestamp().Logger()
+	return &l, nil
 }
 
 // scimPaths are the SCIM sides of a mapping, for the discovery endpoints.
@@ -85,9 +125,13 @@ func scimPaths(attrs []config.AttributeMapping) []string {
 // Handler is the SCIM HTTP handler.
 func (a *App) Handler() http.Handler { return a.scim }
 
-// Start listens on server.listen (":0" picks a port) and serves in the
-// background. A failed bind check of the directory is logged, not fatal: the
-// directory may come up after the bridge, and requests answer 503 until then.
+// OpsHandler serves /metrics, /healthz and /readyz.
+func (a *App) OpsHandler() http.Handler { return a.opsHandler() }
+
+// Start listens on server.listen (":0" picks a port), with TLS when
+// configured, and on server.metrics_listen, and serves in the background. A
+// failed bind check of the directory is logged, not fatal: the directory may come
+// up after the bridge, and requests answer 503 until then.
 func (a *App) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.cfg.Server.Listen)
 	if err != nil {
@@ -101,21 +145,57 @@ func (a *App) Start(ctx context.Context) error {
 		WriteTimeout:      a.cfg.Server.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
 	}
-	a.served = make(chan error, 1)
-	go func() { a.served <- a.srv.Serve(ln) }()
+	scheme := "http"
+	if t := a.cfg.Server.TLS; t.CertFile != "" {
+		certs, err := newCertReloader(t.CertFile, t.KeyFile, a.log)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		minVersion := uint16(tls.VersionTLS12)
+		if t.MinVersion == "1.3" {
+			minVersion = tls.VersionTLS13
+		}
+		a.srv.TLSConfig = &tls.Config{MinVersion: minVersion, GetCertificate: certs.get}
+		a.ln = tls.NewListener(ln, a.srv.TLSConfig)
+		scheme = "https"
+	}
+	a.served = make(chan error, 2)
+	go func() { a.served <- a.srv.Serve(a.ln) }()
+	a.cleanup = append(a.cleanup, a.srv.Shutdown)
+	if addr := a.cfg.Server.MetricsListen; addr != "" {
+		ops, err := net.Listen("tcp", addr)
+		if err != nil {
+			_ = a.Stop(ctx)
+			return fmt.Errorf("server.metrics_listen %s: %w", addr, err)
+		}
+		a.opsLn = ops
+		osrv := &http.Server{Handler: a.opsHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = osrv.Serve(ops) }()
+		a.cleanup = append(a.cleanup, osrv.Shutdown)
+	}
 	pctx, cancel := context.WithTimeout(ctx, a.cfg.LDAP.DialTimeout)
 	defer cancel()
 	if err := a.Pool.Ping(pctx); err != nil {
 		a.log.Warn().Err(err).Str("url", a.cfg.LDAP.URL).Msg("directory not reachable yet; requests get 503 until it is")
 	}
-	a.log.Info().Str("listen", ln.Addr().String()).Str("base_path", a.cfg.Server.BasePath).
-		Str("ldap", a.cfg.LDAP.URL).Msg("scimbridge serving")
+	a.log.Info().Str("listen", a.ln.Addr().String()).Str("scheme", scheme).Str("base_path", a.cfg.Server.BasePath).
+		Str("ldap", a.cfg.LDAP.URL).Str("metrics", a.cfg.Server.MetricsListen).Msg("scimbridge serving")
 	return nil
 }
 
-// Addr is the listening address once started.
+// Addr is the SCIM listening address once started.
 func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// OpsAddr is the metrics/health listening address, "" when off.
+func (a *App) OpsAddr() string {
+	if a.opsLn == nil {
+		return ""
+	}
+	return a.opsLn.Addr().String()
+}
 
 // Wait blocks until the server stops on its own (an error) or ctx ends.
 func (a *App) Wait(ctx context.Context) error {
@@ -130,13 +210,19 @@ func (a *App) Wait(ctx context.Context) error {
 	}
 }
 
-// Stop stops accepting, lets in-flight requests finish until ctx ends, and
-// closes the pool.
+// Stop stops accepting, lets in-flight requests finish until ctx ends (bounded
+// by server.shutdown_timeout), then closes the listeners, the audit file and
+// the pool, in reverse order of opening.
 func (a *App) Stop(ctx context.Context) error {
-	var err error
-	if a.srv != nil {
-		err = a.srv.Shutdown(ctx)
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.Server.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	for i := len(a.cleanup) - 1; i >= 0; i-- {
+		if err := a.cleanup[i](ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
 	}
-	_ = a.Pool.Close()
-	return err
+	a.cleanup = nil
+	errs = append(errs, a.Pool.Close())
+	return errors.Join(errs...)
 }

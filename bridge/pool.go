@@ -25,7 +25,8 @@ import (
 // their context) and then fail with 503 instead of queueing without bound.
 type Pool struct {
 	cfg  config.LDAPConfig
-	tls  *tls.Config
+	urls []string
+	tls  []*tls.Config
 	log  zerolog.Logger
 	sem  chan struct{}
 	mu   sync.Mutex
@@ -33,22 +34,47 @@ type Pool struct {
 	// dialed counts connections opened over the pool's life, for tests that
 	// prove connections are reused.
 	dialed int
+	// preferred is the index of the URL that last worked; dials start there.
+	preferred int
+	// After a failed dial, further dials wait until retryAt (exponential
+	// backoff), so a directory that is down is not hammered by every request;
+	// those requests get a prompt 503 instead.
+	retryAt time.Time
+	backoff time.Duration
+	// observe, when set, records each LDAP operation (metrics).
+	observe func(op string, d time.Duration, err error)
+	waited  func(d time.Duration)
 }
 
 // NewPool prepares a pool; connections are opened lazily.
 func NewPool(cfg config.LDAPConfig, log zerolog.Logger) (*Pool, error) {
-	tc, err := tlsConfig(cfg)
-	if err != nil {
-		return nil, err
+	p := &Pool{cfg: cfg, log: log, sem: make(chan struct{}, cfg.PoolSize)}
+	p.urls = append([]string{cfg.URL}, cfg.FailoverURLs...)
+	for _, u := range p.urls {
+		tc, err := tlsConfig(cfg, u)
+		if err != nil {
+			return nil, err
+		}
+		p.tls = append(p.tls, tc)
 	}
 	if cfg.TLS.InsecureSkipVerify {
 		log.Warn().Msg("ldap.tls.insecure_skip_verify is on: the directory's certificate is NOT checked; anyone on the path can read the bind password")
 	}
-	return &Pool{cfg: cfg, tls: tc, log: log, sem: make(chan struct{}, cfg.PoolSize)}, nil
+	return p, nil
 }
 
-func tlsConfig(cfg config.LDAPConfig) (*tls.Config, error) {
-	u, err := url.Parse(cfg.URL)
+// InUse is the number of connections lent out now.
+func (p *Pool) InUse() int { return len(p.sem) }
+
+// Idle is the number of idle pooled connections.
+func (p *Pool) Idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}
+
+func tlsConfig(cfg config.LDAPConfig, rawURL string) (*tls.Config, error) {
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("ldap.url: %w", err)
 	}
@@ -81,10 +107,15 @@ func (p *Pool) Dialed() int {
 	return p.dialed
 }
 
-// Encrypted tells whether the connection to the directory is TLS protected.
+// Encrypted tells whether every connection to the directory is TLS protected.
 func (p *Pool) Encrypted() bool {
-	u, _ := url.Parse(p.cfg.URL)
-	return u != nil && (u.Scheme == "ldaps" || p.cfg.StartTLS)
+	for _, raw := range p.urls {
+		u, _ := url.Parse(raw)
+		if u == nil || (u.Scheme != "ldaps" && !p.cfg.StartTLS) {
+			return false
+		}
+	}
+	return true
 }
 
 // acquire returns a bound connection; release must be called with the
@@ -95,6 +126,10 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 	// answer is a prompt 503 with Retry-After, not a queue that grows.
 	wait := time.NewTimer(p.cfg.Timeout)
 	defer wait.Stop()
+	start := time.Now()
+	if p.waited != nil {
+		defer func() { p.waited(time.Since(start)) }()
+	}
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -112,11 +147,26 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 		}
 		_ = c.Close()
 	}
+	if wait := time.Until(p.retryAt); wait > 0 {
+		p.mu.Unlock()
+		<-p.sem
+		return nil, scimerr.New(scimerr.Unavailable, "the directory is unavailable (next connection attempt in %s), retry later",
+			wait.Round(time.Millisecond))
+	}
 	p.dialed++
 	p.mu.Unlock()
 	c, err := p.dial()
+	p.mu.Lock()
+	if err != nil {
+		p.backoff = min(max(2*p.backoff, 100*time.Millisecond), 5*time.Second)
+		p.retryAt = time.Now().Add(p.backoff)
+	} else {
+		p.backoff, p.retryAt = 0, time.Time{}
+	}
+	p.mu.Unlock()
 	if err != nil {
 		<-p.sem
+		p.log.Warn().Err(err).Dur("retry_in", p.backoff).Msg("ldap connect failed")
 		return nil, scimerr.Wrap(scimerr.Unavailable, err, "the directory is unavailable, retry later")
 	}
 	return c, nil
@@ -133,23 +183,51 @@ func (p *Pool) release(c *ldap.Conn, err error) {
 	<-p.sem
 }
 
+// dial connects to the first URL that answers, starting with the one that
+// worked last, so a failover sticks until that server fails in turn.
 func (p *Pool) dial() (*ldap.Conn, error) {
-	d := &net.Dialer{Timeout: p.cfg.DialTimeout}
-	c, err := ldap.DialURL(p.cfg.URL, ldap.DialWithDialer(d), ldap.DialWithTLSConfig(p.tls))
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", p.cfg.URL, err)
+	p.mu.Lock()
+	first := p.preferred
+	p.mu.Unlock()
+	var errs []error
+	for i := range p.urls {
+		k := (first + i) % len(p.urls)
+		c, err := p.dialOne(p.urls[k], p.tls[k])
+		if err == nil {
+			if k != first {
+				p.log.Warn().Str("url", p.urls[k]).Msg("ldap failover: using this server")
+			}
+			p.mu.Lock()
+			p.preferred = k
+			p.mu.Unlock()
+			return c, nil
+		}
+		errs = append(errs, err)
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+			break // the same credentials fail on every replica
+		}
 	}
+	return nil, errors.Join(errs...)
+}
+
+func (p *Pool) dialOne(rawURL string, tc *tls.Config) (*ldap.Conn, error) {
+	d := &net.Dialer{Timeout: p.cfg.DialTimeout}
+	c, err := ldap.DialURL(rawURL, ldap.DialWithDialer(d), ldap.DialWithTLSConfig(tc))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", rawURL, err)
+	}
+	// The bind and StartTLS are bounded too: a hung directory accepts TCP.
 	c.SetTimeout(p.cfg.Timeout)
 	if p.cfg.StartTLS {
-		if err := c.StartTLS(p.tls); err != nil {
+		if err := c.StartTLS(tc); err != nil {
 			_ = c.Close()
-			return nil, fmt.Errorf("starttls %s: %w", p.cfg.URL, err)
+			return nil, fmt.Errorf("starttls %s: %w", rawURL, err)
 		}
 	}
 	if p.cfg.BindDN != "" {
 		if err := c.Bind(p.cfg.BindDN, p.cfg.BindPassword); err != nil {
 			_ = c.Close()
-			return nil, fmt.Errorf("bind as %s: %w", p.cfg.BindDN, err)
+			return nil, fmt.Errorf("bind to %s as %s: %w", rawURL, p.cfg.BindDN, err)
 		}
 	}
 	return c, nil
@@ -168,7 +246,7 @@ func isConnError(err error) bool {
 // the pooled connection went stale (the directory restarted) is retried once on
 // a fresh connection; writes are not retried here, because a write may have
 // been applied before the connection broke.
-func (p *Pool) do(ctx context.Context, noRetry bool, fn func(*ldap.Conn) error) error {
+func (p *Pool) do(ctx context.Context, op string, noRetry bool, fn func(*ldap.Conn) error) error {
 	for attempt := 0; ; attempt++ {
 		c, err := p.acquire(ctx)
 		if err != nil {
@@ -179,7 +257,11 @@ func (p *Pool) do(ctx context.Context, noRetry bool, fn func(*ldap.Conn) error) 
 				c.SetTimeout(max(d, time.Millisecond))
 			}
 		}
+		start := time.Now()
 		err = fn(c)
+		if p.observe != nil {
+			p.observe(op, time.Since(start), err)
+		}
 		c.SetTimeout(p.cfg.Timeout)
 		p.release(c, err)
 		if err == nil || noRetry || attempt > 0 || !isConnError(err) {
@@ -191,7 +273,7 @@ func (p *Pool) do(ctx context.Context, noRetry bool, fn func(*ldap.Conn) error) 
 // Search runs a search.
 func (p *Pool) Search(ctx context.Context, req *ldap.SearchRequest) (*ldap.SearchResult, error) {
 	var res *ldap.SearchResult
-	err := p.do(ctx, false, func(c *ldap.Conn) error {
+	err := p.do(ctx, "search", false, func(c *ldap.Conn) error {
 		var err error
 		res, err = c.Search(req)
 		return err
@@ -203,7 +285,7 @@ func (p *Pool) Search(ctx context.Context, req *ldap.SearchRequest) (*ldap.Searc
 func (p *Pool) SearchPaged(ctx context.Context, req *ldap.SearchRequest, pageSize uint32, each func(*ldap.Entry) bool) (bool, error) {
 	var complete bool
 	// Not retried: each has already seen the entries of a failed attempt.
-	err := p.do(ctx, true, func(c *ldap.Conn) error {
+	err := p.do(ctx, "search", true, func(c *ldap.Conn) error {
 		var err error
 		complete, err = searchPaged(c, req, pageSize, each)
 		return err
@@ -213,22 +295,22 @@ func (p *Pool) SearchPaged(ctx context.Context, req *ldap.SearchRequest, pageSiz
 
 // Add adds an entry.
 func (p *Pool) Add(ctx context.Context, req *ldap.AddRequest) error {
-	return p.do(ctx, true, func(c *ldap.Conn) error { return c.Add(req) })
+	return p.do(ctx, "add", true, func(c *ldap.Conn) error { return c.Add(req) })
 }
 
 // Modify modifies an entry.
 func (p *Pool) Modify(ctx context.Context, req *ldap.ModifyRequest) error {
-	return p.do(ctx, true, func(c *ldap.Conn) error { return c.Modify(req) })
+	return p.do(ctx, "modify", true, func(c *ldap.Conn) error { return c.Modify(req) })
 }
 
 // ModifyDN renames an entry.
 func (p *Pool) ModifyDN(ctx context.Context, req *ldap.ModifyDNRequest) error {
-	return p.do(ctx, true, func(c *ldap.Conn) error { return c.ModifyDN(req) })
+	return p.do(ctx, "modrdn", true, func(c *ldap.Conn) error { return c.ModifyDN(req) })
 }
 
 // Del deletes an entry.
 func (p *Pool) Del(ctx context.Context, req *ldap.DelRequest) error {
-	return p.do(ctx, true, func(c *ldap.Conn) error { return c.Del(req) })
+	return p.do(ctx, "delete", true, func(c *ldap.Conn) error { return c.Del(req) })
 }
 
 // Ping checks that a bound connection can be had and the directory answers.

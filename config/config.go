@@ -55,6 +55,40 @@ type ServerConfig struct {
 	// PublicURL is the externally visible base URL used in meta.location when the
 	// bridge sits behind a proxy; empty means derive it from the request.
 	PublicURL string `koanf:"public_url"`
+	// TLS serves HTTPS; Entra only talks to https:// Tenant URLs, so without
+	// it put a TLS-terminating proxy in front.
+	TLS ServerTLSConfig `koanf:"tls"`
+	// AllowedCIDRs, when set, limits who may connect (e.g. Entra's
+	// AzureActiveDirectory service tag ranges); others get 403.
+	AllowedCIDRs []string `koanf:"allowed_cidrs"`
+	// RateLimit bounds requests per bearer token; over it a client gets 429
+	// with Retry-After. Entra needs at least 25 requests/s per tenant.
+	RateLimit RateLimitConfig `koanf:"rate_limit"`
+	// MetricsListen serves /metrics, /healthz and /readyz without
+	// authentication; keep it off the public network. Empty: off.
+	MetricsListen string `koanf:"metrics_listen"`
+	// AuditLog is a file for the audit trail (one line per SCIM write);
+	// empty: audit lines go to the main log.
+	AuditLog string `koanf:"audit_log"`
+	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// ServerTLSConfig is the HTTPS side of the SCIM listener.
+type ServerTLSConfig struct {
+	// CertFile and KeyFile are PEM files, re-read when they change (a
+	// certbot renewal needs no restart).
+	CertFile string `koanf:"cert_file"`
+	KeyFile  string `koanf:"key_file"`
+	// MinVersion is 1.2 or 1.3.
+	MinVersion string `koanf:"min_version"`
+}
+
+// RateLimitConfig is a token bucket per bearer token.
+type RateLimitConfig struct {
+	// RequestsPerSecond 0 turns the limit off.
+	RequestsPerSecond float64 `koanf:"requests_per_second"`
+	Burst             int     `koanf:"burst"`
 }
 
 // AuthConfig holds the accepted bearer tokens. Only SHA-256 hashes are stored.
@@ -72,9 +106,12 @@ type TokenConfig struct {
 
 // LDAPConfig is the directory connection.
 type LDAPConfig struct {
-	URL          string `koanf:"url"`
-	BindDN       string `koanf:"bind_dn"`
-	BindPassword string `koanf:"bind_password"`
+	URL string `koanf:"url"`
+	// FailoverURLs are tried in order when URL cannot be reached (replicas of
+	// the same directory).
+	FailoverURLs []string `koanf:"failover_urls"`
+	BindDN       string   `koanf:"bind_dn"`
+	BindPassword string   `koanf:"bind_password"`
 	// Flavor selects directory presets: openldap or ad.
 	Flavor      string        `koanf:"flavor"`
 	StartTLS    bool          `koanf:"start_tls"`

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -63,6 +64,13 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.Server.WriteTimeout == 0 {
 		c.Server.WriteTimeout = 60 * time.Second
+	}
+	def(&c.Server.TLS.MinVersion, "1.2")
+	if c.Server.ShutdownTimeout == 0 {
+		c.Server.ShutdownTimeout = 20 * time.Second
+	}
+	if c.Server.RateLimit.RequestsPerSecond > 0 && c.Server.RateLimit.Burst == 0 {
+		c.Server.RateLimit.Burst = int(c.Server.RateLimit.RequestsPerSecond*2) + 1
 	}
 	def(&c.LDAP.Flavor, FlavorOpenLDAP)
 	if c.LDAP.PoolSize == 0 {
@@ -166,6 +174,7 @@ func (c *Config) Validate() error {
 			ps.Add("server.public_url", "must be an absolute URL like https://scim.example.org")
 		}
 	}
+	c.validateServer(&ps)
 	c.validateAuth(&ps)
 	c.validateLDAP(&ps)
 	c.validateUsers(&ps)
@@ -178,6 +187,31 @@ func (c *Config) Validate() error {
 		ps.Add("log.format", "must be json or console, got %q", c.Log.Format)
 	}
 	return ps.Err()
+}
+
+func (c *Config) validateServer(ps *Problems) {
+	t := c.Server.TLS
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		ps.Add("server.tls", "cert_file and key_file go together: set both or neither")
+	}
+	if t.MinVersion != "1.2" && t.MinVersion != "1.3" {
+		ps.Add("server.tls.min_version", "must be 1.2 or 1.3, got %q", t.MinVersion)
+	}
+	for i, cidr := range c.Server.AllowedCIDRs {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			ps.Add(fmt.Sprintf("server.allowed_cidrs[%d]", i), "%q is not a CIDR like 20.190.128.0/18", cidr)
+		}
+	}
+	rl := c.Server.RateLimit
+	if rl.RequestsPerSecond < 0 || rl.Burst < 0 {
+		ps.Add("server.rate_limit", "must not be negative")
+	} else if rl.RequestsPerSecond > 0 && rl.RequestsPerSecond < 25 {
+		ps.Add("server.rate_limit.requests_per_second", "%v is below the 25 requests/s Entra needs per tenant; "+
+			"a lower limit sends the job into quarantine", rl.RequestsPerSecond)
+	}
+	if c.Server.MetricsListen != "" && c.Server.MetricsListen == c.Server.Listen {
+		ps.Add("server.metrics_listen", "must differ from server.listen (metrics and health are unauthenticated)")
+	}
 }
 
 func (c *Config) validateAuth(ps *Problems) {
@@ -207,7 +241,14 @@ func (c *Config) validateLDAP(ps *Problems) {
 		ps.Add("ldap.url", "is required")
 	case err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "":
 		ps.Add("ldap.url", "must look like ldap://host:389 or ldaps://host:636, got %q", l.URL)
-	case l.StartTLS && u.Scheme == "ldaps":
+	}
+	for i, f := range l.FailoverURLs {
+		if fu, err := url.Parse(f); err != nil || (fu.Scheme != "ldap" && fu.Scheme != "ldaps") || fu.Host == "" {
+			ps.Add(fmt.Sprintf("ldap.failover_urls[%d]", i), "must look like ldap://host:389 or ldaps://host:636, got %q", f)
+		}
+	}
+	switch {
+	case l.StartTLS && err == nil && u.Scheme == "ldaps":
 		ps.Add("ldap.start_tls", "cannot be used with an ldaps:// URL (it is already TLS)")
 	}
 	if l.BindDN != "" {

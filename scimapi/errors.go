@@ -37,6 +37,8 @@ var kinds = map[scimerr.Kind]struct {
 	scimerr.PayloadTooLarge:    {http.StatusRequestEntityTooLarge, ""},
 	scimerr.Unavailable:        {http.StatusServiceUnavailable, ""},
 	scimerr.NotImplemented:     {http.StatusNotImplemented, ""},
+	scimerr.Forbidden:          {http.StatusForbidden, ""},
+	scimerr.TooManyRequests:    {http.StatusTooManyRequests, ""},
 }
 
 // handleError is Echo's error handler: every failure leaves as a SCIM error

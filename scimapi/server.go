@@ -5,12 +5,14 @@ package scimapi
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/patch"
@@ -51,6 +53,15 @@ type Options struct {
 	// (users.attributes[].scim, groups.attributes[].scim, as written, e.g.
 	// emails[type eq "work"].value). The discovery endpoints describe them.
 	UserAttributes, GroupAttributes []string
+	// Observer gets every request, for metrics; nil: none.
+	Observer Observer
+	// AllowedCIDRs limits clients by address; empty: everyone.
+	AllowedCIDRs []*net.IPNet
+	// RateLimit and RateBurst bound requests per token; 0: no limit.
+	RateLimit float64
+	RateBurst int
+	// Audit receives one line per SCIM write; the zero value means Log.
+	Audit *zerolog.Logger
 }
 
 // ContentType is the SCIM media type (RFC 7644 §3.1).
@@ -58,8 +69,10 @@ const ContentType = "application/scim+json"
 
 // Server is the SCIM HTTP handler.
 type Server struct {
-	opts Options
-	echo *echo.Echo
+	opts    Options
+	echo    *echo.Echo
+	allowed []*net.IPNet
+	limits  *limiters
 }
 
 // New builds the handler serving users and groups under opts.BasePath. A nil
@@ -78,13 +91,19 @@ func New(opts Options, users, groups ResourceStore) *Server {
 		opts.RequestIDContext = func(ctx context.Context, _ string) context.Context { return ctx }
 	}
 	opts.BasePath = "/" + strings.Trim(opts.BasePath, "/")
-	s := &Server{opts: opts}
+	if opts.Audit == nil {
+		opts.Audit = &opts.Log
+	}
+	s := &Server{opts: opts, allowed: opts.AllowedCIDRs}
+	if opts.RateLimit > 0 {
+		s.limits = &limiters{rps: rate.Limit(opts.RateLimit), burst: max(opts.RateBurst, 1), buckets: map[string]*rate.Limiter{}}
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(s.fixBaseQuery)
-	e.Use(s.requestLog, s.limitBody)
-	g := e.Group(strings.TrimSuffix(opts.BasePath, "/"), s.authenticate)
+	e.Use(s.requestLog, s.allowCIDRs, s.limitBody)
+	g := e.Group(strings.TrimSuffix(opts.BasePath, "/"), s.authenticate, s.rateLimit)
 	s.route(g, &endpoint{name: "Users", store: users, normalize: normalizeUser})
 	if groups != nil {
 		s.route(g, &endpoint{name: "Groups", store: groups, normalize: normalizeGroup})
@@ -144,12 +163,22 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		c.Set("request_id", id)
-		c.SetRequest(c.Request().WithContext(s.opts.RequestIDContext(c.Request().Context(), id)))
+		trail := &auditTrail{}
+		ctx := context.WithValue(s.opts.RequestIDContext(c.Request().Context(), id), auditKey{}, trail)
+		c.SetRequest(c.Request().WithContext(ctx))
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
 		r := c.Request()
+		resource, op := resourceAndOp(r, s.opts.BasePath)
+		if s.opts.Observer != nil {
+			tok, _ := c.Get("token").(string)
+			s.opts.Observer.Request(resource, op, c.Response().Status, time.Since(start), tok)
+		}
+		if resource == "Users" || resource == "Groups" {
+			s.audit(c, resource, op, trail)
+		}
 		ev := s.opts.Log.Info()
 		if c.Response().Status >= 500 {
 			ev = s.opts.Log.Error()

@@ -32,6 +32,7 @@ const usage = `usage:
   scimbridge validate --config FILE
   scimbridge token new --name NAME
   scimbridge demo     [--listen ADDR]
+  scimbridge check    --url URL --token TOKEN [--groups=true|false] [--prefix P] [--skip manager]
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return token(args[1:], stdout, stderr)
 	case "demo":
 		return demo(args[1:], stdout, stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -146,9 +149,7 @@ func runApp(cfg *config.Config, stderr io.Writer, ready func(addr string)) int {
 		return 1
 	}
 	log.Info().Msg("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := app.Stop(sctx); err != nil {
+	if err := app.Stop(context.Background()); err != nil {
 		log.Error().Err(err).Msg("shutdown")
 		return 1
 	}

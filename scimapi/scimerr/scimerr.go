@@ -29,6 +29,8 @@ const (
 	PayloadTooLarge                // 413
 	Unavailable                    // 503 with Retry-After
 	NotImplemented                 // 501
+	Forbidden                      // 403
+	TooManyRequests                // 429 with Retry-After
 )
 
 // Error is a failure with a client-safe Detail.

@@ -1,0 +1,113 @@
+package bridge
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the Prometheus metrics of one App, on its own registry so tests
+// can run several Apps in one process.
+type Metrics struct {
+	reg          *prometheus.Registry
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	tokens       *prometheus.CounterVec
+	ldapOps      *prometheus.CounterVec
+	ldapLatency  *prometheus.HistogramVec
+	poolWait     prometheus.Histogram
+	reloads      *prometheus.CounterVec
+	writesFailed prometheus.Counter
+}
+
+func newMetrics(p *Pool) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_requests_total",
+			Help: "SCIM requests by resource, operation and HTTP status."}, []string{"resource", "operation", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "scimbridge_request_duration_seconds",
+			Help: "SCIM request latency.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"resource", "operation"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_token_requests_total",
+			Help: "Authenticated requests by token name (never the token)."}, []string{"token"}),
+		ldapOps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_ldap_operations_total",
+			Help: "LDAP operations by operation and result (LDAP result code, or network)."}, []string{"operation", "result"}),
+		ldapLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "scimbridge_ldap_operation_duration_seconds",
+			Help: "LDAP operation latency.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18)}, []string{"operation"}),
+		poolWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "scimbridge_ldap_pool_wait_seconds",
+			Help: "Time spent waiting for a free pooled LDAP connection.", Buckets: prometheus.ExponentialBuckets(0.00001, 4, 12)}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_config_reloads_total",
+			Help: "Configuration reloads by result."}, []string{"result"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.ldapOps, m.ldapLatency, m.poolWait, m.reloads,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_in_use",
+			Help: "Pooled LDAP connections in use."}, func() float64 { return float64(p.InUse()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_idle",
+			Help: "Idle pooled LDAP connections."}, func() float64 { return float64(p.Idle()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_size",
+			Help: "Maximum pooled LDAP connections."}, func() float64 { return float64(cap(p.sem)) }),
+	)
+	return m
+}
+
+// Request implements scimapi.Observer.
+func (m *Metrics) Request(resource, operation string, status int, d time.Duration, token string) {
+	m.requests.WithLabelValues(resource, operation, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(resource, operation).Observe(d.Seconds())
+	if token != "" {
+		m.tokens.WithLabelValues(token).Inc()
+	}
+}
+
+func (m *Metrics) ldapOp(op string, d time.Duration, err error) {
+	m.ldapOps.WithLabelValues(op, ldapResult(err)).Inc()
+	m.ldapLatency.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// Reload records a configuration reload.
+func (m *Metrics) Reload(ok bool) {
+	if ok {
+		m.reloads.WithLabelValues("ok").Inc()
+	} else {
+		m.reloads.WithLabelValues("error").Inc()
+	}
+}
+
+func ldapResult(err error) string {
+	if err == nil {
+		return "success"
+	}
+	var le *ldap.Error
+	if asLDAP(err, &le) {
+		return strconv.Itoa(int(le.ResultCode))
+	}
+	return "network"
+}
+
+// opsHandler serves /metrics, /healthz (the process is up) and /readyz (the
+// configuration is loaded and a bind to the directory works), unauthenticated,
+// on the separate metrics listener.
+func (a *App) opsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(a.Metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := a.Pool.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("directory: unavailable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
+}
