@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
@@ -145,7 +146,9 @@ func (a *App) Start(ctx context.Context) error {
 		WriteTimeout:      a.cfg.Server.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
+		// TLS handshake failures from scanners would otherwise go to stderr
+		// unstructured.
+		ErrorLog: stdlog.New(a.log.With().Str("component", "http").Logger().Level(zerolog.DebugLevel), "", 0),
 	}
 	scheme := "http"
 	if t := a.cfg.Server.TLS; t.CertFile != "" {

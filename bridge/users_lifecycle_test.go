@@ -1,7 +1,6 @@
 package bridge_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/config"
-	"github.com/scimbridge/scimbridge/testenv"
 )
 
 // setPassword gives a user a password so a test can prove a disable really
@@ -332,42 +330,5 @@ func TestDirectoryDownIs503(t *testing.T) {
 	}
 	if h.count("(uid=during-outage)") != 0 {
 		t.Error("written during the outage")
-	}
-}
-
-// After the directory restarts, the pooled connections are dead; the bridge
-// must notice and reconnect without a restart of its own.
-func TestRecoversAfterDirectoryRestart(t *testing.T) {
-	ctx := context.Background()
-	slapd, err := testenv.StartSlapd(ctx, testenv.SlapdOptions{})
-	if err != nil {
-		if testenv.CIRequiresServer() {
-			t.Fatal(err)
-		}
-		t.Skipf("no slapd (would fail under CI=true): %v", err)
-	}
-	t.Cleanup(func() { _ = slapd.Stop() })
-	h := newHarness(t, nil)
-	h = rebuildWith(t, h, func(c *config.Config) {
-		c.LDAP.URL, c.LDAP.BindPassword = slapd.URL, slapd.BindPassword
-		c.Users.BaseDN, c.Groups.BaseDN = "ou=people,"+slapd.BaseDN, "ou=groups,"+slapd.BaseDN
-	})
-	h.ldap = testenv.Conn(t, &slapd.Server)
-	h.ns.People = "ou=people," + slapd.BaseDN
-	for i := 0; i < 4; i++ {
-		h.user("before-" + itoa(i)) // fill the pool
-	}
-	if err := slapd.Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h.ldap = testenv.Conn(t, &slapd.Server)
-	for i := 0; i < 8; i++ {
-		r := h.do("POST", "/Users", `{"userName":"after-`+itoa(i)+`"}`)
-		if r.status != http.StatusCreated {
-			t.Errorf("create %d after restart: %d %s", i, r.status, r.raw)
-		}
-	}
-	if n := h.count("(uid=after-*)"); n != 8 {
-		t.Errorf("%d users written after the restart, want 8", n)
 	}
 }

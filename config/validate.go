@@ -209,7 +209,7 @@ func (c *Config) validateServer(ps *Problems) {
 		ps.Add("server.rate_limit.requests_per_second", "%v is below the 25 requests/s Entra needs per tenant; "+
 			"a lower limit sends the job into quarantine", rl.RequestsPerSecond)
 	}
-	if c.Server.MetricsListen != "" && c.Server.MetricsListen == c.Server.Listen {
+	if c.Server.MetricsListen != "" && c.Server.MetricsListen == c.Server.Listen && !strings.HasSuffix(c.Server.Listen, ":0") {
 		ps.Add("server.metrics_listen", "must differ from server.listen (metrics and health are unauthenticated)")
 	}
 }

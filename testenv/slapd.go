@@ -382,3 +382,39 @@ func (w *tailWriter) String() string {
 	defer w.mu.Unlock()
 	return strings.TrimSpace(string(w.buf))
 }
+
+// Kill ends the slapd process with SIGKILL, as a crash would, and keeps the data and the port
+// so that Start can bring the same directory back. A killed mdb with dbnosync keeps what it
+// acknowledged as long as the machine itself does not crash (LAB.md).
+func (s *Slapd) Kill() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return nil
+	}
+	p := s.proc
+	s.proc = nil
+	_ = p.cmd.Process.Signal(syscall.SIGCONT)
+	if err := p.cmd.Process.Kill(); err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("slapd pid %d did not exit after SIGKILL", p.cmd.Process.Pid)
+	}
+}
+
+// Start starts a killed slapd again on its port with its data.
+func (s *Slapd) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		return errors.New("slapd is running")
+	}
+	if s.port == 0 {
+		return errors.New("slapd was stopped for good")
+	}
+	return s.start(ctx, s.port)
+}

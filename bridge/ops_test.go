@@ -1,0 +1,235 @@
+package bridge_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/config"
+)
+
+func startApp(t *testing.T, h *harness) {
+	t.Helper()
+	if err := h.app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.app.Stop(context.Background()) })
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// /metrics and /readyz live on their own listener and follow an outage.
+func TestMetricsAndReadiness(t *testing.T) {
+	h, slapd := privateHarness(t, func(c *config.Config) {
+		c.Server.Listen, c.Server.MetricsListen = "127.0.0.1:0", "127.0.0.1:0"
+		c.LDAP.Timeout = 500 * time.Millisecond
+	})
+	startApp(t, h)
+	ops := "http://" + h.app.OpsAddr()
+	if code, _ := httpGet(t, ops+"/healthz"); code != 200 {
+		t.Fatalf("healthz %d", code)
+	}
+	if code, body := httpGet(t, ops+"/readyz"); code != 200 {
+		t.Fatalf("readyz %d %s", code, body)
+	}
+	h.user("metric")
+	h.do("GET", "/Users?filter=userName+eq+%22metric%22", "")
+	_, m := httpGet(t, ops+"/metrics")
+	for _, want := range []string{
+		`scimbridge_requests_total{operation="create",resource="Users",status="201"} 1`,
+		`scimbridge_requests_total{operation="list",resource="Users",status="200"} 1`,
+		`scimbridge_token_requests_total{token="entra"} 2`,
+		`scimbridge_ldap_operations_total{operation="add",result="success"} 1`,
+		`scimbridge_ldap_pool_size 4`,
+		`scimbridge_request_duration_seconds_bucket`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(m, h.token) {
+		t.Fatal("the token appears in the metrics")
+	}
+	if err := slapd.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := httpGet(t, ops+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz during the outage: %d", code)
+	}
+	h.do("GET", "/Users?filter=userName+eq+%22metric%22", "")
+	_, m = httpGet(t, ops+"/metrics")
+	if !strings.Contains(m, `scimbridge_requests_total{operation="list",resource="Users",status="503"} 1`) {
+		t.Error("503 not counted")
+	}
+	if err := slapd.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if code, _ := httpGet(t, ops+"/readyz"); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("readyz did not recover")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestRateLimitIs429(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Server.RateLimit = config.RateLimitConfig{RequestsPerSecond: 25, Burst: 3} })
+	codes := map[int]int{}
+	var retry string
+	for i := 0; i < 10; i++ {
+		r := h.do("GET", "/Users?filter=userName+eq+%22x%22", "")
+		codes[r.status]++
+		if r.status == http.StatusTooManyRequests {
+			retry = r.header.Get("Retry-After")
+			scimErr(t, r, http.StatusTooManyRequests, "")
+		}
+	}
+	if codes[200] < 3 || codes[429] == 0 || retry == "" {
+		t.Errorf("codes %v, Retry-After %q", codes, retry)
+	}
+}
+
+func TestAllowedCIDRs(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"10.0.0.0/8"} })
+	// httptest requests come from 192.0.2.1.
+	scimErr(t, h.do("GET", "/Users", ""), http.StatusForbidden, "")
+	h2 := rebuildWith(t, h, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"192.0.2.0/24"} })
+	h2.must(http.StatusOK, "GET", "/Users?count=0", "")
+}
+
+// One audit line per SCIM write: who, what, which LDAP writes, the result;
+// attribute names only, never values.
+func TestAuditLog(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "audit.log")
+	h := newHarness(t, func(c *config.Config) { c.Server.AuditLog = file })
+	id := h.create(`{"userName":"audited","displayName":"Secret Name","password":"hunter2"}`)
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"title","value":"Private Title"}`))
+	h.must(http.StatusOK, "GET", "/Users/"+id, "")
+	h.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
+	_ = h.app.Stop(context.Background())
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d audit lines, want 3 (create, patch, delete; not the GET):\n%s", len(lines), raw)
+	}
+	for _, secret := range []string{"Secret Name", "hunter2", "Private Title", h.token} {
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("audit log contains %q", secret)
+		}
+	}
+	var patchLine struct {
+		Token, ScimOp, ID, RemoteIP, RequestID string
+		Status                                 int
+		Writes                                 []struct {
+			LdapOp     string   `json:"ldap_op"`
+			DN         string   `json:"dn"`
+			Attributes []string `json:"attributes"`
+		} `json:"ldap_writes"`
+	}
+	var generic map[string]any
+	_ = json.Unmarshal([]byte(lines[1]), &generic)
+	_ = json.Unmarshal([]byte(lines[1]), &patchLine)
+	if generic["token"] != "entra" || generic["scim_op"] != "patch" || generic["id"] != id || generic["status"] != 200.0 ||
+		generic["request_id"] == "" || generic["remote_ip"] == "" {
+		t.Errorf("patch line: %s", lines[1])
+	}
+	if len(patchLine.Writes) != 1 || patchLine.Writes[0].LdapOp != "modify" || len(patchLine.Writes[0].Attributes) != 1 ||
+		patchLine.Writes[0].Attributes[0] != "title" {
+		t.Errorf("ldap writes: %s", lines[1])
+	}
+}
+
+// HTTPS with a certificate that is replaced on disk: the new one is served
+// without a restart.
+func TestHTTPSCertificateReload(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	writeCert(t, cert, key, "first")
+	h := newHarness(t, func(c *config.Config) {
+		c.Server.Listen = "127.0.0.1:0"
+		c.Server.TLS = config.ServerTLSConfig{CertFile: cert, KeyFile: key, MinVersion: "1.2"}
+	})
+	startApp(t, h)
+	if cn := servedCN(t, h.app.Addr(), tls.VersionTLS12); cn != "first" {
+		t.Fatalf("served %q", cn)
+	}
+	if servedCN(t, h.app.Addr(), tls.VersionTLS11) != "" {
+		t.Error("TLS 1.1 accepted")
+	}
+	time.Sleep(1100 * time.Millisecond) // mtime resolution and the once-a-second check
+	writeCert(t, cert, key, "second")
+	deadline := time.Now().Add(5 * time.Second)
+	for servedCN(t, h.app.Addr(), tls.VersionTLS12) != "second" {
+		if time.Now().After(deadline) {
+			t.Fatal("renewed certificate not served")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func servedCN(t *testing.T, addr string, maxVersion uint16) string {
+	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: maxVersion}) //nolint:gosec // test reads the cert
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+}
+
+func writeCert(t *testing.T, certFile, keyFile, cn string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+}
+
+// With the first LDAP URL dead, the bridge uses the failover URL.
+func TestLDAPFailover(t *testing.T) {
+	h := newHarness(t, nil)
+	good := h.cfg.LDAP.URL
+	h2 := rebuildWith(t, h, func(c *config.Config) {
+		c.LDAP.URL, c.LDAP.FailoverURLs = "ldap://127.0.0.1:1", []string{good}
+	})
+	h2.user("via-failover")
+	if h2.count("(uid=via-failover)") != 1 {
+		t.Error("not written")
+	}
+}
