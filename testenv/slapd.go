@@ -42,6 +42,11 @@ type Server struct {
 	BindDN       string // cn=admin,dc=example,dc=org
 	BindPassword string
 	BaseDN       string // dc=example,dc=org
+	// With SlapdOptions.TLS: the LDAPS URL (the plain URL also offers
+	// StartTLS) and the PEM file of the CA that signed the server certificate
+	// (for 127.0.0.1 and localhost).
+	LDAPSURL string
+	CAFile   string
 }
 
 // SlapdOptions tunes StartSlapd; the zero value gives an isolated server on a free port.
@@ -50,6 +55,7 @@ type SlapdOptions struct {
 	Password string                           // rootpw; "" = random
 	Dir      string                           // "" = a new temp dir, removed by Stop; an existing Dir keeps its data
 	Logf     func(format string, args ...any) // optional; gets slapd's error output and lifecycle events until Stop returns
+	TLS      bool                             // also serve LDAPS and StartTLS with a fresh test CA
 }
 
 // Slapd is a running private slapd. Its methods are safe for concurrent use.
@@ -62,8 +68,9 @@ type Slapd struct {
 	port   int
 	logf   func(format string, args ...any)
 
-	mu   sync.Mutex
-	proc *process
+	mu      sync.Mutex
+	proc    *process
+	tlsPort int
 }
 
 // process is one run of slapd; Restart replaces it while the Slapd stays the same.
@@ -103,6 +110,12 @@ func StartSlapd(ctx context.Context, opts SlapdOptions) (*Slapd, error) {
 	if err := s.prepare(ctx, pw); err != nil {
 		s.removeDir()
 		return nil, err
+	}
+	if opts.TLS {
+		if err := s.prepareTLS(); err != nil {
+			s.removeDir()
+			return nil, err
+		}
 	}
 	// A port picked by freePort can be taken by someone else before slapd binds it; only then
 	// is trying another one correct.
@@ -173,8 +186,12 @@ var errAddrInUse = errors.New("address already in use")
 // start runs slapd on port and waits for its first answer. The caller holds s.mu.
 func (s *Slapd) start(ctx context.Context, port int) error {
 	url := "ldap://127.0.0.1:" + strconv.Itoa(port)
+	listen := url + "/"
+	if s.tlsPort != 0 {
+		listen += " ldaps://127.0.0.1:" + strconv.Itoa(s.tlsPort) + "/"
+	}
 	out := &tailWriter{logf: s.logf}
-	cmd := exec.Command(s.bin, "-d", "none", "-f", filepath.Join(s.dir, "slapd.conf"), "-h", url+"/")
+	cmd := exec.Command(s.bin, "-d", "none", "-f", filepath.Join(s.dir, "slapd.conf"), "-h", listen)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
 	began := time.Now()
@@ -417,4 +434,28 @@ func (s *Slapd) Start(ctx context.Context) error {
 		return errors.New("slapd was stopped for good")
 	}
 	return s.start(ctx, s.port)
+}
+
+// prepareTLS issues a CA and server certificate into DIR/tls, turns TLS on in
+// slapd.conf (global directives, so they go first) and picks the LDAPS port.
+func (s *Slapd) prepareTLS() error {
+	caFile, certFile, keyFile, err := WriteTLSFiles(filepath.Join(s.dir, "tls"), "127.0.0.1", "localhost")
+	if err != nil {
+		return err
+	}
+	conf := filepath.Join(s.dir, "slapd.conf")
+	old, err := os.ReadFile(conf)
+	if err != nil {
+		return err
+	}
+	tlsConf := fmt.Sprintf("TLSCACertificateFile %q\nTLSCertificateFile %q\nTLSCertificateKeyFile %q\n", caFile, certFile, keyFile)
+	if err := os.WriteFile(conf, append([]byte(tlsConf), old...), 0o600); err != nil {
+		return err
+	}
+	if s.tlsPort, err = freePort(); err != nil {
+		return err
+	}
+	s.CAFile = caFile
+	s.LDAPSURL = "ldaps://127.0.0.1:" + strconv.Itoa(s.tlsPort)
+	return nil
 }
