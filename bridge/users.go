@@ -62,6 +62,15 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 	u.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
 	if err != nil {
 		if isCode(err, ldap.LDAPResultEntryAlreadyExists) {
+			if same, e := u.isRetry(ctx, req.DN, res); same {
+				// Entra retries a POST whose answer it lost: finish what the
+				// first attempt may not have (default groups) and answer as
+				// it would have.
+				if err := u.joinDefaultGroups(ctx, req.DN, req); err != nil {
+					return nil, err
+				}
+				return u.render(ctx, e, r, scimapi.Fields{})
+			}
 			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a user with this userName already exists")
 		}
 		if isCode(err, ldap.LDAPResultNoSuchObject) {
@@ -77,6 +86,26 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 		return nil, err
 	}
 	return u.render(ctx, e, r, scimapi.Fields{})
+}
+
+// isRetry tells whether the entry at dn is the user res describes, created by
+// an earlier attempt of the same request: same externalId (Entra's stable
+// objectId-based key). Without an externalId a duplicate is a conflict (409),
+// which Entra relies on.
+func (u *Users) isRetry(ctx context.Context, dn string, res ldapmap.Resource) (bool, *ldap.Entry) {
+	ext := u.m.ExternalIDAttr()
+	if ext == nil {
+		return false, nil
+	}
+	want := ext.Value(res)
+	if want == "" {
+		return false, nil
+	}
+	e, err := u.readDN(ctx, dn)
+	if err != nil || e.GetEqualFoldAttributeValue(ext.LDAP) != want {
+		return false, nil
+	}
+	return true, e
 }
 
 // Get returns one user by SCIM id.

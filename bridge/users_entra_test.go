@@ -248,3 +248,16 @@ func bind(t testing.TB, h *harness, dn, pw string) error {
 	defer c.Close()
 	return c.Bind(dn, pw)
 }
+
+// A POST retried after its answer was lost (same externalId) is answered like
+// the first one, not with 409; a different user with the same userName is 409.
+func TestRetriedCreateIsIdempotent(t *testing.T) {
+	h := newHarness(t, nil)
+	first := h.must(http.StatusCreated, "POST", "/Users", entraCreateUser)
+	again := h.must(http.StatusCreated, "POST", "/Users", entraCreateUser)
+	if again.body["id"] != first.body["id"] {
+		t.Errorf("retry answered another id: %v vs %v", again.body["id"], first.body["id"])
+	}
+	other := strings.Replace(entraCreateUser, "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef", "ffffffff-8d2a-4f8e-bf98-7363c4aed4ef", 1)
+	scimErr(t, h.do("POST", "/Users", other), http.StatusConflict, "uniqueness")
+}

@@ -167,6 +167,16 @@ func (m *Map) UserNameAttr() *Attr {
 	return nil
 }
 
+// ExternalIDAttr is the mapping of externalId, nil if absent.
+func (m *Map) ExternalIDAttr() *Attr {
+	for _, a := range m.Attrs {
+		if a.SCIM.URN == "" && strings.EqualFold(a.SCIM.Attr, "externalId") && a.SCIM.SubAttr == "" {
+			return a
+		}
+	}
+	return nil
+}
+
 // DisplayAttr is the LDAP attribute mapped from displayName, "" if none; it
 // fills the "display" of references to this resource.
 func (m *Map) DisplayAttr() string {
