@@ -26,11 +26,33 @@ func (m *Map) SearchFilter(e filter.Expr, r Resolver) (string, error) {
 	if e == nil {
 		return m.Managed, nil
 	}
+	if n := countTerms(e); n > MaxFilterTerms {
+		// A 64 KiB filter of thousands of terms costs seconds of CPU to
+		// compile; no client needs more than a few.
+		return "", scimerr.New(scimerr.InvalidFilter, "filter has %d comparisons, at most %d are allowed", n, MaxFilterTerms)
+	}
 	f, err := m.filter(e, r)
 	if err != nil {
 		return "", err
 	}
 	return "(&" + m.Managed + f + ")", nil
+}
+
+// MaxFilterTerms bounds the comparisons in one filter.
+const MaxFilterTerms = 200
+
+func countTerms(e filter.Expr) int {
+	switch t := e.(type) {
+	case *filter.And:
+		return countTerms(t.Left) + countTerms(t.Right)
+	case *filter.Or:
+		return countTerms(t.Left) + countTerms(t.Right)
+	case *filter.Not:
+		return countTerms(t.X)
+	case *filter.Has:
+		return 1 + countTerms(t.Path.Filter)
+	}
+	return 1
 }
 
 func (m *Map) filter(e filter.Expr, r Resolver) (string, error) {
