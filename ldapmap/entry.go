@@ -24,7 +24,7 @@ type Resolver interface {
 var errBadBool = scimerr.New(scimerr.InvalidValue, `"active" must be a boolean (or "True"/"False")`)
 
 // ID returns the SCIM id of an entry: the value of the id attribute.
-func (m *Map) ID(e *ldap.Entry) string { return e.GetEqualFoldAttributeValue(m.IDAttr) }
+func (m *Map) ID(e *ldap.Entry) string { return idOf(e, m.IDAttr) }
 
 // Version is the entry's weak ETag (RFC 7644 §3.14): entryCSN changes on every
 // write, modifyTimestamp is the fallback with one-second resolution.

@@ -92,7 +92,7 @@ func (m *Map) compare(c *filter.Compare, r Resolver) (string, error) {
 	core := p.URN == "" || strings.EqualFold(p.URN, SchemaUser)
 	switch {
 	case core && p.Filter == nil && p.SubAttr == "" && strings.EqualFold(p.Attr, "id"):
-		return compareAttr(m.IDAttr, c)
+		return m.idFilter(c)
 	case core && p.Filter == nil && p.SubAttr == "" && strings.EqualFold(p.Attr, "active"):
 		return m.activeFilter(c)
 	case core && strings.EqualFold(p.Attr, "meta"):
