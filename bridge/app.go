@@ -61,6 +61,7 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		tokens = append(tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
 	}
 	a.Users = NewUsers(pool, m, log)
+	a.Users.ad = cfg.LDAP.Flavor == config.FlavorAD
 	var groupStore scimapi.ResourceStore
 	if cfg.GroupsEnabled() {
 		gm, err := ldapmap.NewGroups(cfg.Groups)
@@ -68,6 +69,7 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 			return nil, err
 		}
 		a.Groups = NewGroups(pool, gm, a.Users, newGIDAllocator(pool, cfg.Groups.GIDNumber), log)
+		a.Groups.ad = a.Users.ad
 		a.Users.groups, a.Users.defaultGroups = a.Groups, cfg.Users.DefaultGroups
 		groupStore = a.Groups
 	}

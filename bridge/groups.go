@@ -23,6 +23,10 @@ type Groups struct {
 	users *Users
 	gid   *gidAllocator
 	log   zerolog.Logger
+	// ad: member changes carry the permissive modify control, so adding a
+	// present member or removing an absent one is not an error (AD would
+	// answer 68 and 53).
+	ad bool
 }
 
 // NewGroups returns the group use cases; users resolves member ids.

@@ -66,7 +66,9 @@ func (s *Groups) modifyMembers(ctx context.Context, dn string, attrs []ldap.Chan
 		return nil
 	}
 	err := s.modify(ctx, dn, changes)
-	if isCode(err, ldap.LDAPResultAttributeOrValueExists, ldap.LDAPResultNoSuchAttribute) && !mc.replaceOK {
+	// OpenLDAP says 20/16; AD without the permissive control says 68/53.
+	if isCode(err, ldap.LDAPResultAttributeOrValueExists, ldap.LDAPResultNoSuchAttribute, ldap.LDAPResultEntryAlreadyExists,
+		ldap.LDAPResultUnwillingToPerform) && !mc.replaceOK {
 		fixed := &memberChange{}
 		for _, v := range mc.add {
 			present, err := s.isMember(ctx, dn, v)
@@ -107,7 +109,11 @@ func (s *Groups) modifyMembers(ctx context.Context, dn string, attrs []ldap.Chan
 }
 
 func (s *Groups) modify(ctx context.Context, dn string, changes []ldap.Change) error {
-	req := ldap.NewModifyRequest(dn, nil)
+	var controls []ldap.Control
+	if s.ad {
+		controls = append(controls, &ldap.ControlString{ControlType: ldap.ControlTypeMicrosoftPermissiveModify})
+	}
+	req := ldap.NewModifyRequest(dn, controls)
 	req.Changes = changes
 	err := s.dir.Modify(ctx, req)
 	names := make([]string, len(changes))
@@ -159,7 +165,7 @@ func (s *Groups) resolveMembers(ctx context.Context, ids []string, strict bool) 
 	uidAttr := ""
 	if s.g.ByUID {
 		// memberUid holds the users' naming attribute value (uid).
-		uidAttr = um.RDNAttr().LDAP
+		uidAttr = um.RDN
 		attrs = append(attrs, uidAttr)
 	}
 	found := map[string]string{}
@@ -199,7 +205,7 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 	vals := e.GetEqualFoldAttributeValues(s.g.MemberAttr)
 	um := s.users.m
 	display := um.DisplayAttr()
-	attrs := []string{um.IDAttr, um.RDNAttr().LDAP}
+	attrs := []string{um.IDAttr, um.RDN}
 	if display != "" {
 		attrs = append(attrs, display)
 	}
@@ -220,7 +226,7 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 		_, err := s.dir.SearchPaged(ctx, req, maxPage, func(u *ldap.Entry) bool {
 			k := u.DN
 			if s.g.ByUID {
-				k = u.GetEqualFoldAttributeValue(um.RDNAttr().LDAP)
+				k = u.GetEqualFoldAttributeValue(um.RDN)
 			}
 			byVal[keyOf(k)] = member{um.ID(u), u.GetEqualFoldAttributeValue(display)}
 			return true
@@ -232,7 +238,7 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 		for i := 0; i < len(vals) && err == nil; i += 200 {
 			var parts []string
 			for _, v := range vals[i:min(i+200, len(vals))] {
-				parts = append(parts, "("+um.RDNAttr().LDAP+"="+ldap.EscapeFilter(v)+")")
+				parts = append(parts, "("+um.RDN+"="+ldap.EscapeFilter(v)+")")
 			}
 			err = collect("(|" + strings.Join(parts, "") + ")")
 		}

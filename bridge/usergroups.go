@@ -75,18 +75,11 @@ func (s *Groups) renameMember(ctx context.Context, old, new string) error {
 // joinDefaultGroups adds a new user to users.default_groups. Each group is one
 // modify of its member attribute; a retry finds the user already there and
 // does nothing, so a create retried by Entra does not fail here.
-func (u *Users) joinDefaultGroups(ctx context.Context, dn string, req *ldap.AddRequest) error {
+func (u *Users) joinDefaultGroups(ctx context.Context, dn string, e *ldap.Entry) error {
 	if u.groups == nil || len(u.defaultGroups) == 0 {
 		return nil
 	}
-	v := dn
-	if u.groups.g.ByUID {
-		for _, a := range req.Attributes {
-			if a.Type == u.m.RDNAttr().LDAP && len(a.Vals) > 0 {
-				v = a.Vals[0]
-			}
-		}
-	}
+	v := u.memberValue(e)
 	for i, g := range u.defaultGroups {
 		hasPlaceholder := false
 		var err error

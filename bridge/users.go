@@ -44,68 +44,14 @@ type Users struct {
 	// users.default_groups, and leave their groups when deleted.
 	groups        *Groups
 	defaultGroups []string
+	// ad switches on Active Directory's rules: name collisions on CN and
+	// sAMAccountName are resolved, not refused.
+	ad bool
 }
 
 // NewUsers returns the user use cases over dir with mapping m.
 func NewUsers(dir Directory, m *ldapmap.Map, log zerolog.Logger) *Users {
 	return &Users{dir: dir, m: m, log: log}
-}
-
-// Create adds a user (POST /Users).
-func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {
-	r := u.resolver(ctx)
-	req, err := u.m.PlanAdd(res, r)
-	if err != nil {
-		return nil, err
-	}
-	err = u.dir.Add(ctx, req)
-	u.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
-	if err != nil {
-		if isCode(err, ldap.LDAPResultEntryAlreadyExists) {
-			if same, e := u.isRetry(ctx, req.DN, res); same {
-				// Entra retries a POST whose answer it lost: finish what the
-				// first attempt may not have (default groups) and answer as
-				// it would have.
-				if err := u.joinDefaultGroups(ctx, req.DN, req); err != nil {
-					return nil, err
-				}
-				return u.render(ctx, e, r, scimapi.Fields{})
-			}
-			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a user with this userName already exists")
-		}
-		if isCode(err, ldap.LDAPResultNoSuchObject) {
-			return nil, scimerr.Wrap(scimerr.Internal, err, "users.base_dn %s does not exist", u.m.BaseDN)
-		}
-		return nil, classify(err, "create user")
-	}
-	if err := u.joinDefaultGroups(ctx, req.DN, req); err != nil {
-		return nil, err
-	}
-	e, err := u.readDN(ctx, req.DN)
-	if err != nil {
-		return nil, err
-	}
-	return u.render(ctx, e, r, scimapi.Fields{})
-}
-
-// isRetry tells whether the entry at dn is the user res describes, created by
-// an earlier attempt of the same request: same externalId (Entra's stable
-// objectId-based key). Without an externalId a duplicate is a conflict (409),
-// which Entra relies on.
-func (u *Users) isRetry(ctx context.Context, dn string, res ldapmap.Resource) (bool, *ldap.Entry) {
-	ext := u.m.ExternalIDAttr()
-	if ext == nil {
-		return false, nil
-	}
-	want := ext.Value(res)
-	if want == "" {
-		return false, nil
-	}
-	e, err := u.readDN(ctx, dn)
-	if err != nil || e.GetEqualFoldAttributeValue(ext.LDAP) != want {
-		return false, nil
-	}
-	return true, e
 }
 
 // Get returns one user by SCIM id.
@@ -139,7 +85,7 @@ func (u *Users) render(ctx context.Context, e *ldap.Entry, r *resolver, fields s
 // memberUid groups.
 func (u *Users) memberValue(e *ldap.Entry) string {
 	if u.groups != nil && u.groups.g.ByUID {
-		return e.GetEqualFoldAttributeValue(u.m.RDNAttr().LDAP)
+		return e.GetEqualFoldAttributeValue(u.m.RDN)
 	}
 	return e.DN
 }
@@ -269,17 +215,22 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 		return scimerr.New(scimerr.PreconditionFailed, "the user changed since version %s", ifMatch)
 	}
 	switch u.m.Delete.Mode {
-	case "disable":
+	case "disable", "anonymize":
 		upd := &ldapmap.Update{Changes: u.m.Disable.Changes(e, false)}
-		_, err = u.apply(ctx, e.DN, upd)
-		return err
-	case "anonymize":
-		upd, err := u.m.PlanAnonymize(e)
-		if err != nil {
+		if u.m.Delete.Mode == "anonymize" {
+			if upd, err = u.m.PlanAnonymize(e); err != nil {
+				return err
+			}
+		}
+		dn, err := u.apply(ctx, e.DN, upd)
+		if err != nil || u.m.Delete.MoveTo == "" {
 			return err
 		}
-		_, err = u.apply(ctx, e.DN, upd)
-		return err
+		// Park the entry in e.g. OU=Disabled Users. AD requires deleteOldRDN.
+		rdn := dn[:len(dn)-len(parentDN(dn))-1]
+		err = u.dir.ModifyDN(ctx, ldap.NewModifyDNRequest(dn, rdn, true, u.m.Delete.MoveTo))
+		u.logWrite(ctx, "move", dn, []string{u.m.Delete.MoveTo}, err)
+		return classify(err, "move deleted user")
 	}
 	err = u.dir.Del(ctx, ldap.NewDelRequest(e.DN, nil))
 	u.logWrite(ctx, "delete", e.DN, nil, err)

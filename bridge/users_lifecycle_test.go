@@ -9,6 +9,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/testenv"
 )
 
 // setPassword gives a user a password so a test can prove a disable really
@@ -199,6 +200,24 @@ func TestDeleteModes(t *testing.T) {
 		e := h.entry(id)
 		one(t, e, "pwdAccountLockedTime", "000001010000Z")
 		one(t, e, "mail", "Test_User_11bb11bb-cc22-dd33-ee44-55ff55ff55ff@testuser.com")
+	})
+	t.Run("disable and move", func(t *testing.T) {
+		var h *harness
+		h = newHarness(t, nil)
+		h = rebuildWith(t, h, func(c *config.Config) {
+			c.Users.Delete = config.DeleteConfig{Mode: "disable", MoveTo: h.ns.DN, Placeholder: "x"}
+		})
+		id := h.create(entraCreateUser)
+		h.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
+		if h.entry(id) != nil {
+			t.Error("still under users.base_dn")
+		}
+		moved := testenv.Entry(t, h.ldap, "uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee,"+h.ns.DN)
+		if moved == nil {
+			t.Fatal("not moved to delete.move_to")
+		}
+		one(t, moved, "pwdAccountLockedTime", "000001010000Z")
+		scimErr(t, h.do("GET", "/Users/"+id, ""), http.StatusNotFound, "")
 	})
 	t.Run("anonymize", func(t *testing.T) {
 		h := newHarness(t, func(c *config.Config) { c.Users.Delete.Mode = "anonymize" })

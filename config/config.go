@@ -151,6 +151,9 @@ type UsersConfig struct {
 	Derive  []DeriveConfig `koanf:"derive"`
 	Disable DisableConfig  `koanf:"disable"`
 	Delete  DeleteConfig   `koanf:"delete"`
+	// Password is where SCIM's password goes (write-only: never read back,
+	// never logged). Empty: SCIM passwords are ignored.
+	Password PasswordConfig `koanf:"password"`
 	// MaxResults caps one list response (SCIM count); larger requests are cut to it.
 	MaxResults int `koanf:"max_results"`
 	// DefaultGroups are group DNs every new user joins (a site's "default role").
@@ -219,9 +222,19 @@ type DeriveConfig struct {
 	Template string `koanf:"template"`
 }
 
+// PasswordConfig maps SCIM's password attribute.
+type PasswordConfig struct {
+	// Attribute is unicodePwd on AD (the preset), userPassword elsewhere.
+	Attribute string `koanf:"attribute"`
+	// RandomWhenMissing gives new users a random strong password when SCIM
+	// sends none: Windows AD refuses to enable an account without one.
+	RandomWhenMissing *bool `koanf:"random_when_missing"`
+}
+
 // DisableConfig says how active=false is written.
 type DisableConfig struct {
-	// Method: ppolicy (pwdAccountLockedTime), attribute (set/clear Attribute), none.
+	// Method: ppolicy (pwdAccountLockedTime), attribute (set/clear Attribute),
+	// uac (AD userAccountControl bit 0x2, the other bits untouched), none.
 	Method string `koanf:"method"`
 	// Attribute and DisabledValue are used by method "attribute": the entry is
 	// disabled when Attribute holds DisabledValue. EnabledValue is written on
@@ -239,6 +252,9 @@ type DeleteConfig struct {
 	// Placeholder is the template for anonymized values and the anonymized RDN;
 	// {{.id}} is the SCIM id.
 	Placeholder string `koanf:"placeholder"`
+	// MoveTo, with mode disable or anonymize, moves the entry under this DN
+	// (e.g. OU=Disabled Users) after disabling it.
+	MoveTo string `koanf:"move_to"`
 }
 
 // LogConfig controls logging.

@@ -73,6 +73,9 @@ func (c *Config) ApplyDefaults() {
 		c.Server.RateLimit.Burst = int(c.Server.RateLimit.RequestsPerSecond*2) + 1
 	}
 	def(&c.LDAP.Flavor, FlavorOpenLDAP)
+	if c.LDAP.Flavor == FlavorAD {
+		c.applyADPreset()
+	}
 	if c.LDAP.PoolSize == 0 {
 		c.LDAP.PoolSize = 4
 	}
@@ -136,7 +139,8 @@ func (c *Config) ApplyDefaults() {
 // be added instead of failing with an LDAP object class violation.
 func (c *Config) defaultDerives() {
 	u := &c.Users
-	if !containsFold(u.ObjectClasses, "person") {
+	// AD's person class needs no sn, and its preset derives cn itself.
+	if !containsFold(u.ObjectClasses, "person") || c.LDAP.Flavor == FlavorAD {
 		return
 	}
 	has := func(attr string) bool {
@@ -300,7 +304,7 @@ func (c *Config) validateUsers(ps *Problems) {
 		}
 	}
 	switch u.Disable.Method {
-	case "ppolicy", "none":
+	case "ppolicy", "none", "uac":
 	case "attribute":
 		if !isAttrName(u.Disable.Attribute) {
 			ps.Add("users.disable.attribute", "is required with method attribute (e.g. employeeType)")
@@ -309,7 +313,7 @@ func (c *Config) validateUsers(ps *Problems) {
 			ps.Add("users.disable.disabled_value", "is required with method attribute")
 		}
 	default:
-		ps.Add("users.disable.method", "must be ppolicy, attribute or none, got %q", u.Disable.Method)
+		ps.Add("users.disable.method", "must be ppolicy, attribute, uac or none, got %q", u.Disable.Method)
 	}
 	switch u.Delete.Mode {
 	case "delete", "disable", "anonymize":
@@ -321,6 +325,15 @@ func (c *Config) validateUsers(ps *Problems) {
 	}
 	if u.MaxResults < 1 {
 		ps.Add("users.max_results", "must be positive")
+	}
+	if u.Password.Attribute != "" && !c.ldapEncrypted() {
+		ps.Add("users.password.attribute", "%s is written only over an encrypted connection: use an ldaps:// ldap.url "+
+			"(and failover_urls) or ldap.start_tls: true", u.Password.Attribute)
+	}
+	if u.Delete.MoveTo != "" {
+		if _, err := ldap.ParseDN(u.Delete.MoveTo); err != nil {
+			ps.Add("users.delete.move_to", "is not a valid DN: %v", err)
+		}
 	}
 }
 
@@ -379,6 +392,17 @@ func constantFor(list []ConstantConfig, attr string) bool {
 	return false
 }
 
+// ldapEncrypted tells whether every configured LDAP URL is TLS protected.
+func (c *Config) ldapEncrypted() bool {
+	for _, raw := range append([]string{c.LDAP.URL}, c.LDAP.FailoverURLs...) {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "ldaps" && !c.LDAP.StartTLS) {
+			return false
+		}
+	}
+	return true
+}
+
 // validateEntries checks what users and groups share: where entries live, how
 // they are found and named.
 func validateEntries(ps *Problems, prefix, baseDN, missing, filter string, classes []string, idAttr, rdn string) {
@@ -421,6 +445,8 @@ func isAttrName(s string) bool {
 	}
 	return true
 }
+
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
 
 func containsFold(list []string, s string) bool {
 	for _, v := range list {

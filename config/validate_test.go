@@ -59,7 +59,7 @@ func TestValidateReportsEverything(t *testing.T) {
 		{"server.max_body_bytes", "must be at least 1024, got 10"},
 		{"auth.bearer_tokens[0].sha256", "must be 64 hex characters"},
 		{"ldap.url", `must look like ldap://host:389 or ldaps://host:636, got "http://dir.example.org"`},
-		{"users.disable.method", `must be ppolicy, attribute or none, got "lock"`},
+		{"users.disable.method", `must be ppolicy, attribute, uac or none, got "lock"`},
 		{"log.format", `must be json or console, got "xml"`},
 	}
 	ps := problems(t, err)

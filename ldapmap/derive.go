@@ -48,6 +48,9 @@ var templateFuncs = template.FuncMap{
 		}
 		return s
 	},
+	// samaccountname makes an AD logon name: the part before @, illegal
+	// characters replaced, at most 20 characters.
+	"samaccountname": SAMAccountName,
 	"default": func(def, v string) string {
 		if strings.TrimSpace(v) == "" {
 			return def

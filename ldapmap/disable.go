@@ -2,6 +2,7 @@ package ldapmap
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -20,6 +21,18 @@ type Disabler interface {
 	Changes(e *ldap.Entry, active bool) []ldap.Change
 	// Method names the strategy for messages and docs.
 	Method() string
+	// Create returns the attribute values for a new entry.
+	Create(disabled bool) []ldap.Attribute
+}
+
+// changesAsAttributes turns the changes that disable an entry into the values
+// to add with it.
+func changesAsAttributes(cs []ldap.Change) []ldap.Attribute {
+	out := make([]ldap.Attribute, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, ldap.Attribute{Type: c.Modification.Type, Vals: c.Modification.Vals})
+	}
+	return out
 }
 
 func newDisabler(c config.DisableConfig) (Disabler, error) {
@@ -28,6 +41,8 @@ func newDisabler(c config.DisableConfig) (Disabler, error) {
 		return ppolicy{}, nil
 	case "attribute":
 		return attrDisabler{attr: c.Attribute, disabled: c.DisabledValue, enabled: c.EnabledValue}, nil
+	case "uac":
+		return uacDisabler{}, nil
 	case "none", "":
 		return noDisable{}, nil
 	}
@@ -93,6 +108,67 @@ func (a attrDisabler) Changes(e *ldap.Entry, active bool) []ldap.Change {
 type noDisable struct{}
 
 func (noDisable) Method() string                          { return "none" }
+func (noDisable) Create(bool) []ldap.Attribute            { return nil }
 func (noDisable) Attributes() []string                    { return nil }
 func (noDisable) Disabled(*ldap.Entry) bool               { return false }
 func (noDisable) Changes(*ldap.Entry, bool) []ldap.Change { return nil }
+
+func (p ppolicy) Create(disabled bool) []ldap.Attribute {
+	if !disabled {
+		return nil
+	}
+	return changesAsAttributes(p.Changes(nil, false))
+}
+
+func (a attrDisabler) Create(disabled bool) []ldap.Attribute {
+	return changesAsAttributes(a.Changes(nil, !disabled))
+}
+
+// uacDisabler is Active Directory's ACCOUNTDISABLE bit (0x2) of
+// userAccountControl. The other bits (password rules, delegation, smartcard)
+// belong to the domain's admins: the bridge reads the value, flips only that
+// bit and writes it as a compare-and-swap (delete the value read, add the new
+// one, in one modify), so a concurrent change is never overwritten.
+type uacDisabler struct{}
+
+const (
+	uacAccountDisable = 0x2
+	uacNormalAccount  = 0x200
+)
+
+func (uacDisabler) Method() string       { return "uac" }
+func (uacDisabler) Attributes() []string { return []string{"userAccountControl"} }
+func (uacDisabler) Disabled(e *ldap.Entry) bool {
+	v, err := strconv.ParseInt(e.GetEqualFoldAttributeValue("userAccountControl"), 10, 64)
+	return err == nil && v&uacAccountDisable != 0
+}
+
+func (uacDisabler) Changes(e *ldap.Entry, active bool) []ldap.Change {
+	if e == nil {
+		return nil
+	}
+	cur := e.GetEqualFoldAttributeValue("userAccountControl")
+	v, err := strconv.ParseInt(cur, 10, 64)
+	if err != nil {
+		return nil
+	}
+	next := v | uacAccountDisable
+	if active {
+		next = v &^ uacAccountDisable
+	}
+	if next == v {
+		return nil
+	}
+	return []ldap.Change{
+		{Operation: ldap.DeleteAttribute, Modification: ldap.PartialAttribute{Type: "userAccountControl", Vals: []string{cur}}},
+		{Operation: ldap.AddAttribute, Modification: ldap.PartialAttribute{Type: "userAccountControl",
+			Vals: []string{strconv.FormatInt(next, 10)}}},
+	}
+}
+
+// Create makes new users disabled normal accounts: Windows refuses an enabled
+// account without a password under the default policy, so the bridge adds the
+// user disabled (with its password) and enables it in a second step.
+func (uacDisabler) Create(bool) []ldap.Attribute {
+	return []ldap.Attribute{{Type: "userAccountControl", Vals: []string{strconv.Itoa(uacNormalAccount | uacAccountDisable)}}}
+}

@@ -2,6 +2,7 @@ package ldapmap
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
 // Resolver turns manager references between SCIM ids and DNs. The bridge
@@ -121,10 +123,6 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 		}
 		vals.set(a.LDAP, v)
 	}
-	rdnVal := vals.get(m.RDN)
-	if rdnVal == "" {
-		return nil, scimerr.New(scimerr.InvalidValue, "%s is required (it names the LDAP entry)", m.rdnAttr.SCIM.String())
-	}
 	for _, d := range m.derives {
 		if vals.get(d.attr) != "" {
 			continue
@@ -137,6 +135,14 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 			vals.set(d.attr, v)
 		}
 	}
+	rdnVal := vals.get(m.RDN)
+	if rdnVal == "" {
+		what := m.RDN
+		if m.rdnAttr != nil {
+			what = m.rdnAttr.SCIM.String()
+		}
+		return nil, scimerr.New(scimerr.InvalidValue, "%s is required (it names the LDAP entry)", what)
+	}
 	active, present, err := Active(res)
 	if err != nil {
 		return nil, err
@@ -146,12 +152,85 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 	for _, name := range vals.names() {
 		req.Attribute(name, vals[strings.ToLower(name)].vals)
 	}
-	if present && !active {
-		for _, c := range m.Disable.Changes(nil, false) {
-			req.Attribute(c.Modification.Type, c.Modification.Vals)
-		}
+	if pw, err := m.newPassword(res); err != nil {
+		return nil, err
+	} else if pw != "" {
+		req.Attribute(m.Password, []string{pw})
+	}
+	for _, a := range m.Disable.Create(present && !active) {
+		req.Attribute(a.Type, a.Vals)
 	}
 	return req, nil
+}
+
+// NameCandidate returns the n-th variant (n >= 2) of an AD user add whose CN or
+// sAMAccountName is taken: "Jane Doe (2)" and "jdoe2". The sequence is
+// predictable, and each step is logged, so an admin can tell who got which name.
+func (m *Map) NameCandidate(base *ldap.AddRequest, n int) *ldap.AddRequest {
+	req := &ldap.AddRequest{Controls: base.Controls}
+	rdnVal := ""
+	for _, a := range base.Attributes {
+		vals := a.Vals
+		switch {
+		case strings.EqualFold(a.Type, m.RDN) && len(vals) == 1:
+			rdnVal = fmt.Sprintf("%s (%d)", vals[0], n)
+			vals = []string{rdnVal}
+		case strings.EqualFold(a.Type, "sAMAccountName") && len(vals) == 1:
+			vals = []string{SAMCandidate(vals[0], n)}
+		}
+		req.Attributes = append(req.Attributes, ldap.Attribute{Type: a.Type, Vals: vals})
+	}
+	req.DN = m.DN(rdnVal)
+	return req
+}
+
+// EnableAfterAdd tells whether a user just added (disabled, as AD requires
+// until it has a password) must now be enabled: Windows-safe order, password
+// first, then enable.
+func (m *Map) EnableAfterAdd(res Resource) bool {
+	if _, ok := m.Disable.(uacDisabler); !ok {
+		return false
+	}
+	active, present, _ := Active(res)
+	return active || !present
+}
+
+// newPassword is the encoded password for a new entry: SCIM's password, or a
+// random one when configured, or none.
+func (m *Map) newPassword(res Resource) (string, error) {
+	if m.Password == "" {
+		return "", nil
+	}
+	pw, err := passwordValue(res)
+	if err != nil {
+		return "", err
+	}
+	if pw == "" && m.RandomPassword {
+		pw = RandomPassword()
+	}
+	return m.encodePassword(pw), nil
+}
+
+func passwordValue(res Resource) (string, error) {
+	v, _ := scimjson.Lookup(res, "password")
+	if v == nil {
+		return "", nil
+	}
+	pw, ok := v.(string)
+	if !ok || strings.IndexByte(pw, 0) >= 0 || len(pw) > 512 {
+		return "", scimerr.New(scimerr.InvalidValue, "password must be a string of at most 512 bytes")
+	}
+	return pw, nil
+}
+
+func (m *Map) encodePassword(pw string) string {
+	if pw == "" {
+		return ""
+	}
+	if strings.EqualFold(m.Password, "unicodePwd") {
+		return UnicodePwd(pw)
+	}
+	return pw
 }
 
 // Update is what one SCIM PUT or PATCH does to an entry: an optional rename
@@ -224,6 +303,24 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 	for _, d := range m.derives {
 		if err := m.rederive(d, post, u); err != nil {
 			return nil, err
+		}
+	}
+	// A derived naming attribute (AD's CN=<display name>) changes by modrdn,
+	// never by modify: AD refuses to modify an RDN attribute.
+	for i, c := range u.Changes {
+		if m.rdnAttr == nil && strings.EqualFold(c.Modification.Type, m.RDN) && len(c.Modification.Vals) == 1 {
+			u.NewRDN = m.RDNString(c.Modification.Vals[0])
+			u.Changes = append(u.Changes[:i], u.Changes[i+1:]...)
+			break
+		}
+	}
+	if m.Password != "" {
+		pw, err := passwordValue(after)
+		if err != nil {
+			return nil, err
+		}
+		if pw != "" {
+			u.Changes = append(u.Changes, replace(m.Password, m.encodePassword(pw)))
 		}
 	}
 	na, present, err := Active(after)

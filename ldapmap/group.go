@@ -33,6 +33,7 @@ func NewGroups(cfg config.GroupsConfig) (*GroupMap, error) {
 	m := compile(spec{prefix: "groups", kind: "Group", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
 		idAttr: cfg.IDAttribute, filter: cfg.Filter, attrs: cfg.Attributes, check: checkGroupPath}, &ps)
 	m.MaxResults = cfg.MaxResults
+	m.checkRDN("groups", &ps)
 	g := &GroupMap{Map: m, MemberAttr: cfg.MemberAttribute, ByUID: strings.EqualFold(cfg.MemberAttribute, "memberUid"),
 		EmptyMember: cfg.EmptyMember, Constants: cfg.Constants}
 	if g.ByUID && g.EmptyMember != "" {

@@ -56,6 +56,10 @@ type Map struct {
 	byLDAP map[string]*Attr
 	// members is set on a group map, so filters on members can be translated.
 	members *GroupMap
+	// Password is the LDAP attribute SCIM's password is written to ("" =
+	// ignore it); RandomPassword gives new users one when SCIM sends none.
+	Password       string
+	RandomPassword bool
 }
 
 // spec is what users and groups share in their configuration.
@@ -122,12 +126,24 @@ func compile(s spec, ps *config.Problems) *Map {
 			m.rdnAttr = attr
 		}
 	}
-	if m.rdnAttr == nil {
-		ps.Add(s.prefix+".rdn", "RDN attribute %q is not the target of any %s.attributes entry", s.rdn, s.prefix)
-	} else if m.rdnAttr.Ref {
+	if m.rdnAttr != nil && m.rdnAttr.Ref {
 		ps.Add(s.prefix+".rdn", "RDN attribute %q cannot hold a reference", s.rdn)
 	}
 	return m
+}
+
+// checkRDN requires the naming attribute to get a value on create: mapped, or
+// derived (AD names users CN=<display name>, derived).
+func (m *Map) checkRDN(prefix string, ps *config.Problems) {
+	if m.rdnAttr != nil {
+		return
+	}
+	for _, d := range m.derives {
+		if strings.EqualFold(d.attr, m.RDN) {
+			return
+		}
+	}
+	ps.Add(prefix+".rdn", "RDN attribute %q is not the target of any %s.attributes or %s.derive entry", m.RDN, prefix, prefix)
 }
 
 // New compiles the user mapping and returns every problem at its YAML path.
@@ -148,10 +164,13 @@ func New(cfg config.UsersConfig) (*Map, error) {
 		}
 		m.derives = append(m.derives, dv)
 	}
+	m.checkRDN("users", &ps)
+	m.Password = cfg.Password.Attribute
+	m.RandomPassword = cfg.Password.RandomWhenMissing != nil && *cfg.Password.RandomWhenMissing
 	dis, err := newDisabler(cfg.Disable)
 	if err != nil {
 		// Same wording as config.Validate, so `validate` prints it once.
-		ps.Add("users.disable.method", "must be ppolicy, attribute or none, got %q", cfg.Disable.Method)
+		ps.Add("users.disable.method", "must be ppolicy, attribute, uac or none, got %q", cfg.Disable.Method)
 	}
 	m.Disable = dis
 	return m, ps.Err()
@@ -195,7 +214,7 @@ func (m *Map) RDNAttr() *Attr { return m.rdnAttr }
 // mapped attribute plus the id, the disable state and the meta attributes, which
 // are operational and come back only when named.
 func (m *Map) ReadAttributes() []string {
-	attrs := []string{m.IDAttr, "objectClass", "createTimestamp", "modifyTimestamp", "entryCSN", "memberOf"}
+	attrs := []string{m.IDAttr, "objectClass", "createTimestamp", "modifyTimestamp", "entryCSN", "uSNChanged"}
 	for _, a := range m.Attrs {
 		attrs = append(attrs, a.LDAP)
 	}

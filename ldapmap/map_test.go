@@ -40,7 +40,7 @@ func TestNewExample(t *testing.T) {
 		t.Errorf("disable method %q", m.Disable.Method())
 	}
 	got := strings.Join(m.ReadAttributes(), ",")
-	want := "entryUUID,objectClass,createTimestamp,modifyTimestamp,entryCSN,memberOf,uid,employeeNumber,displayName," +
+	want := "entryUUID,objectClass,createTimestamp,modifyTimestamp,entryCSN,uSNChanged,uid,employeeNumber,displayName," +
 		"givenName,sn,cn,title,mail,telephoneNumber,mobile,l,departmentNumber,manager,pwdAccountLockedTime"
 	if got != want {
 		t.Errorf("ReadAttributes\n got %s\nwant %s", got, want)
@@ -70,7 +70,7 @@ func TestNewProblems(t *testing.T) {
 			u.Attributes = append(u.Attributes, config.AttributeMapping{SCIM: "nickName", LDAP: "MAIL"})
 		}, []want{{"users.attributes[13].ldap", `LDAP attribute "MAIL" is already the target of users.attributes[7]`}}},
 		{"rdn not mapped", func(u *config.UsersConfig) { u.RDN = "employeeType" },
-			[]want{{"users.rdn", `RDN attribute "employeeType" is not the target of any users.attributes entry`}}},
+			[]want{{"users.rdn", `RDN attribute "employeeType" is not the target of any users.attributes or users.derive entry`}}},
 		{"rdn holds a reference", func(u *config.UsersConfig) { u.RDN = "manager" },
 			[]want{{"users.rdn", "cannot hold a reference"}}},
 		{"multi-valued without type filter", func(u *config.UsersConfig) {

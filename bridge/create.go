@@ -1,0 +1,117 @@
+package bridge
+
+import (
+	"context"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/ldapmap"
+	"github.com/scimbridge/scimbridge/scimapi"
+	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// maxNameCandidates bounds how many "Name (n)" / "sam<n>" names a create tries.
+const maxNameCandidates = 20
+
+// Create adds a user (POST /Users): one LDAP add, then the user's default
+// groups. On AD the user is added disabled with its password and enabled in a
+// second step (Windows refuses an enabled account without a password).
+func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {
+	r := u.resolver(ctx)
+	req, err := u.m.PlanAdd(res, r)
+	if err != nil {
+		return nil, err
+	}
+	base := req
+	for n := 1; ; n++ {
+		err = u.dir.Add(ctx, req)
+		u.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
+		// AD reports a taken userPrincipalName as a constraint violation.
+		if err == nil || !(isCode(err, ldap.LDAPResultEntryAlreadyExists) ||
+			(u.ad && isCode(err, ldap.LDAPResultConstraintViolation))) {
+			break
+		}
+		// Taken: by this very user (a retried POST), by another user with the
+		// same userName (409), or, on AD, only the CN or sAMAccountName is.
+		existing, ferr := u.findByUserName(ctx, res)
+		if ferr != nil {
+			return nil, ferr
+		}
+		if existing != nil {
+			if u.isRetry(existing, res) {
+				// Entra retries a POST whose answer it lost: finish what the
+				// first attempt may not have done and answer as it would have.
+				return u.finishCreate(ctx, existing.DN, res, r)
+			}
+			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a user with this userName already exists")
+		}
+		if !u.ad || n >= maxNameCandidates {
+			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "the entry name %s is taken", req.DN)
+		}
+		req = u.m.NameCandidate(base, n+1)
+		u.log.Warn().Str("request_id", RequestID(ctx)).Str("taken", base.DN).Str("trying", req.DN).
+			Msg("ad name collision (CN or sAMAccountName): trying the next candidate")
+	}
+	if err != nil {
+		if isCode(err, ldap.LDAPResultNoSuchObject) {
+			return nil, scimerr.Wrap(scimerr.Internal, err, "users.base_dn %s does not exist", u.m.BaseDN)
+		}
+		return nil, classify(err, "create user")
+	}
+	return u.finishCreate(ctx, req.DN, res, r)
+}
+
+// finishCreate enables a user added disabled (AD), joins the default groups
+// and renders the result. Each step is idempotent, so a retried POST completes
+// what an interrupted one left.
+func (u *Users) finishCreate(ctx context.Context, dn string, res ldapmap.Resource, r *resolver) (ldapmap.Resource, error) {
+	e, err := u.readDN(ctx, dn)
+	if err != nil {
+		return nil, err
+	}
+	if u.m.EnableAfterAdd(res) && u.m.Disable.Disabled(e) {
+		if _, err := u.apply(ctx, dn, &ldapmap.Update{Changes: u.m.Disable.Changes(e, true)}); err != nil {
+			return nil, err
+		}
+		if e, err = u.readDN(ctx, dn); err != nil {
+			return nil, err
+		}
+	}
+	if err := u.joinDefaultGroups(ctx, dn, e); err != nil {
+		return nil, err
+	}
+	return u.render(ctx, e, r, scimapi.Fields{})
+}
+
+// findByUserName returns the managed user whose userName is res's, nil if none.
+func (u *Users) findByUserName(ctx context.Context, res ldapmap.Resource) (*ldap.Entry, error) {
+	a := u.m.UserNameAttr()
+	name := a.Value(res)
+	f, err := u.m.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "userName"}, Op: filter.Eq, Value: name}, nil)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := u.dir.Search(ctx, ldap.NewSearchRequest(u.m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		1, 0, false, f, u.m.ReadAttributes(), nil))
+	if err != nil {
+		return nil, classify(err, "read user")
+	}
+	if len(sr.Entries) == 0 {
+		return nil, nil
+	}
+	return sr.Entries[0], nil
+}
+
+// isRetry tells whether e is the user res describes, created by an earlier
+// attempt of the same request: same externalId (Entra's stable key). Without
+// an externalId a duplicate is a conflict (409), which Entra relies on.
+func (u *Users) isRetry(e *ldap.Entry, res ldapmap.Resource) bool {
+	ext := u.m.ExternalIDAttr()
+	if ext == nil {
+		return false
+	}
+	want := ext.Value(res)
+	return want != "" && strings.EqualFold(e.GetEqualFoldAttributeValue(ext.LDAP), want)
+}
