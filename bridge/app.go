@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"sync/atomic"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -21,15 +22,16 @@ import (
 
 // App is the whole daemon: the SCIM HTTP server over the LDAP pool, plus the
 // metrics/health listener. Tests run it in-process; cmd/scimbridge runs it
-// until a signal.
+// until a signal. The configuration-dependent part (core) can be swapped at
+// run time by Reload.
 type App struct {
-	cfg     *config.Config
+	cfg     *config.Config // as started: listeners are not reloaded
 	log     zerolog.Logger
-	Pool    *Pool
-	Users   *Users
-	Groups  *Groups
 	Metrics *Metrics
-	scim    *scimapi.Server
+	audit   *zerolog.Logger
+	cur     atomic.Pointer[core]
+	// Source is where Reload reads the configuration again; nil: no reload.
+	Source *config.Source
 	// cleanup runs in reverse order on Stop, also after a partial Start.
 	cleanup []func(context.Context) error
 	srv     *http.Server
@@ -38,18 +40,44 @@ type App struct {
 	served  chan error
 }
 
+// core is everything built from one configuration. A request holds a
+// reference for its whole life, so a reload never closes a pool under it.
+type core struct {
+	cfg     *config.Config
+	pool    *Pool
+	users   *Users
+	groups  *Groups
+	scim    *scimapi.Server
+	refs    atomic.Int64
+	retired atomic.Bool
+}
+
 // NewApp wires an App from a validated configuration. Nothing is dialed yet.
 func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log}
+	a.Metrics = newMetrics(func() *Pool { return a.cur.Load().pool })
+	audit, err := a.auditLogger()
+	if err != nil {
+		return nil, err
+	}
+	a.audit = audit
+	c, err := a.newCore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.cur.Store(c)
+	return a, nil
+}
+
+func (a *App) newCore(cfg *config.Config) (*core, error) {
 	m, err := ldapmap.New(cfg.Users)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := NewPool(cfg.LDAP, log)
+	pool, err := NewPool(cfg.LDAP, a.log)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, Pool: pool}
-	a.Metrics = newMetrics(pool)
 	pool.observe = a.Metrics.ldapOp
 	pool.waited = func(d time.Duration) { a.Metrics.poolWait.Observe(d.Seconds()) }
 	tokens := make([]scimapi.Token, 0, len(cfg.Auth.BearerTokens))
@@ -60,47 +88,66 @@ func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
 		}
 		tokens = append(tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
 	}
-	a.Users = NewUsers(pool, m, log)
-	a.Users.ad = cfg.LDAP.Flavor == config.FlavorAD
+	c := &core{cfg: cfg, pool: pool}
+	c.users = NewUsers(pool, m, a.log)
+	c.users.ad = cfg.LDAP.Flavor == config.FlavorAD
 	var groupStore scimapi.ResourceStore
 	if cfg.GroupsEnabled() {
 		gm, err := ldapmap.NewGroups(cfg.Groups)
 		if err != nil {
 			return nil, err
 		}
-		a.Groups = NewGroups(pool, gm, a.Users, newGIDAllocator(pool, cfg.Groups.GIDNumber), log)
-		a.Groups.ad = a.Users.ad
-		a.Users.groups, a.Users.defaultGroups = a.Groups, cfg.Users.DefaultGroups
-		groupStore = a.Groups
-	}
-	audit, err := a.auditLogger()
-	if err != nil {
-		return nil, err
+		c.groups = NewGroups(pool, gm, c.users, newGIDAllocator(pool, cfg.Groups.GIDNumber), a.log)
+		c.groups.ad = c.users.ad
+		c.users.groups, c.users.defaultGroups = c.groups, cfg.Users.DefaultGroups
+		groupStore = c.groups
 	}
 	var cidrs []*net.IPNet
-	for _, c := range cfg.Server.AllowedCIDRs {
-		if _, n, err := net.ParseCIDR(c); err == nil {
+	for _, cidr := range cfg.Server.AllowedCIDRs {
+		if _, n, err := net.ParseCIDR(cidr); err == nil {
 			cidrs = append(cidrs, n)
 		}
 	}
-	a.scim = scimapi.New(scimapi.Options{
+	c.scim = scimapi.New(scimapi.Options{
 		BasePath:         cfg.Server.BasePath,
 		PublicURL:        cfg.Server.PublicURL,
 		MaxBodyBytes:     cfg.Server.MaxBodyBytes,
 		Tokens:           tokens,
 		MaxCount:         cfg.Users.MaxResults,
 		RequestIDContext: WithRequestID,
-		Log:              log,
+		Log:              a.log,
 		UserAttributes:   scimPaths(cfg.Users.Attributes),
 		GroupAttributes:  scimPaths(cfg.Groups.Attributes),
 		Observer:         a.Metrics,
 		AllowedCIDRs:     cidrs,
 		RateLimit:        cfg.Server.RateLimit.RequestsPerSecond,
 		RateBurst:        cfg.Server.RateLimit.Burst,
-		Audit:            audit,
-	}, a.Users, groupStore)
-	return a, nil
+		Audit:            a.audit,
+	}, c.users, groupStore)
+	return c, nil
 }
+
+// acquire returns the current core with a reference held; release with
+// c.refs.Add(-1). A core being retired is never handed out.
+func (a *App) acquire() *core {
+	for {
+		c := a.cur.Load()
+		c.refs.Add(1)
+		if !c.retired.Load() {
+			return c
+		}
+		c.refs.Add(-1)
+	}
+}
+
+// Pool is the current LDAP pool.
+func (a *App) Pool() *Pool { return a.cur.Load().pool }
+
+// Users is the current users use cases.
+func (a *App) Users() *Users { return a.cur.Load().users }
+
+// Groups is the current groups use cases, nil when groups are disabled.
+func (a *App) Groups() *Groups { return a.cur.Load().groups }
 
 // auditLogger opens server.audit_log (append, 0600) or shares the main log.
 func (a *App) auditLogger() (*zerolog.Logger, error) {
@@ -125,8 +172,15 @@ func scimPaths(attrs []config.AttributeMapping) []string {
 	return out
 }
 
-// Handler is the SCIM HTTP handler.
-func (a *App) Handler() http.Handler { return a.scim }
+// Handler is the SCIM HTTP handler. Each request runs on the core current
+// when it arrived.
+func (a *App) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := a.acquire()
+		defer c.refs.Add(-1)
+		c.scim.ServeHTTP(w, r)
+	})
+}
 
 // OpsHandler serves /metrics, /healthz and /readyz.
 func (a *App) OpsHandler() http.Handler { return a.opsHandler() }
@@ -142,7 +196,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.ln = ln
 	a.srv = &http.Server{
-		Handler:           a.scim,
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       a.cfg.Server.ReadTimeout,
 		WriteTimeout:      a.cfg.Server.WriteTimeout,
@@ -183,7 +237,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, a.cfg.LDAP.DialTimeout)
 	defer cancel()
-	if err := a.Pool.Ping(pctx); err != nil {
+	if err := a.Pool().Ping(pctx); err != nil {
 		a.log.Warn().Err(err).Str("url", a.cfg.LDAP.URL).Msg("directory not reachable yet; requests get 503 until it is")
 	}
 	a.log.Info().Str("listen", a.ln.Addr().String()).Str("scheme", scheme).Str("base_path", a.cfg.Server.BasePath).
@@ -228,6 +282,6 @@ func (a *App) Stop(ctx context.Context) error {
 		}
 	}
 	a.cleanup = nil
-	errs = append(errs, a.Pool.Close())
+	errs = append(errs, a.cur.Load().pool.Close())
 	return errors.Join(errs...)
 }

@@ -73,7 +73,7 @@ func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}
-	t.Cleanup(func() { _ = app.Pool.Close() })
+	t.Cleanup(func() { _ = app.Pool().Close() })
 	return &harness{t: t, srv: srv, ns: ns, ldap: testenv.Conn(t, srv), app: app, token: tok, cfg: cfg}
 }
 
@@ -238,7 +238,7 @@ func rebuildWith(t testing.TB, h *harness, mutate func(*config.Config)) *harness
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}
-	t.Cleanup(func() { _ = app.Pool.Close() })
+	t.Cleanup(func() { _ = app.Pool().Close() })
 	h2 := *h
 	h2.app, h2.cfg = app, &cfg
 	return &h2

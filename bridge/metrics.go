@@ -26,7 +26,7 @@ type Metrics struct {
 	writesFailed prometheus.Counter
 }
 
-func newMetrics(p *Pool) *Metrics {
+func newMetrics(pool func() *Pool) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_requests_total",
@@ -47,11 +47,11 @@ func newMetrics(p *Pool) *Metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.ldapOps, m.ldapLatency, m.poolWait, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_in_use",
-			Help: "Pooled LDAP connections in use."}, func() float64 { return float64(p.InUse()) }),
+			Help: "Pooled LDAP connections in use."}, func() float64 { return float64(pool().InUse()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_idle",
-			Help: "Idle pooled LDAP connections."}, func() float64 { return float64(p.Idle()) }),
+			Help: "Idle pooled LDAP connections."}, func() float64 { return float64(pool().Idle()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_size",
-			Help: "Maximum pooled LDAP connections."}, func() float64 { return float64(cap(p.sem)) }),
+			Help: "Maximum pooled LDAP connections."}, func() float64 { return float64(cap(pool().sem)) }),
 	)
 	return m
 }
@@ -102,7 +102,7 @@ func (a *App) opsHandler() http.Handler {
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
-		if err := a.Pool.Ping(ctx); err != nil {
+		if err := a.Pool().Ping(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("directory: unavailable\n"))
 			return

@@ -297,7 +297,7 @@ func TestPoolReusesConnections(t *testing.T) {
 		id := h.user("pool" + itoa(i))
 		h.must(http.StatusOK, "GET", "/Users/"+id, "")
 	}
-	if d := h.app.Pool.Dialed(); d < 1 || d > h.cfg.LDAP.PoolSize {
+	if d := h.app.Pool().Dialed(); d < 1 || d > h.cfg.LDAP.PoolSize {
 		t.Errorf("dialed %d connections for 40 requests, pool size %d", d, h.cfg.LDAP.PoolSize)
 	}
 }

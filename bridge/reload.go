@@ -1,0 +1,115 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/scimbridge/scimbridge/config"
+)
+
+// Reload reads the configuration again from a.Source. If it is valid, the new
+// mapping, tokens and LDAP pool take over atomically: requests already running
+// finish on the old ones, which are closed afterwards. If it is not, the bridge
+// keeps serving with the old configuration and every problem is logged. This is
+// how a token is rotated without a restart (list the old and the new token
+// during the rotation window).
+func (a *App) Reload() error {
+	if a.Source == nil {
+		return errors.New("reload: no configuration source")
+	}
+	cfg, err := config.Load(*a.Source)
+	var c *core
+	if err == nil {
+		c, err = a.newCore(cfg)
+	}
+	if err != nil {
+		a.Metrics.Reload(false)
+		var joined interface{ Unwrap() []error }
+		if errors.As(err, &joined) {
+			for _, e := range joined.Unwrap() {
+				a.log.Error().Str("problem", e.Error()).Msg("config reload rejected; still serving the previous configuration")
+			}
+		} else {
+			a.log.Error().Err(err).Msg("config reload rejected; still serving the previous configuration")
+		}
+		return err
+	}
+	a.warnStatic(cfg)
+	old := a.cur.Swap(c)
+	a.Metrics.Reload(true)
+	a.log.Info().Msg("configuration reloaded")
+	go a.retire(old)
+	return nil
+}
+
+// retire closes an old core's pool once no request holds it any more.
+func (a *App) retire(c *core) {
+	c.retired.Store(true)
+	deadline := time.Now().Add(a.cfg.Server.ShutdownTimeout + a.cfg.LDAP.Timeout)
+	for c.refs.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = c.pool.Close()
+}
+
+// warnStatic logs settings that only a restart changes.
+func (a *App) warnStatic(cfg *config.Config) {
+	old, cur := a.cfg.Server, cfg.Server
+	if old.Listen != cur.Listen || old.MetricsListen != cur.MetricsListen || !reflect.DeepEqual(old.TLS, cur.TLS) ||
+		old.AuditLog != cur.AuditLog {
+		a.log.Warn().Msg("server.listen, metrics_listen, tls and audit_log changes take effect at the next restart")
+	}
+}
+
+// Watch reloads when the configuration file changes, until ctx ends. It
+// watches the directory, because editors and config management replace the
+// file rather than write it in place, and waits for the writes to settle.
+func (a *App) Watch(ctx context.Context) error {
+	if a.Source == nil || a.Source.File == "" || a.Source.Data != nil {
+		return nil
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	file, err := filepath.Abs(a.Source.File)
+	if err != nil {
+		_ = w.Close()
+		return err
+	}
+	if err := w.Add(filepath.Dir(file)); err != nil {
+		_ = w.Close()
+		return err
+	}
+	go func() {
+		defer w.Close()
+		var settle <-chan time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if p, _ := filepath.Abs(ev.Name); p == file && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
+					settle = time.After(200 * time.Millisecond)
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				a.log.Warn().Err(err).Msg("config file watch")
+			case <-settle:
+				settle = nil
+				_ = a.Reload()
+			}
+		}
+	}()
+	return nil
+}

@@ -1,0 +1,139 @@
+package bridge_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/scimapi"
+)
+
+// Reload with a good and a bad file while requests are in flight: no request
+// fails, a second token works after the good reload, the bad file is refused
+// and the old configuration keeps serving.
+func TestReloadWhileServing(t *testing.T) {
+	h := newHarness(t, nil)
+	tokA, hashA := h.token, ""
+	for _, tc := range h.cfg.Auth.BearerTokens {
+		hashA = tc.SHA256
+	}
+	tokB, hashB, _ := scimapi.NewToken()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.yaml")
+	tokens := func(hashes ...string) string {
+		var b strings.Builder
+		b.WriteString("auth:\n  bearer_tokens:\n")
+		for i, hsh := range hashes {
+			b.WriteString("    - name: t" + itoa(i) + "\n      sha256: \"" + hsh + "\"\n")
+		}
+		return b.String()
+	}
+	example := string(examples.OpenLDAP)
+	authBlock := example[strings.Index(example, "auth:"):strings.Index(example, "ldap:")]
+	write := func(content string) {
+		tmp := file + ".tmp"
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, file); err != nil { // as editors and config management do
+			t.Fatal(err)
+		}
+	}
+	write(strings.Replace(example, authBlock, tokens(hashA), 1))
+	env := []string{"LDAP_BIND_PASSWORD=" + h.srv.BindPassword, "SCIMBRIDGE_LDAP__URL=" + h.srv.URL,
+		"SCIMBRIDGE_LDAP__BIND_DN=" + h.srv.BindDN, "SCIMBRIDGE_USERS__BASE_DN=" + h.ns.People,
+		"SCIMBRIDGE_GROUPS__BASE_DN=" + h.ns.Groups, "SCIMBRIDGE_SERVER__LISTEN=127.0.0.1:0"}
+	src := config.Source{File: file, Environ: func() []string { return env }}
+	cfg, err := config.Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := bridge.NewApp(cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Source = &src
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(context.Background())
+	if err := app.Watch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + app.Addr() + "/scim/v2/Users?filter=userName+eq+%22nobody%22"
+	get := func(tok string) int {
+		req, _ := http.NewRequest("GET", base, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var stop atomic.Bool
+	var sent, failed atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				sent.Add(1)
+				if code := get(tokA); code != 200 {
+					failed.Add(1)
+					t.Errorf("in-flight request: %d", code)
+				}
+			}
+		}()
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if get(tokB) != http.StatusUnauthorized {
+		t.Fatal("token B works before it is configured")
+	}
+	write(strings.Replace(example, authBlock, tokens(hashA, hashB), 1)) // rotation window: both tokens
+	waitFor("token B after the file changed", func() bool { return get(tokB) == 200 })
+	write(strings.Replace(example, authBlock, tokens(hashA), 1) + "ldap:\n  urll: typo\n") // invalid
+	time.Sleep(600 * time.Millisecond)
+	if get(tokB) != 200 {
+		t.Error("a bad file replaced the running configuration")
+	}
+	stop.Store(true)
+	wg.Wait()
+	write(strings.Replace(example, authBlock, tokens(hashB), 1)) // old token retired
+	waitFor("token A refused after rotation", func() bool { return get(tokA) == http.StatusUnauthorized })
+	if get(tokB) != 200 {
+		t.Error("token B refused after rotation")
+	}
+	if err := app.Reload(); err != nil { // SIGHUP path
+		t.Errorf("explicit reload: %v", err)
+	}
+	t.Logf("%d requests in flight across a good and a bad reload, %d failed", sent.Load(), failed.Load())
+	if sent.Load() < 20 {
+		t.Errorf("only %d requests in flight: the test proved little", sent.Load())
+	}
+}
