@@ -11,11 +11,13 @@ export PATH := $(PATH):/usr/local/go/bin
 
 all: build
 
-# slapd and ldap-utils: the tests start real OpenLDAP servers (see testenv).
+# slapd and ldap-utils: the tests start real OpenLDAP servers; samba + samba-ad-dc: the AD tests
+# share one throwaway Samba AD DC per machine (see testenv/samba_shared.go; nothing to start here:
+# the first test binary that needs it starts it, the last one to finish stops it).
 deps:
 	@./scripts/install-deps.sh
 
-# Under CI=true, tests that cannot get an LDAP server fail instead of skipping.
+# Under CI=true, tests that cannot get an LDAP server (or the Samba AD DC) fail instead of skipping.
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
