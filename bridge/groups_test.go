@@ -31,7 +31,7 @@ func patchBody(ops string) string {
 func (h *harness) groupEntry(id string) *ldap.Entry {
 	h.t.Helper()
 	res, err := h.ldap.Search(ldap.NewSearchRequest(h.ns.Groups, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0,
-		false, "(entryUUID="+ldap.EscapeFilter(id)+")", []string{"*", "+"}, nil))
+		false, h.idFilter(id), []string{"*", "+"}, nil))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/ldapmap"
 	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/testenv"
 )
@@ -33,6 +35,24 @@ type harness struct {
 	app   *bridge.App
 	token string
 	cfg   *config.Config
+	ad    *testenv.ADServer // set for Active Directory runs
+}
+
+// idFilter finds an entry by SCIM id: entryUUID, or AD's objectGUID as escaped
+// bytes.
+func (h *harness) idFilter(id string) string {
+	if h.ad == nil {
+		return "(entryUUID=" + ldap.EscapeFilter(id) + ")"
+	}
+	b, ok := ldapmap.ParseGUID(id)
+	if !ok {
+		h.t.Fatalf("id %q is not a GUID", id)
+	}
+	var esc strings.Builder
+	for _, x := range b {
+		fmt.Fprintf(&esc, "\\%02x", x)
+	}
+	return "(objectGUID=" + esc.String() + ")"
 }
 
 // newHarness loads the example configuration exactly as an admin would, with
@@ -129,7 +149,7 @@ func (h *harness) must(status int, method, path, body string, headers ...string)
 func (h *harness) entry(id string) *ldap.Entry {
 	h.t.Helper()
 	res, err := h.ldap.Search(ldap.NewSearchRequest(h.ns.People, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0,
-		false, "(entryUUID="+ldap.EscapeFilter(id)+")", []string{"*", "+"}, nil))
+		false, h.idFilter(id), []string{"*", "+"}, nil))
 	if err != nil {
 		h.t.Fatalf("search %s: %v", id, err)
 	}
