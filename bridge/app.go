@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"sync/atomic"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -91,6 +91,7 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 	c := &core{cfg: cfg, pool: pool}
 	c.users = NewUsers(pool, m, a.log)
 	c.users.ad = cfg.LDAP.Flavor == config.FlavorAD
+	c.users.uidNumbers = newNumberAllocator(pool, cfg.Users.UIDNumber, "uidNumber")
 	var groupStore scimapi.ResourceStore
 	if cfg.GroupsEnabled() {
 		gm, err := ldapmap.NewGroups(cfg.Groups)

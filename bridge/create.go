@@ -24,6 +24,13 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 	if err != nil {
 		return nil, err
 	}
+	if u.uidNumbers != nil {
+		n, err := u.uidNumbers.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		req.Attribute("uidNumber", []string{n})
+	}
 	base := req
 	for n := 1; ; n++ {
 		err = u.dir.Add(ctx, req)

@@ -10,8 +10,8 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
-// gidAllocator hands out posixGroup gidNumbers from a counter entry in the
-// directory. Taking a number is a compare-and-swap (delete the value read, add
+// gidAllocator hands out posix numbers (gidNumber for groups, uidNumber for
+// users) from a counter entry in the directory. Taking a number is a compare-and-swap (delete the value read, add
 // the next one, in one modify): if another bridge took it first the delete
 // fails and we read again, so two bridges never get the same number and the
 // daemon keeps no state.
@@ -19,19 +19,25 @@ type gidAllocator struct {
 	dir   Directory
 	dn    string
 	start int
+	// attr is the attribute allocated, and the one the counter entry holds.
+	attr string
 }
 
 func newGIDAllocator(dir Directory, c config.GIDNumberConfig) *gidAllocator {
+	return newNumberAllocator(dir, c, "gidNumber")
+}
+
+func newNumberAllocator(dir Directory, c config.GIDNumberConfig, attr string) *gidAllocator {
 	if c.CounterDN == "" {
 		return nil
 	}
-	return &gidAllocator{dir: dir, dn: c.CounterDN, start: c.Start}
+	return &gidAllocator{dir: dir, dn: c.CounterDN, start: c.Start, attr: attr}
 }
 
 func (a *gidAllocator) next(ctx context.Context) (string, error) {
 	for attempt := 0; attempt < 20; attempt++ {
 		res, err := a.dir.Search(ctx, ldap.NewSearchRequest(a.dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0,
-			false, "(objectClass=*)", []string{"gidNumber"}, nil))
+			false, "(objectClass=*)", []string{a.attr}, nil))
 		if isCode(err, ldap.LDAPResultNoSuchObject) {
 			if err := a.create(ctx); err != nil {
 				return "", err
@@ -41,14 +47,14 @@ func (a *gidAllocator) next(ctx context.Context) (string, error) {
 		if err != nil || len(res.Entries) == 0 {
 			return "", classify(err, "read gidNumber counter")
 		}
-		cur := res.Entries[0].GetAttributeValue("gidNumber")
+		cur := res.Entries[0].GetAttributeValue(a.attr)
 		n, err := strconv.Atoi(cur)
 		if err != nil {
-			return "", scimerr.Wrap(scimerr.Internal, err, "gidNumber counter %s holds %q", a.dn, cur)
+			return "", scimerr.Wrap(scimerr.Internal, err, "%s counter %s holds %q", a.attr, a.dn, cur)
 		}
 		req := ldap.NewModifyRequest(a.dn, nil)
-		req.Delete("gidNumber", []string{cur})
-		req.Add("gidNumber", []string{strconv.Itoa(n + 1)})
+		req.Delete(a.attr, []string{cur})
+		req.Add(a.attr, []string{strconv.Itoa(n + 1)})
 		err = a.dir.Modify(ctx, req)
 		if isCode(err, ldap.LDAPResultNoSuchAttribute) {
 			continue // another bridge took this number
@@ -72,7 +78,7 @@ func (a *gidAllocator) create(ctx context.Context) error {
 	req := ldap.NewAddRequest(a.dn, nil)
 	req.Attribute("objectClass", []string{"top", "device", "extensibleObject"})
 	req.Attribute(rdn.Type, []string{rdn.Value})
-	req.Attribute("gidNumber", []string{strconv.Itoa(a.start)})
+	req.Attribute(a.attr, []string{strconv.Itoa(a.start)})
 	err = a.dir.Add(ctx, req)
 	if err != nil && !isCode(err, ldap.LDAPResultEntryAlreadyExists) {
 		return classify(err, "create gidNumber counter")

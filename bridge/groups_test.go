@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -318,4 +319,59 @@ func TestPosixGroupMemberUID(t *testing.T) {
 	wantMembers(t, h.groupEntry(g1), "memberUid", "pu1-renamed")
 	h.must(http.StatusNoContent, "DELETE", "/Users/"+u1, "")
 	none(t, h.groupEntry(g1), "memberUid")
+}
+
+// posixAccount users get unique uidNumbers from a counter entry, and
+// homeDirectory from a template.
+func TestPosixAccountUIDNumber(t *testing.T) {
+	h := newHarness(t, nil)
+	h = rebuildWith(t, h, func(c *config.Config) {
+		c.Users.ObjectClasses = []string{"top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount"}
+		c.Users.UIDNumber = config.GIDNumberConfig{CounterDN: "cn=uidnext," + h.ns.DN, Start: 7000}
+		c.Users.Derive = append(c.Users.Derive,
+			config.DeriveConfig{LDAP: "homeDirectory", Template: "/home/{{ .uid }}"},
+			config.DeriveConfig{LDAP: "loginShell", Template: "/bin/bash"},
+			config.DeriveConfig{LDAP: "gidNumber", Template: "100"})
+	})
+	seen := map[string]bool{}
+	for i := 0; i < 5; i++ {
+		e := h.entry(h.user("posix" + itoa(i)))
+		n := e.GetAttributeValue("uidNumber")
+		if seen[n] || n == "" {
+			t.Fatalf("uidNumber %q handed out twice or missing", n)
+		}
+		seen[n] = true
+		one(t, e, "homeDirectory", "/home/posix"+itoa(i))
+		one(t, e, "loginShell", "/bin/bash")
+	}
+	if !seen["7000"] || !seen["7004"] {
+		t.Errorf("numbers %v", seen)
+	}
+	// Two bridges on the same directory, creating at the same time.
+	h2 := rebuild(t, h)
+	var wg sync.WaitGroup
+	for b, hb := range []*harness{h, h2} {
+		wg.Add(1)
+		go func(b int, hb *harness) {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				if r := hb.do("POST", "/Users", `{"userName":"race`+itoa(b)+`-`+itoa(i)+`"}`); r.status != http.StatusCreated {
+					t.Errorf("%d %s", r.status, r.raw)
+				}
+			}
+		}(b, hb)
+	}
+	wg.Wait()
+	res, err := h.ldap.Search(ldap.NewSearchRequest(h.ns.People, ldap.ScopeSingleLevel, 0, 0, 0, false, "(uid=race*)",
+		[]string{"uidNumber"}, nil))
+	if err != nil || len(res.Entries) != 20 {
+		t.Fatalf("%v, %d entries", err, len(res.Entries))
+	}
+	for _, e := range res.Entries {
+		n := e.GetAttributeValue("uidNumber")
+		if seen[n] {
+			t.Errorf("uidNumber %s handed out twice", n)
+		}
+		seen[n] = true
+	}
 }

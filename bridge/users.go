@@ -44,6 +44,8 @@ type Users struct {
 	// users.default_groups, and leave their groups when deleted.
 	groups        *Groups
 	defaultGroups []string
+	// uidNumbers allocates uidNumber for new users (users.uid_number).
+	uidNumbers *gidAllocator
 	// ad switches on Active Directory's rules: name collisions on CN and
 	// sAMAccountName are resolved, not refused.
 	ad bool
@@ -222,7 +224,12 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 				return err
 			}
 		}
-		dn, err := u.apply(ctx, e.DN, upd)
+		// Modify first, rename after: a refused modify then leaves the entry
+		// untouched instead of renamed but not anonymized.
+		dn, err := u.apply(ctx, e.DN, &ldapmap.Update{Changes: upd.Changes})
+		if err == nil && upd.NewRDN != "" {
+			dn, err = u.apply(ctx, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
+		}
 		if err != nil || u.m.Delete.MoveTo == "" {
 			return err
 		}

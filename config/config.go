@@ -158,6 +158,9 @@ type UsersConfig struct {
 	MaxResults int `koanf:"max_results"`
 	// DefaultGroups are group DNs every new user joins (a site's "default role").
 	DefaultGroups []string `koanf:"default_groups"`
+	// UIDNumber allocates posixAccount uidNumbers from a counter entry, like
+	// groups.gid_number: unique even with several bridges.
+	UIDNumber GIDNumberConfig `koanf:"uid_number"`
 }
 
 // GroupsConfig maps SCIM Groups onto LDAP groups.

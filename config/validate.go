@@ -130,6 +130,9 @@ func (c *Config) ApplyDefaults() {
 	if g.GIDNumber.Start == 0 {
 		g.GIDNumber.Start = 10000
 	}
+	if u.UIDNumber.Start == 0 {
+		u.UIDNumber.Start = 10000
+	}
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "json")
 }
@@ -329,6 +332,11 @@ func (c *Config) validateUsers(ps *Problems) {
 	if u.Password.Attribute != "" && !c.ldapEncrypted() {
 		ps.Add("users.password.attribute", "%s is written only over an encrypted connection: use an ldaps:// ldap.url "+
 			"(and failover_urls) or ldap.start_tls: true", u.Password.Attribute)
+	}
+	if u.UIDNumber.CounterDN != "" {
+		if _, err := ldap.ParseDN(u.UIDNumber.CounterDN); err != nil {
+			ps.Add("users.uid_number.counter_dn", "is not a valid DN: %v", err)
+		}
 	}
 	if u.Delete.MoveTo != "" {
 		if _, err := ldap.ParseDN(u.Delete.MoveTo); err != nil {
