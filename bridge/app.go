@@ -103,12 +103,7 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 		c.users.groups, c.users.defaultGroups = c.groups, cfg.Users.DefaultGroups
 		groupStore = c.groups
 	}
-	var cidrs []*net.IPNet
-	for _, cidr := range cfg.Server.AllowedCIDRs {
-		if _, n, err := net.ParseCIDR(cidr); err == nil {
-			cidrs = append(cidrs, n)
-		}
-	}
+	cidrs, proxies := parseCIDRs(cfg.Server.AllowedCIDRs), parseCIDRs(cfg.Server.TrustedProxies)
 	c.scim = scimapi.New(scimapi.Options{
 		BasePath:         cfg.Server.BasePath,
 		PublicURL:        cfg.Server.PublicURL,
@@ -121,11 +116,23 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 		GroupAttributes:  scimPaths(cfg.Groups.Attributes),
 		Observer:         a.Metrics,
 		AllowedCIDRs:     cidrs,
+		TrustedProxies:   proxies,
 		RateLimit:        cfg.Server.RateLimit.RequestsPerSecond,
 		RateBurst:        cfg.Server.RateLimit.Burst,
 		Audit:            a.audit,
 	}, c.users, groupStore)
 	return c, nil
+}
+
+// parseCIDRs parses validated CIDRs.
+func parseCIDRs(list []string) []*net.IPNet {
+	var out []*net.IPNet
+	for _, cidr := range list {
+		if _, n, err := net.ParseCIDR(cidr); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // acquire returns the current core with a reference held; release with

@@ -233,3 +233,13 @@ func TestLDAPFailover(t *testing.T) {
 		t.Error("not written")
 	}
 }
+
+// X-Forwarded-For counts only from a trusted proxy: a client cannot talk its
+// way past allowed_cidrs.
+func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"10.0.0.0/8"} })
+	scimErr(t, h.do("GET", "/Users?count=0", "", "X-Forwarded-For", "10.1.2.3"), http.StatusForbidden, "")
+	h2 := rebuildWith(t, h, func(c *config.Config) { c.Server.TrustedProxies = []string{"192.0.2.0/24"} })
+	h2.must(http.StatusOK, "GET", "/Users?count=0", "", "X-Forwarded-For", "10.1.2.3")
+	scimErr(t, h2.do("GET", "/Users?count=0", "", "X-Forwarded-For", "203.0.113.9"), http.StatusForbidden, "")
+}

@@ -61,6 +61,10 @@ type ServerConfig struct {
 	// AllowedCIDRs, when set, limits who may connect (e.g. Entra's
 	// AzureActiveDirectory service tag ranges); others get 403.
 	AllowedCIDRs []string `koanf:"allowed_cidrs"`
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed: the client address in logs, the audit trail and
+	// allowed_cidrs is then the one the proxy saw. Empty: the TCP peer.
+	TrustedProxies []string `koanf:"trusted_proxies"`
 	// RateLimit bounds requests per bearer token; over it a client gets 429
 	// with Retry-After. Entra needs at least 25 requests/s per tenant.
 	RateLimit RateLimitConfig `koanf:"rate_limit"`

@@ -204,9 +204,11 @@ func (c *Config) validateServer(ps *Problems) {
 	if t.MinVersion != "1.2" && t.MinVersion != "1.3" {
 		ps.Add("server.tls.min_version", "must be 1.2 or 1.3, got %q", t.MinVersion)
 	}
-	for i, cidr := range c.Server.AllowedCIDRs {
-		if _, _, err := net.ParseCIDR(cidr); err != nil {
-			ps.Add(fmt.Sprintf("server.allowed_cidrs[%d]", i), "%q is not a CIDR like 20.190.128.0/18", cidr)
+	for key, list := range map[string][]string{"allowed_cidrs": c.Server.AllowedCIDRs, "trusted_proxies": c.Server.TrustedProxies} {
+		for i, cidr := range list {
+			if _, _, err := net.ParseCIDR(cidr); err != nil {
+				ps.Add(fmt.Sprintf("server.%s[%d]", key, i), "%q is not a CIDR like 20.190.128.0/18", cidr)
+			}
 		}
 	}
 	rl := c.Server.RateLimit

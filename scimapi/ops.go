@@ -56,16 +56,15 @@ func resourceAndOp(r *http.Request, base string) (resource, op string) {
 	return resource, op
 }
 
-// allowCIDRs refuses clients outside server.allowed_cidrs with 403. It looks at
-// the TCP peer, not X-Forwarded-For, which any client can write.
+// allowCIDRs refuses clients outside server.allowed_cidrs with 403. The client
+// address is the TCP peer, or what a trusted proxy says (server.trusted_proxies).
 func (s *Server) allowCIDRs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if len(s.allowed) == 0 {
 			return next(c)
 		}
-		host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
-		ip := net.ParseIP(host)
-		if err == nil && ip != nil {
+		ip := net.ParseIP(c.RealIP())
+		if ip != nil {
 			for _, n := range s.allowed {
 				if n.Contains(ip) {
 					return next(c)

@@ -57,6 +57,9 @@ type Options struct {
 	Observer Observer
 	// AllowedCIDRs limits clients by address; empty: everyone.
 	AllowedCIDRs []*net.IPNet
+	// TrustedProxies may set X-Forwarded-For; otherwise the client address
+	// is the TCP peer, which no client can forge.
+	TrustedProxies []*net.IPNet
 	// RateLimit and RateBurst bound requests per token; 0: no limit.
 	RateLimit float64
 	RateBurst int
@@ -101,6 +104,14 @@ func New(opts Options, users, groups ResourceStore) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if len(opts.TrustedProxies) > 0 {
+		var trust []echo.TrustOption
+		for _, n := range opts.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	e.Pre(s.fixBaseQuery)
 	e.Use(s.requestLog, s.allowCIDRs, s.limitBody)
 	g := e.Group(strings.TrimSuffix(opts.BasePath, "/"), s.authenticate, s.rateLimit)
