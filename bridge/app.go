@@ -32,6 +32,7 @@ type App struct {
 	cur     atomic.Pointer[core]
 	// Source is where Reload reads the configuration again; nil: no reload.
 	Source *config.Source
+	record func(op, ldif string)
 	// cleanup runs in reverse order on Stop, also after a partial Start.
 	cleanup []func(context.Context) error
 	srv     *http.Server
@@ -50,11 +51,24 @@ type core struct {
 	scim    *scimapi.Server
 	refs    atomic.Int64
 	retired atomic.Bool
+	dryRun  bool
+}
+
+// Option adjusts an App.
+type Option func(*App)
+
+// WithDryRunRecorder forces dry-run mode and hands every write that would have
+// been made to record, as LDIF (`scimbridge preview`).
+func WithDryRunRecorder(record func(op, ldif string)) Option {
+	return func(a *App) { a.record = record }
 }
 
 // NewApp wires an App from a validated configuration. Nothing is dialed yet.
-func NewApp(cfg *config.Config, log zerolog.Logger) (*App, error) {
+func NewApp(cfg *config.Config, log zerolog.Logger, opts ...Option) (*App, error) {
 	a := &App{cfg: cfg, log: log}
+	for _, o := range opts {
+		o(a)
+	}
 	a.Metrics = newMetrics(func() *Pool { return a.cur.Load().pool })
 	audit, err := a.auditLogger()
 	if err != nil {
@@ -89,16 +103,24 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 		tokens = append(tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
 	}
 	c := &core{cfg: cfg, pool: pool}
-	c.users = NewUsers(pool, m, a.log)
+	var dir Directory = pool
+	if cfg.Server.DryRun || a.record != nil {
+		dir = &dryRun{Directory: pool, log: a.log, record: a.record}
+		c.dryRun = true
+		if a.record == nil {
+			a.log.Warn().Msg("server.dry_run is on: requests are answered but NO LDAP write is performed; each is logged as LDIF")
+		}
+	}
+	c.users = NewUsers(dir, m, a.log)
 	c.users.ad = cfg.LDAP.Flavor == config.FlavorAD
-	c.users.uidNumbers = newNumberAllocator(pool, cfg.Users.UIDNumber, "uidNumber")
+	c.users.uidNumbers = newNumberAllocator(dir, cfg.Users.UIDNumber, "uidNumber")
 	var groupStore scimapi.ResourceStore
 	if cfg.GroupsEnabled() {
 		gm, err := ldapmap.NewGroups(cfg.Groups)
 		if err != nil {
 			return nil, err
 		}
-		c.groups = NewGroups(pool, gm, c.users, newGIDAllocator(pool, cfg.Groups.GIDNumber), a.log)
+		c.groups = NewGroups(dir, gm, c.users, newGIDAllocator(dir, cfg.Groups.GIDNumber), a.log)
 		c.groups.ad = c.users.ad
 		c.users.groups, c.users.defaultGroups = c.groups, cfg.Users.DefaultGroups
 		groupStore = c.groups
@@ -186,6 +208,9 @@ func (a *App) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := a.acquire()
 		defer c.refs.Add(-1)
+		if c.dryRun {
+			r = r.WithContext(withOverlay(r.Context()))
+		}
 		c.scim.ServeHTTP(w, r)
 	})
 }

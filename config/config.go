@@ -74,6 +74,9 @@ type ServerConfig struct {
 	// AuditLog is a file for the audit trail (one line per SCIM write);
 	// empty: audit lines go to the main log.
 	AuditLog string `koanf:"audit_log"`
+	// DryRun serves every request but performs no LDAP write: each write is
+	// logged as LDIF instead (for a first trial against production).
+	DryRun bool `koanf:"dry_run"`
 	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 }
