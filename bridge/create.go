@@ -24,6 +24,15 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 	if err != nil {
 		return nil, err
 	}
+	if len(u.m.Match) > 0 {
+		e, err := u.adoptOrAmbiguous(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			return u.adopt(ctx, e, res, r)
+		}
+	}
 	if u.uidNumbers != nil {
 		n, err := u.uidNumbers.next(ctx)
 		if err != nil {

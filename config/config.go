@@ -165,6 +165,9 @@ type UsersConfig struct {
 	MaxResults int `koanf:"max_results"`
 	// DefaultGroups are group DNs every new user joins (a site's "default role").
 	DefaultGroups []string `koanf:"default_groups"`
+	// Match adopts existing entries on create instead of adding a duplicate:
+	// the first rule that finds exactly one entry wins. Off when empty.
+	Match []MatchConfig `koanf:"match"`
 	// UIDNumber allocates posixAccount uidNumbers from a counter entry, like
 	// groups.gid_number: unique even with several bridges.
 	UIDNumber GIDNumberConfig `koanf:"uid_number"`
@@ -224,6 +227,14 @@ func (c *Config) GroupsEnabled() bool {
 type AttributeMapping struct {
 	SCIM string `koanf:"scim"`
 	LDAP string `koanf:"ldap"`
+}
+
+// MatchConfig finds an existing entry for a new SCIM user: the entry whose
+// LDAP attribute equals the template's value, computed like users.derive over
+// the new user's LDAP attributes, e.g. {ldap: uid, template: "{{ localpart .uid }}"}.
+type MatchConfig struct {
+	LDAP     string `koanf:"ldap"`
+	Template string `koanf:"template"`
 }
 
 // DeriveConfig computes an LDAP attribute from a template when it has no value.

@@ -335,6 +335,15 @@ func (c *Config) validateUsers(ps *Problems) {
 		ps.Add("users.password.attribute", "%s is written only over an encrypted connection: use an ldaps:// ldap.url "+
 			"(and failover_urls) or ldap.start_tls: true", u.Password.Attribute)
 	}
+	for i, m := range u.Match {
+		p := fmt.Sprintf("users.match[%d]", i)
+		if !isAttrName(m.LDAP) {
+			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", m.LDAP)
+		}
+		if m.Template == "" {
+			ps.Add(p+".template", "is required")
+		}
+	}
 	if u.UIDNumber.CounterDN != "" {
 		if _, err := ldap.ParseDN(u.UIDNumber.CounterDN); err != nil {
 			ps.Add("users.uid_number.counter_dn", "is not a valid DN: %v", err)

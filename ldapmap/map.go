@@ -60,6 +60,8 @@ type Map struct {
 	// ignore it); RandomPassword gives new users one when SCIM sends none.
 	Password       string
 	RandomPassword bool
+	// Match are the adoption rules (users.match), in order.
+	Match []*MatchRule
 }
 
 // spec is what users and groups share in their configuration.
@@ -165,6 +167,7 @@ func New(cfg config.UsersConfig) (*Map, error) {
 		m.derives = append(m.derives, dv)
 	}
 	m.checkRDN("users", &ps)
+	m.Match = compileMatch(cfg.Match, &ps)
 	m.Password = cfg.Password.Attribute
 	m.RandomPassword = cfg.Password.RandomWhenMissing != nil && *cfg.Password.RandomWhenMissing
 	dis, err := newDisabler(cfg.Disable)
@@ -352,6 +355,8 @@ func keys(m map[string][]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+func lower(s string) string { return strings.ToLower(s) }
 
 func containsFold(list []string, s string) bool {
 	for _, v := range list {
