@@ -32,16 +32,7 @@ unit:
 # go test -fuzz accepts one target per run, so every `func FuzzX` of every package is found and run
 # in turn; new fuzz targets are picked up without editing this file.
 fuzz:
-	@found=0; \
-	for f in $$(grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir=vendor --exclude-dir=testdata '^func Fuzz' . | sort); do \
-		dir=$$(dirname "$$f"); \
-		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
-			found=$$((found + 1)); \
-			echo "fuzz: $$dir $$name ($(FUZZTIME))"; \
-			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$dir" || exit 1; \
-		done; \
-	done; \
-	if [ "$$found" -eq 0 ]; then echo "fuzz: no fuzz targets found"; else echo "fuzz: $$found target(s) passed"; fi
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 # Starts a private slapd on 127.0.0.1:3890 and the bridge in front of it.
 demo: deps
