@@ -74,39 +74,48 @@ type Namespace struct {
 // (groupOfNames); NobodyDN is the placeholder refint also uses.
 func NewNamespace(t testing.TB, s *Server) Namespace {
 	t.Helper()
+	dn, people, groups := newOUTree(t, "ou", s.BaseDN, s.Dial)
+	return Namespace{DN: dn, People: people, Groups: groups}
+}
+
+// newOUTree creates <attr>=ns-<test>-<random>,<base> with people and groups OUs below it and
+// registers a cleanup of the whole subtree (children first, entry by entry, which also works
+// on AD where the tree-delete control may not be granted). OpenLDAP and AD differ only in how
+// they spell the attribute and how a connection is made.
+func newOUTree(t testing.TB, attr, base string, dial func() (*ldap.Conn, error)) (dn, people, groups string) {
+	t.Helper()
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
+	// OU names are limited to 64 characters in AD (ub-organizational-unit-name).
 	name := "ns-" + sanitizeRDN(t.Name(), 40) + "-" + hex.EncodeToString(suffix)
-	ns := Namespace{DN: "ou=" + name + "," + s.BaseDN}
-	ns.People = "ou=people," + ns.DN
-	ns.Groups = "ou=groups," + ns.DN
-
-	c, err := s.Dial()
+	dn = attr + "=" + name + "," + base
+	people, groups = attr+"=people,"+dn, attr+"=groups,"+dn
+	c, err := dial()
 	if err != nil {
-		t.Fatalf("testenv: namespace: connect to %s: %v", s.URL, err)
+		t.Fatalf("testenv: namespace: connect: %v", err)
 	}
 	defer c.Close()
 	// Registered before the adds so that a half-created namespace is removed too.
 	t.Cleanup(func() {
-		c, err := s.Dial()
+		c, err := dial()
 		if err == nil {
 			defer c.Close()
-			err = DeleteSubtree(c, ns.DN)
+			err = DeleteSubtree(c, dn)
 		}
 		if err != nil {
-			t.Errorf("testenv: remove namespace %s: %v", ns.DN, err)
+			t.Errorf("testenv: remove namespace %s: %v", dn, err)
 		}
 	})
-	for _, dn := range []string{ns.DN, ns.People, ns.Groups} {
-		ou, _, _ := strings.Cut(strings.TrimPrefix(dn, "ou="), ",")
-		req := ldap.NewAddRequest(dn, nil)
+	for _, d := range []string{dn, people, groups} {
+		ou, _, _ := strings.Cut(d[len(attr)+1:], ",")
+		req := ldap.NewAddRequest(d, nil)
 		req.Attribute("objectClass", []string{"organizationalUnit"})
 		req.Attribute("ou", []string{ou})
 		if err := c.Add(req); err != nil {
-			t.Fatalf("testenv: namespace: add %s: %v", dn, err)
+			t.Fatalf("testenv: namespace: add %s: %v", d, err)
 		}
 	}
-	return ns
+	return dn, people, groups
 }
 
 // sanitizeRDN turns a test name into a readable RDN value that needs no DN escaping, so that a

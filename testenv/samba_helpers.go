@@ -1,10 +1,7 @@
 package testenv
 
 import (
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
-	"strings"
 	"testing"
 	"unicode/utf16"
 
@@ -39,40 +36,8 @@ type ADNamespace struct {
 // granted).
 func NewADNamespace(t testing.TB, s *ADServer) ADNamespace {
 	t.Helper()
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
-	// OU names are limited to 64 characters in AD (ub-organizational-unit-name).
-	name := "ns-" + sanitizeRDN(t.Name(), 40) + "-" + hex.EncodeToString(suffix)
-	ns := ADNamespace{DN: "OU=" + name + "," + s.BaseDN}
-	ns.People = "OU=People," + ns.DN
-	ns.Groups = "OU=Groups," + ns.DN
-
-	c, err := s.Dial()
-	if err != nil {
-		t.Fatalf("testenv: AD namespace: connect to %s: %v", s.URL, err)
-	}
-	defer c.Close()
-	// Registered before the adds so that a half-created namespace is removed too.
-	t.Cleanup(func() {
-		c, err := s.Dial()
-		if err == nil {
-			defer c.Close()
-			err = DeleteSubtree(c, ns.DN)
-		}
-		if err != nil {
-			t.Errorf("testenv: remove AD namespace %s: %v", ns.DN, err)
-		}
-	})
-	for _, dn := range []string{ns.DN, ns.People, ns.Groups} {
-		ou, _, _ := strings.Cut(strings.TrimPrefix(dn, "OU="), ",")
-		req := ldap.NewAddRequest(dn, nil)
-		req.Attribute("objectClass", []string{"organizationalUnit"})
-		req.Attribute("ou", []string{ou})
-		if err := c.Add(req); err != nil {
-			t.Fatalf("testenv: AD namespace: add %s: %v", dn, err)
-		}
-	}
-	return ns
+	dn, people, groups := newOUTree(t, "OU", s.BaseDN, s.Dial)
+	return ADNamespace{DN: dn, People: people, Groups: groups}
 }
 
 // UnicodePwd encodes password as AD's unicodePwd wants it: in double quotes, UTF-16LE. Write it
