@@ -98,7 +98,10 @@ func (u *Users) finishCreate(ctx context.Context, dn string, res ldapmap.Resourc
 	if err := u.joinDefaultGroups(ctx, dn, e); err != nil {
 		return nil, err
 	}
-	return u.render(ctx, e, r, scimapi.Fields{})
+	if len(u.defaultGroups) > 0 {
+		return u.render(ctx, e, r, scimapi.Fields{})
+	}
+	return u.render(ctx, e, r, noGroups) // a new user is in no group: skip the search
 }
 
 // findByUserName returns the managed user whose userName is res's, nil if none.

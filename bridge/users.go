@@ -65,6 +65,9 @@ func (u *Users) Get(ctx context.Context, id string, fields scimapi.Fields) (ldap
 	return u.render(ctx, e, u.resolver(ctx), fields)
 }
 
+// noGroups renders a user without its read-only groups attribute.
+var noGroups = scimapi.Fields{Excluded: []string{"groups"}}
+
 // render is FromEntry plus the read-only groups attribute, which costs one
 // search of the groups (by member value, so it works with or without memberOf)
 // and is only done for single reads that want it.
@@ -177,7 +180,9 @@ func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldap
 			return nil, err
 		}
 	}
-	return u.render(ctx, ne, r, scimapi.Fields{})
+	// The write's answer leaves out groups (read-only, one more search per
+	// request); GET /Users/{id} shows them.
+	return u.render(ctx, ne, r, noGroups)
 }
 
 // apply writes an update: the rename first, so that a name collision fails
