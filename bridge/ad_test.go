@@ -153,6 +153,10 @@ func TestADDisableKeepsOtherUACBits(t *testing.T) {
 	if err := adBind(h, upn, "Passw0rd!One"); err == nil {
 		t.Error("disabled user can bind")
 	}
+	q := h.must(http.StatusOK, "GET", "/Users?filter="+url.QueryEscape(`active eq false and userName eq "`+upn+`"`), "")
+	if q.body["totalResults"] != jsonNumber(1) {
+		t.Errorf("active eq false (bitwise-AND matching rule): %s", q.raw)
+	}
 	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"active","value":true}`))
 	if v := uac(t, h.entry(id)); v != 0x200|0x10000 {
 		t.Errorf("enabled userAccountControl %#x, want %#x", v, 0x200|0x10000)

@@ -15,15 +15,14 @@ import (
 // Metrics are the Prometheus metrics of one App, on its own registry so tests
 // can run several Apps in one process.
 type Metrics struct {
-	reg          *prometheus.Registry
-	requests     *prometheus.CounterVec
-	latency      *prometheus.HistogramVec
-	tokens       *prometheus.CounterVec
-	ldapOps      *prometheus.CounterVec
-	ldapLatency  *prometheus.HistogramVec
-	poolWait     prometheus.Histogram
-	reloads      *prometheus.CounterVec
-	writesFailed prometheus.Counter
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	tokens      *prometheus.CounterVec
+	ldapOps     *prometheus.CounterVec
+	ldapLatency *prometheus.HistogramVec
+	poolWait    prometheus.Histogram
+	reloads     *prometheus.CounterVec
 }
 
 func newMetrics(pool func() *Pool) *Metrics {

@@ -296,7 +296,8 @@ func (u *Users) logWrite(ctx context.Context, op, dn string, attrs []string, err
 	}
 	ev.Str("request_id", RequestID(ctx)).Str("ldap_op", op).Str("dn", dn).Strs("attributes", attrs).
 		Bool("ok", err == nil).Msg("ldap write")
-	scimapi.RecordWrite(ctx, scimapi.AuditWrite{Op: op, DN: dn, Attributes: attrs, Err: err})
+	_, dry := u.dir.(*dryRun)
+	scimapi.RecordWrite(ctx, scimapi.AuditWrite{Op: op, DN: dn, Attributes: attrs, Err: err, DryRun: dry})
 }
 
 func attrNames(attrs []ldap.Attribute) []string {

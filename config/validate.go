@@ -256,9 +256,11 @@ func (c *Config) validateLDAP(ps *Problems) {
 			ps.Add(fmt.Sprintf("ldap.failover_urls[%d]", i), "must look like ldap://host:389 or ldaps://host:636, got %q", f)
 		}
 	}
-	switch {
-	case l.StartTLS && err == nil && u.Scheme == "ldaps":
-		ps.Add("ldap.start_tls", "cannot be used with an ldaps:// URL (it is already TLS)")
+	for _, raw := range append([]string{l.URL}, l.FailoverURLs...) {
+		if pu, perr := url.Parse(raw); l.StartTLS && perr == nil && pu.Scheme == "ldaps" {
+			ps.Add("ldap.start_tls", "cannot be used with an ldaps:// URL (%s is already TLS)", raw)
+			break
+		}
 	}
 	if l.BindDN != "" {
 		if _, err := ldap.ParseDN(l.BindDN); err != nil {

@@ -326,6 +326,9 @@ func (m *Map) activeFilter(c *filter.Compare) (string, error) {
 		disabled = "(pwdAccountLockedTime=*)"
 	case attrDisabler:
 		disabled = "(" + d.attr + "=" + ldap.EscapeFilter(d.disabled) + ")"
+	case uacDisabler:
+		// LDAP_MATCHING_RULE_BIT_AND: the ACCOUNTDISABLE bit is set.
+		disabled = "(userAccountControl:1.2.840.113556.1.4.803:=2)"
 	default:
 		if want {
 			return matchAll, nil

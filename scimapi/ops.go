@@ -118,6 +118,8 @@ type AuditWrite struct {
 	DN         string
 	Attributes []string
 	Err        error
+	// DryRun marks a write that server.dry_run did not perform.
+	DryRun bool
 }
 
 type auditKey struct{}
@@ -152,6 +154,9 @@ func (s *Server) audit(c echo.Context, resource, op string, trail *auditTrail) {
 	trail.mu.Lock()
 	for _, w := range trail.writes {
 		d := zerolog.Dict().Str("ldap_op", w.Op).Str("dn", w.DN).Strs("attributes", w.Attributes).Bool("ok", w.Err == nil)
+		if w.DryRun {
+			d = d.Bool("dry_run", true)
+		}
 		arr = arr.Dict(d)
 	}
 	trail.mu.Unlock()

@@ -106,7 +106,9 @@ func New(opts Options, users, groups ResourceStore) *Server {
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(opts.TrustedProxies) > 0 {
-		var trust []echo.TrustOption
+		// Only the configured proxies: echo would also trust loopback, link-local
+		// and private addresses by default, i.e. any client on the LAN.
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
 		for _, n := range opts.TrustedProxies {
 			trust = append(trust, echo.TrustIPRange(n))
 		}
