@@ -163,10 +163,11 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 	} else {
 		p.backoff, p.retryAt = 0, time.Time{}
 	}
+	backoff := p.backoff
 	p.mu.Unlock()
 	if err != nil {
 		<-p.sem
-		p.log.Warn().Err(err).Dur("retry_in", p.backoff).Msg("ldap connect failed")
+		p.log.Warn().Err(err).Dur("retry_in", backoff).Msg("ldap connect failed")
 		return nil, scimerr.Wrap(scimerr.Unavailable, err, "the directory is unavailable, retry later")
 	}
 	return c, nil

@@ -27,6 +27,22 @@ func (a *App) Reload() error {
 	if err == nil {
 		c, err = a.newCore(cfg)
 	}
+	if err == nil {
+		// The same checks against the directory as serve at start; a
+		// directory that cannot be reached right now does not block a reload.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		problems, warnings, cerr := CheckOnline(ctx, cfg, c.pool)
+		cancel()
+		for _, w := range warnings {
+			a.log.Warn().Str("warning", w).Msg("config reload")
+		}
+		if cerr == nil && len(problems) > 0 {
+			err = problems.Err()
+		}
+		if err != nil {
+			_ = c.pool.Close()
+		}
+	}
 	if err != nil {
 		a.Metrics.Reload(false)
 		var joined interface{ Unwrap() []error }

@@ -67,5 +67,5 @@ Try it:
 
 `, slapd.URL, slapd.BindDN, slapd.BindPassword, slapd.BaseDN, base, tok, tok, base, tok, base,
 			slapd.URL, slapd.BindDN, slapd.BindPassword)
-	})
+	}, nil)
 }

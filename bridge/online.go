@@ -1,0 +1,435 @@
+package bridge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/ldapmap"
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+)
+
+// oidAssertion is the assertion control (RFC 4528).
+const oidAssertion = "1.3.6.1.1.12"
+
+// CheckOnline checks the configuration against the directory without writing
+// anything: the configured object classes and attributes exist in its schema
+// and fit together (MUST and MAY), the base DNs and referenced entries exist,
+// the bind DN may add, rename and delete entries under the base DNs, and the
+// disable method can work. problems are errors at YAML paths; warnings do not make the
+// configuration invalid. err means the directory could not be reached (or
+// stopped answering), so the online checks could not run.
+func CheckOnline(ctx context.Context, cfg *config.Config, pool *Pool) (problems config.Problems, warnings []string, err error) {
+	c := &onlineCheck{cfg: cfg, pool: pool}
+	root, err := c.rootDSE(ctx)
+	if err != nil {
+		if p, ok := bindProblem(cfg.LDAP, err); ok {
+			return config.Problems{p}, nil, nil
+		}
+		return nil, nil, cause(err)
+	}
+	schema, err := c.schema(ctx, root)
+	if err == nil && schema != nil {
+		c.checkSchema(schema)
+	}
+	if err == nil {
+		err = c.checkEntries(ctx)
+	}
+	if err == nil {
+		err = c.checkWrite(ctx, root)
+	}
+	if err == nil && cfg.Users.Disable.Method == "ppolicy" && (schema == nil || schema.Attribute("pwdAccountLockedTime") != nil) {
+		err = c.checkLockout(ctx, root)
+	}
+	if err != nil {
+		return nil, nil, cause(err)
+	}
+	return c.ps, c.warns, nil
+}
+
+// lost tells whether err means the directory cannot be reached (any more).
+func lost(err error) bool {
+	return isConnError(err) || scimerr.KindOf(err) == scimerr.Unavailable
+}
+
+// cause drops the "retry later" wording meant for SCIM clients.
+func cause(err error) error {
+	var se *scimerr.Error
+	if errors.As(err, &se) && se.Err != nil {
+		return se.Err
+	}
+	return err
+}
+
+type onlineCheck struct {
+	cfg   *config.Config
+	pool  *Pool
+	ps    config.Problems
+	warns []string
+}
+
+func (c *onlineCheck) warn(path, format string, args ...any) {
+	c.warns = append(c.warns, path+": "+fmt.Sprintf(format, args...))
+}
+
+// bindProblem turns a refused bind into a problem of the configuration: the
+// directory answered, so it is not "unreachable".
+func bindProblem(cfg config.LDAPConfig, err error) (config.Problem, bool) {
+	var le *ldap.Error
+	if scimerr.KindOf(err) != scimerr.Unavailable || !errors.As(err, &le) || le.ResultCode == ldap.ErrorNetwork {
+		return config.Problem{}, false
+	}
+	if le.ResultCode == ldap.LDAPResultInvalidCredentials {
+		return config.Problem{Path: "ldap.bind_password",
+			Msg: fmt.Sprintf("the directory refused the bind as %q: invalid credentials (wrong bind_dn or bind_password)", cfg.BindDN)}, true
+	}
+	return config.Problem{Path: "ldap.bind_dn", Msg: fmt.Sprintf("the directory refused the bind as %q: %s: %v",
+		cfg.BindDN, ldap.LDAPResultCodeMap[le.ResultCode], le.Err)}, true
+}
+
+// rootDSE reads what the checks need from the root DSE (RFC 4512 §5.1). A
+// directory that hides it gives an empty entry, not an error.
+func (c *onlineCheck) rootDSE(ctx context.Context) (*ldap.Entry, error) {
+	res, err := c.pool.Search(ctx, ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{"objectClass", "subschemaSubentry", "namingContexts"}, nil))
+	switch {
+	case lost(err):
+		return nil, err
+	case err != nil || len(res.Entries) == 0:
+		c.warn("ldap", "cannot read the root DSE (%v); some checks are skipped", err)
+		return &ldap.Entry{}, nil
+	}
+	return res.Entries[0], nil
+}
+
+// schema reads the subschema entry (RFC 4512 §4.4). Nil, without error, when
+// it cannot be read: the schema checks are then skipped with a warning.
+func (c *onlineCheck) schema(ctx context.Context, root *ldap.Entry) (*ldapmap.Schema, error) {
+	dn := root.GetAttributeValue("subschemaSubentry")
+	if dn == "" {
+		dn = "cn=Subschema"
+	}
+	res, err := c.pool.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=subschema)", []string{"attributeTypes", "objectClasses"}, nil))
+	if lost(err) {
+		return nil, err
+	}
+	if err != nil || len(res.Entries) == 0 {
+		c.warn("ldap", "cannot read the directory schema at %q (%v): object classes and attributes were not checked", dn, err)
+		return nil, nil
+	}
+	e := res.Entries[0]
+	s, perr := ldapmap.NewSchema(e.GetAttributeValues("attributeTypes"), e.GetAttributeValues("objectClasses"))
+	if perr != nil {
+		c.warn("ldap", "some schema descriptions at %q could not be parsed and were ignored: %v",
+			dn, strings.ReplaceAll(perr.Error(), "\n", "; "))
+	}
+	return s, nil
+}
+
+// attrRef is one LDAP attribute named by the configuration.
+type attrRef struct {
+	path, name string
+	// readOnly: the bridge only reads it (id_attribute), so it may be
+	// operational and not user-modifiable.
+	readOnly bool
+	// sets: new entries carry it, so it satisfies a MUST.
+	sets bool
+}
+
+// entryKind is what users and groups share: classes and attributes.
+type entryKind struct {
+	prefix  string
+	classes []string
+	refs    []attrRef
+	// generated is an attribute the bridge fills by itself (gidNumber).
+	generated string
+	setBy     string // where a MUST attribute can be set, for messages
+}
+
+func (c *onlineCheck) checkSchema(s *ldapmap.Schema) {
+	u := c.cfg.Users
+	users := entryKind{prefix: "users", classes: u.ObjectClasses, setBy: "users.attributes or users.derive"}
+	for i, a := range u.Attributes {
+		users.refs = append(users.refs, attrRef{path: fmt.Sprintf("users.attributes[%d].ldap", i), name: a.LDAP, sets: true})
+	}
+	for i, d := range u.Derive {
+		users.refs = append(users.refs, attrRef{path: fmt.Sprintf("users.derive[%d].ldap", i), name: d.LDAP, sets: true})
+	}
+	if u.Disable.Method == "attribute" {
+		users.refs = append(users.refs, attrRef{path: "users.disable.attribute", name: u.Disable.Attribute})
+	}
+	users.refs = append(users.refs, attrRef{path: "users.rdn", name: u.RDN, sets: true},
+		attrRef{path: "users.id_attribute", name: u.IDAttribute, readOnly: true})
+	if u.UIDNumber.CounterDN != "" {
+		users.generated = "uidNumber"
+	}
+	if u.Password.Attribute != "" {
+		users.refs = append(users.refs, attrRef{path: "users.password.attribute", name: u.Password.Attribute})
+	}
+	c.checkKind(s, users)
+	if u.Disable.Method == "ppolicy" && s.Attribute("pwdAccountLockedTime") == nil {
+		c.ps.Add("users.disable.method", "ppolicy needs the attribute type pwdAccountLockedTime, which the directory schema "+
+			"lacks: load the ppolicy overlay (OpenLDAP: moduleload ppolicy, overlay ppolicy, ppolicy_default) or use method attribute")
+	}
+	if !c.cfg.GroupsEnabled() {
+		return
+	}
+	g := c.cfg.Groups
+	groups := entryKind{prefix: "groups", classes: g.ObjectClasses, setBy: "groups.attributes or groups.constants"}
+	for i, a := range g.Attributes {
+		groups.refs = append(groups.refs, attrRef{path: fmt.Sprintf("groups.attributes[%d].ldap", i), name: a.LDAP, sets: true})
+	}
+	for i, k := range g.Constants {
+		groups.refs = append(groups.refs, attrRef{path: fmt.Sprintf("groups.constants[%d].ldap", i), name: k.LDAP, sets: true})
+	}
+	// A new group always has a member value when empty_member is set.
+	groups.refs = append(groups.refs, attrRef{path: "groups.member_attribute", name: g.MemberAttribute, sets: g.EmptyMember != ""},
+		attrRef{path: "groups.rdn", name: g.RDN, sets: true},
+		attrRef{path: "groups.id_attribute", name: g.IDAttribute, readOnly: true})
+	if g.GIDNumber.CounterDN != "" {
+		groups.generated = "gidNumber"
+	}
+	c.checkKind(s, groups)
+}
+
+// checkKind checks one side's classes and attributes against the schema.
+func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
+	var classes []*ldapmap.ObjectClass
+	// complete is false when a class is unknown: it might allow anything,
+	// so "not allowed" would only be noise after the real mistake.
+	complete := true
+	for i, name := range k.classes {
+		oc := s.Class(name)
+		if oc == nil {
+			if validName(name) {
+				c.ps.Add(fmt.Sprintf("%s.object_classes[%d]", k.prefix, i), "object class %q is not in the directory schema%s",
+					name, s.SuggestClass(name))
+			}
+			complete = false
+			continue
+		}
+		classes = append(classes, oc)
+	}
+	if complete && !hasStructural(s.Closure(classes)) {
+		c.ps.Add(k.prefix+".object_classes", "none of the classes is STRUCTURAL; an entry needs one (e.g. inetOrgPerson)")
+	}
+	set := map[*ldapmap.AttributeType]bool{}
+	seen := map[string]bool{}
+	for _, r := range k.refs {
+		key := strings.ToLower(r.name)
+		if !validName(r.name) || seen[key] {
+			continue // reported offline, or already at its first path
+		}
+		seen[key] = true
+		at := s.Attribute(r.name)
+		switch {
+		case at == nil:
+			c.ps.Add(r.path, "attribute %q is not in the directory schema%s", r.name, s.SuggestAttribute(r.name))
+			continue
+		case r.readOnly:
+		case at.NoUserModification:
+			c.ps.Add(r.path, "attribute %q is maintained by the directory (NO-USER-MODIFICATION); the bridge cannot write it", r.name)
+		case complete && !at.Operational() && !s.Allows(classes, at):
+			hint := "; add a class that allows it to " + k.prefix + ".object_classes"
+			if by := s.AllowedBy(at); len(by) > 0 {
+				hint = "; it is allowed by " + strings.Join(by, ", ")
+			}
+			c.ps.Add(r.path, "attribute %q is not allowed by %s.object_classes (%s)%s", r.name, k.prefix,
+				strings.Join(k.classes, ", "), hint)
+		}
+		if r.sets {
+			set[at] = true
+		}
+	}
+	if at := s.Attribute(k.generated); at != nil {
+		set[at] = true
+	}
+	for _, req := range s.Requires(classes) {
+		if req.Type == nil || !set[req.Type] {
+			c.ps.Add(k.prefix+".object_classes", "%s requires attribute %q (MUST), but no %s entry sets it: "+
+				"the directory would refuse new entries (objectClassViolation)", req.Class, req.Attr, k.setBy)
+		}
+	}
+}
+
+func hasStructural(classes []*ldapmap.ObjectClass) bool {
+	for _, oc := range classes {
+		if oc.Kind == ldapmap.Structural {
+			return true
+		}
+	}
+	return false
+}
+
+// validName is a loose attribute or class name check; config.Validate
+// reports the malformed ones, so they are skipped here rather than reported twice.
+func validName(s string) bool {
+	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.;") == ""
+}
+
+// checkEntries checks that the base DNs and the entries the configuration
+// names exist. A DN that does not parse is reported by config.Validate.
+func (c *onlineCheck) checkEntries(ctx context.Context) error {
+	type ref struct{ path, dn string }
+	refs := []ref{{"users.base_dn", c.cfg.Users.BaseDN}}
+	if c.cfg.GroupsEnabled() {
+		refs = append(refs, ref{"groups.base_dn", c.cfg.Groups.BaseDN}, ref{"groups.empty_member", c.cfg.Groups.EmptyMember})
+		for i, dn := range c.cfg.Users.DefaultGroups {
+			refs = append(refs, ref{fmt.Sprintf("users.default_groups[%d]", i), dn})
+		}
+	}
+	for _, r := range refs {
+		if _, err := ldap.ParseDN(r.dn); r.dn == "" || err != nil {
+			continue
+		}
+		ok, err := c.exists(ctx, r.dn)
+		switch {
+		case lost(err):
+			return err
+		case err != nil:
+			c.warn(r.path, "cannot check that %q exists: %v", r.dn, err)
+		case !ok:
+			// OpenLDAP also answers noSuchObject for entries the bind DN may not see.
+			c.ps.Add(r.path, "entry %q does not exist (or the bind DN cannot read it)", r.dn)
+		}
+	}
+	return nil
+}
+
+func (c *onlineCheck) exists(ctx context.Context, dn string) (bool, error) {
+	_, err := c.pool.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{"1.1"}, nil))
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// checkWrite checks, without writing anything, that the bind DN may add,
+// rename and delete entries under each base DN.
+//
+// Tried first, and rejected: an add of a throwaway child carrying the
+// assertion control (RFC 4528) with an always-false filter. OpenLDAP 2.5's
+// back-mdb tests the assertion before it even looks for the parent, so a bind
+// DN that may write, one that may not, and an add under a missing parent all
+// get assertionFailed (122) (TestAssertionControlRevealsNothing). Also tried
+// and rejected: an LDAP transaction (RFC 5805) holding the add and a second,
+// failing add, so that the commit rolls back. It answers correctly (50 or 68),
+// but slapd 2.5.13 crashed after a few dozen of them (its log stops in a TXN
+// END that began before the queued add had finished), and a validator must not
+// crash the directory. A modify deleting a random value of the base entry's
+// description writes nothing but asks the wrong question: an ACL on
+// dn.children of the base lets the bridge add users yet refuses that modify.
+//
+// What works: a modify-DN (rename, no new superior) of a child of the base
+// that does not exist. mdb_modrdn checks write access to the parent's
+// "children" before it looks for the entry: without that access the answer is
+// insufficientAccessRights (50), with it noSuchObject (32) whose matched DN is
+// the base. Verified against slapd 2.5 with ACLs
+// for subtree write, write on the base's children only, add-only (=a) and
+// read: 32, 32, 50, 50, where a real add succeeded for the first three. The
+// bridge renames and deletes too, so add-only being refused is right. Nothing
+// is renamed: the entry does not exist, and the request carries an always-false
+// assertion as well, which fails (122) before anything is written should an
+// entry of that random name ever exist. The probe does not exercise ACLs on a
+// new entry's object classes or attributes. The order of these checks is
+// back-mdb's, so other directories get a warning instead.
+func (c *onlineCheck) checkWrite(ctx context.Context, root *ldap.Entry) error {
+	for _, path := range []string{"users.base_dn", "groups.base_dn"} {
+		base := c.cfg.Users.BaseDN
+		if path == "groups.base_dn" {
+			if !c.cfg.GroupsEnabled() {
+				continue
+			}
+			base = c.cfg.Groups.BaseDN
+		}
+		if _, err := ldap.ParseDN(base); err != nil || c.reported(path) {
+			continue // reported offline, or missing
+		}
+		if !slices.Contains(root.GetAttributeValues("objectClass"), "OpenLDAProotDSE") {
+			c.warn(path, "write access of %q was not checked: the check relies on how OpenLDAP orders its access checks; "+
+				"the first SCIM create will tell", c.cfg.LDAP.BindDN)
+			continue
+		}
+		err := c.pool.ModifyDN(ctx, writeProbe(base))
+		var le *ldap.Error
+		switch {
+		case errors.As(err, &le) && le.ResultCode == ldap.LDAPResultNoSuchObject && ldapmap.SameDN(le.MatchedDN, base):
+		case ldap.IsErrorWithCode(err, ldap.LDAPResultInsufficientAccessRights):
+			c.ps.Add(path, "the bind DN %q may not add, rename or delete entries under %q (insufficientAccessRights%s); "+
+				"grant it write access to that subtree", c.cfg.LDAP.BindDN, base, ldapText(err))
+		case lost(err):
+			return err
+		default:
+			c.warn(path, "write access of %q under %q could not be checked: %v", c.cfg.LDAP.BindDN, base, err)
+		}
+	}
+	return nil
+}
+
+// writeProbe is the rename described at checkWrite.
+func writeProbe(base string) *ldap.ModifyDNRequest {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	name := "scimbridge-write-probe-" + hex.EncodeToString(b)
+	never, _ := ldap.CompileFilter("(!(objectClass=*))")
+	assertion := &ldap.ControlString{ControlType: oidAssertion, Criticality: true, ControlValue: string(never.Bytes())}
+	return ldap.NewModifyDNWithControlsRequest("cn="+name+","+base, "cn="+name+"-renamed", true, "",
+		[]ldap.Control{assertion})
+}
+
+func (c *onlineCheck) reported(path string) bool {
+	for _, p := range c.ps {
+		if p.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// ldapText is ": <the server's diagnostic message>", or "" without one.
+func ldapText(err error) string {
+	var le *ldap.Error
+	if errors.As(err, &le) && le.Err != nil && le.Err.Error() != "" {
+		return ": " + le.Err.Error()
+	}
+	return ""
+}
+
+// checkLockout warns when no password policy locks accounts: OpenLDAP stores
+// pwdAccountLockedTime but lets the user bind anyway unless the entry's
+// effective policy has pwdLockout: TRUE (../shared/LAB.md, "Disabling must
+// really disable"). The policy in force is named in cn=config (ppolicy_default)
+// or per entry, neither readable here, so any such policy in the directory
+// counts.
+func (c *onlineCheck) checkLockout(ctx context.Context, root *ldap.Entry) error {
+	bases := root.GetAttributeValues("namingContexts")
+	if len(bases) == 0 {
+		bases = []string{c.cfg.Users.BaseDN}
+	}
+	for _, base := range bases {
+		res, err := c.pool.Search(ctx, ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 1, 0, false,
+			"(&(objectClass=pwdPolicy)(pwdLockout=TRUE))", []string{"1.1"}, nil))
+		if lost(err) {
+			return err
+		}
+		// With size limit 1, a second match answers sizeLimitExceeded.
+		if (err == nil && len(res.Entries) > 0) || ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+			return nil
+		}
+	}
+	c.warn("users.disable.method", "ppolicy: no password policy with pwdLockout: TRUE was found under %s (or the bind DN "+
+		"cannot read it). OpenLDAP stores pwdAccountLockedTime but still lets the user bind unless the entry's password "+
+		"policy (ppolicy_default, or pwdPolicySubentry on the entry) has pwdLockout: TRUE, so users disabled through SCIM "+
+		"could still log in. Add such a policy (objectClass pwdPolicy, pwdAttribute: userPassword, pwdLockout: TRUE) and "+
+		"name it in ppolicy_default", strings.Join(bases, ", "))
+	return nil
+}

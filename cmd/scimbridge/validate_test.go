@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// fiveMistakes is a configuration that passes the offline checks but has five
+// mistakes only the directory can reveal: a misspelt attribute, an unknown
+// object class, a MUST attribute nobody sets (posixAccount's uidNumber), a
+// missing groups.base_dn and a missing groups.empty_member entry.
+const fiveMistakes = `server:
+  listen: 127.0.0.1:8080
+auth:
+  bearer_tokens:
+    - name: entra
+      sha256: "%[1]s"
+ldap:
+  url: %[2]s
+  bind_dn: %[3]s
+  bind_password: ${LDAP_BIND_PASSWORD}
+users:
+  base_dn: %[4]s
+  rdn: uid
+  object_classes: [top, person, organizationalPerson, inetOrgPersn, posixAccount]
+  attributes:
+    - { scim: userName, ldap: uid }
+    - { scim: externalId, ldap: employeeNumber }
+    - { scim: displayName, ldap: displayName }
+    - { scim: name.givenName, ldap: givenName }
+    - { scim: name.familyName, ldap: sn }
+    - { scim: name.formatted, ldap: cn }
+    - { scim: title, ldap: title }
+    - { scim: 'emails[type eq "work"].value', ldap: mial }
+  derive:
+    - { ldap: gidNumber, template: "10000" }
+    - { ldap: homeDirectory, template: "/home/{{ .uid }}" }
+groups:
+  base_dn: ou=missing,%[5]s
+  object_classes: [top, groupOfNames]
+  attributes:
+    - { scim: displayName, ldap: cn }
+    - { scim: externalId, ldap: description }
+  empty_member: cn=nobody-missing,%[6]s
+`
+
+// writeConfig writes the five-mistakes file for srv and ns.
+func writeConfig(t *testing.T, srv *testenv.Server, ns testenv.Namespace, url string) string {
+	t.Helper()
+	t.Setenv("LDAP_BIND_PASSWORD", srv.BindPassword)
+	f := filepath.Join(t.TempDir(), "five-mistakes.yaml")
+	body := fmt.Sprintf(fiveMistakes, strings.Repeat("ab", 32), url, srv.BindDN, ns.People, ns.DN, srv.BaseDN)
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestValidateOnlineReportsFiveMistakes(t *testing.T) {
+	srv := testenv.OpenLDAP(t)
+	ns := testenv.NewNamespace(t, srv)
+	f := writeConfig(t, srv, ns, srv.URL)
+	var out, errb bytes.Buffer
+	code := run([]string{"validate", "--config", f}, &out, &errb)
+	t.Logf("validate output:\n%s", errb.String())
+	if code != 1 || out.Len() > 0 {
+		t.Fatalf("exit %d, stdout %q", code, out.String())
+	}
+	want := []string{
+		`error: users.object_classes[3]: object class "inetOrgPersn" is not in the directory schema; did you mean "inetOrgPerson"?`,
+		`error: users.attributes[7].ldap: attribute "mial" is not in the directory schema; did you mean "mail"?`,
+		`error: users.object_classes: posixAccount requires attribute "uidNumber" (MUST), but no users.attributes or users.derive entry sets it`,
+		`error: groups.base_dn: entry "ou=missing,` + ns.DN + `" does not exist`,
+		`error: groups.empty_member: entry "cn=nobody-missing,` + srv.BaseDN + `" does not exist`,
+	}
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	if len(lines) != len(want) {
+		t.Errorf("%d lines, want %d", len(lines), len(want))
+	}
+	for _, w := range want {
+		if !strings.Contains(errb.String(), w) {
+			t.Errorf("missing line %q", w)
+		}
+	}
+	// The same file passes the offline checks: only the directory knows.
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"validate", "--offline", "--config", f}, &out, &errb); code != 0 || errb.Len() > 0 {
+		t.Errorf("--offline: exit %d: %s", code, errb.String())
+	}
+	// serve runs the same checks and refuses to start.
+	errb.Reset()
+	if code := run([]string{"serve", "--config", f}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), `"mial" is not in the directory schema`) ||
+		!strings.Contains(errb.String(), "serve: refusing to start") {
+		t.Errorf("serve: exit %d: %s", code, errb.String())
+	}
+}
+
+func TestValidateUnreachableDirectory(t *testing.T) {
+	srv := testenv.OpenLDAP(t)
+	ns := testenv.NewNamespace(t, srv)
+	f := writeConfig(t, srv, ns, "ldap://127.0.0.1:1")
+	var out, errb bytes.Buffer
+	// Default: a warning, the offline checks only, and success.
+	if code := run([]string{"validate", "--config", f}, &out, &errb); code != 0 ||
+		!strings.HasPrefix(errb.String(), "warning: ldap.url: cannot reach the directory") ||
+		!strings.Contains(out.String(), "OK (1 warning)") {
+		t.Errorf("default: exit %d: %s%s", code, out.String(), errb.String())
+	}
+	// --online: an error.
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"validate", "--online", "--config", f}, &out, &errb); code != 1 ||
+		!strings.HasPrefix(errb.String(), "error: ldap.url: cannot reach the directory") {
+		t.Errorf("--online: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"validate", "--online", "--offline", "--config", f}, &out, &errb); code != 2 {
+		t.Errorf("--online --offline: exit %d: %s", code, errb.String())
+	}
+}
+
+func TestValidateOnlineExample(t *testing.T) {
+	srv := testenv.OpenLDAP(t)
+	ns := testenv.NewNamespace(t, srv)
+	t.Setenv("LDAP_BIND_PASSWORD", srv.BindPassword)
+	t.Setenv("SCIMBRIDGE_TOKEN_SHA256", strings.Repeat("ab", 32))
+	t.Setenv("SCIMBRIDGE_LDAP__URL", srv.URL)
+	t.Setenv("SCIMBRIDGE_LDAP__BIND_DN", srv.BindDN)
+	t.Setenv("SCIMBRIDGE_USERS__BASE_DN", ns.People)
+	t.Setenv("SCIMBRIDGE_GROUPS__BASE_DN", ns.Groups)
+	var out, errb bytes.Buffer
+	if code := run([]string{"validate", "--online", "--config", "../../examples/openldap.yaml"}, &out, &errb); code != 0 ||
+		errb.Len() > 0 || !strings.HasSuffix(out.String(), ": OK\n") {
+		t.Errorf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+}

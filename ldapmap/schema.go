@@ -1,0 +1,459 @@
+package ldapmap
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// This file reads a directory's subschema (RFC 4512 §4.2: the attributeTypes
+// and objectClasses values of the entry named by the rootDSE's
+// subschemaSubentry), so that `scimbridge validate` can tell an admin that
+// "mial" is not an attribute before the first SCIM create fails. go-ldap has
+// no schema parser. Like the rest of ldapmap this is pure: bridge/online.go
+// fetches the strings.
+
+// ClassKind is the kind of an object class (RFC 4512 §2.4.1–2.4.3).
+type ClassKind int
+
+// Object class kinds; STRUCTURAL is the default when a description names none.
+const (
+	Structural ClassKind = iota
+	Auxiliary
+	Abstract
+)
+
+// ObjectClass is an RFC 4512 §4.1.1 ObjectClassDescription.
+type ObjectClass struct {
+	OID   string
+	Names []string
+	Sup   []string
+	Kind  ClassKind
+	Must  []string
+	May   []string
+}
+
+// Name is the first NAME, or the OID when there is none.
+func (c *ObjectClass) Name() string { return firstName(c.Names, c.OID) }
+
+// AttributeType is an RFC 4512 §4.1.2 AttributeTypeDescription, reduced to
+// what the configuration checks need.
+type AttributeType struct {
+	OID         string
+	Names       []string
+	Sup         string
+	Syntax      string // numeric OID without the {length} bound
+	SingleValue bool
+	// NoUserModification marks attributes only the server writes (entryUUID).
+	NoUserModification bool
+	// Usage is userApplications (the default, "") or an operational usage.
+	Usage string
+}
+
+// Name is the first NAME, or the OID when there is none.
+func (a *AttributeType) Name() string { return firstName(a.Names, a.OID) }
+
+// Operational tells whether the attribute is operational (RFC 4512 §3.4):
+// object classes do not govern it, so entryUUID or pwdAccountLockedTime may be
+// on any entry.
+func (a *AttributeType) Operational() bool {
+	return a.Usage != "" && !strings.EqualFold(a.Usage, "userApplications")
+}
+
+func firstName(names []string, oid string) string {
+	if len(names) > 0 {
+		return names[0]
+	}
+	return oid
+}
+
+// flagKeywords take no value; every other keyword takes one value or a
+// parenthesized list.
+var flagKeywords = map[string]bool{
+	"OBSOLETE": true, "SINGLE-VALUE": true, "COLLECTIVE": true, "NO-USER-MODIFICATION": true,
+	"STRUCTURAL": true, "AUXILIARY": true, "ABSTRACT": true,
+}
+
+type tokKind int
+
+const (
+	tokWord tokKind = iota
+	tokQuoted
+	tokOpen
+	tokClose
+	tokDollar
+)
+
+type token struct {
+	kind tokKind
+	text string
+}
+
+// tokenize splits a description into parentheses, dollars, 'quoted strings'
+// (with the \27 and \5C escapes of RFC 4512 §4.1 undone) and bare words.
+// Whitespace is optional around parentheses, as some servers omit it.
+func tokenize(s string) ([]token, error) {
+	var toks []token
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c == '(':
+			toks = append(toks, token{kind: tokOpen, text: "("})
+			i++
+		case c == ')':
+			toks = append(toks, token{kind: tokClose, text: ")"})
+			i++
+		case c == '$':
+			toks = append(toks, token{kind: tokDollar, text: "$"})
+			i++
+		case c == '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated quoted string at offset %d", i)
+			}
+			v := s[i+1 : i+1+end]
+			v = strings.NewReplacer(`\27`, "'", `\5C`, `\`, `\5c`, `\`).Replace(v)
+			toks = append(toks, token{kind: tokQuoted, text: v})
+			i += end + 2
+		default:
+			j := i
+			for j < len(s) && !strings.ContainsRune(" \t\n\r()$'", rune(s[j])) {
+				j++
+			}
+			toks = append(toks, token{kind: tokWord, text: s[i:j]})
+			i = j
+		}
+	}
+	return toks, nil
+}
+
+// description is one parsed description: the OID and each keyword's values
+// (nil for a flag such as SINGLE-VALUE).
+type description struct {
+	oid    string
+	fields map[string][]string
+}
+
+// parseDescription parses the generic shape shared by every RFC 4512 §4.1
+// description: ( oid KEYWORD value KEYWORD ( v1 $ v2 ) FLAG ... ).
+func parseDescription(s string) (description, error) {
+	toks, err := tokenize(s)
+	if err != nil {
+		return description{}, err
+	}
+	if len(toks) < 3 || toks[0].kind != tokOpen || toks[len(toks)-1].kind != tokClose {
+		return description{}, errors.New("a description is ( OID ... ) in parentheses")
+	}
+	body := toks[1 : len(toks)-1]
+	if (body[0].kind != tokWord && body[0].kind != tokQuoted) || !isOID(body[0].text) {
+		return description{}, errors.New("the description does not start with an OID")
+	}
+	d := description{oid: body[0].text, fields: map[string][]string{}}
+	for i := 1; i < len(body); {
+		if body[i].kind != tokWord {
+			return description{}, fmt.Errorf("expected a keyword, got %q", body[i].text)
+		}
+		kw := strings.ToUpper(body[i].text)
+		if _, dup := d.fields[kw]; dup {
+			return description{}, fmt.Errorf("%s appears twice", kw)
+		}
+		i++
+		if flagKeywords[kw] {
+			d.fields[kw] = nil
+			continue
+		}
+		if i == len(body) {
+			return description{}, fmt.Errorf("%s has no value", kw)
+		}
+		vals := []string{}
+		switch body[i].kind {
+		case tokWord, tokQuoted:
+			vals = append(vals, body[i].text)
+			i++
+		case tokOpen:
+			for i++; i < len(body) && body[i].kind != tokClose; i++ {
+				switch body[i].kind {
+				case tokWord, tokQuoted:
+					vals = append(vals, body[i].text)
+				case tokOpen:
+					return description{}, fmt.Errorf("nested parentheses in %s", kw)
+				}
+			}
+			if i == len(body) {
+				return description{}, fmt.Errorf("the list of %s is not closed", kw)
+			}
+			i++
+		default:
+			return description{}, fmt.Errorf("%s is followed by %q", kw, body[i].text)
+		}
+		d.fields[kw] = vals
+	}
+	return d, nil
+}
+
+// oids returns the values of kw, each of which must be a name or numeric OID.
+func (d description) oids(kw string) ([]string, error) {
+	for _, v := range d.fields[kw] {
+		if !isOID(v) {
+			return nil, fmt.Errorf("%s: %q is neither a name nor a numeric OID", kw, v)
+		}
+	}
+	return d.fields[kw], nil
+}
+
+// isOID accepts a descr (RFC 4512 §1.4 keystring) or a numericoid.
+func isOID(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] >= '0' && s[0] <= '9' {
+		for _, part := range strings.Split(s, ".") {
+			if part == "" || strings.Trim(part, "0123456789") != "" || (len(part) > 1 && part[0] == '0') {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
+
+// names returns NAME, whose values must be descrs.
+func (d description) names() ([]string, error) {
+	names, err := d.oids("NAME")
+	for _, n := range names {
+		if n[0] >= '0' && n[0] <= '9' {
+			return nil, fmt.Errorf("NAME %q is not a name", n)
+		}
+	}
+	return names, err
+}
+
+// ParseObjectClass parses one objectClasses value.
+func ParseObjectClass(s string) (*ObjectClass, error) {
+	d, err := parseDescription(s)
+	if err != nil {
+		return nil, fmt.Errorf("object class: %w", err)
+	}
+	oc := &ObjectClass{OID: d.oid}
+	var errs []error
+	add := func(dst *[]string, kw string) {
+		v, err := d.oids(kw)
+		*dst = v
+		errs = append(errs, err)
+	}
+	oc.Names, err = d.names()
+	errs = append(errs, err)
+	add(&oc.Sup, "SUP")
+	add(&oc.Must, "MUST")
+	add(&oc.May, "MAY")
+	kinds := 0
+	for kw, k := range map[string]ClassKind{"STRUCTURAL": Structural, "AUXILIARY": Auxiliary, "ABSTRACT": Abstract} {
+		if _, ok := d.fields[kw]; ok {
+			oc.Kind = k
+			kinds++
+		}
+	}
+	if kinds > 1 {
+		errs = append(errs, errors.New("more than one of STRUCTURAL, AUXILIARY, ABSTRACT"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("object class %s: %w", d.oid, err)
+	}
+	return oc, nil
+}
+
+// ParseAttributeType parses one attributeTypes value.
+func ParseAttributeType(s string) (*AttributeType, error) {
+	d, err := parseDescription(s)
+	if err != nil {
+		return nil, fmt.Errorf("attribute type: %w", err)
+	}
+	at := &AttributeType{OID: d.oid}
+	var errs []error
+	at.Names, err = d.names()
+	errs = append(errs, err)
+	single := func(kw string) string {
+		v := d.fields[kw]
+		if len(v) > 1 {
+			errs = append(errs, fmt.Errorf("%s takes one value, got %d", kw, len(v)))
+		}
+		if len(v) == 0 {
+			return ""
+		}
+		return v[0]
+	}
+	if at.Sup = single("SUP"); at.Sup != "" && !isOID(at.Sup) {
+		errs = append(errs, fmt.Errorf("SUP: %q is neither a name nor a numeric OID", at.Sup))
+	}
+	at.Syntax, _, _ = strings.Cut(single("SYNTAX"), "{")
+	at.Usage = single("USAGE")
+	_, at.SingleValue = d.fields["SINGLE-VALUE"]
+	_, at.NoUserModification = d.fields["NO-USER-MODIFICATION"]
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("attribute type %s: %w", d.oid, err)
+	}
+	return at, nil
+}
+
+// Schema indexes a directory's attribute types and object classes by
+// lower-cased name and OID: LDAP names are case-insensitive (RFC 4512 §2.5).
+type Schema struct {
+	attrs      map[string]*AttributeType
+	classes    map[string]*ObjectClass
+	attrNames  []string
+	classNames []string
+}
+
+// NewSchema indexes the subschema's values. A description that does not parse
+// is skipped and reported in the error, so that one odd vendor extension does
+// not hide the rest of the schema.
+func NewSchema(attributeTypes, objectClasses []string) (*Schema, error) {
+	s := &Schema{attrs: map[string]*AttributeType{}, classes: map[string]*ObjectClass{}}
+	var errs []error
+	for _, v := range attributeTypes {
+		at, err := ParseAttributeType(v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.attrs[strings.ToLower(at.OID)] = at
+		for _, n := range at.Names {
+			s.attrs[strings.ToLower(n)] = at
+			s.attrNames = append(s.attrNames, n)
+		}
+	}
+	for _, v := range objectClasses {
+		oc, err := ParseObjectClass(v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.classes[strings.ToLower(oc.OID)] = oc
+		for _, n := range oc.Names {
+			s.classes[strings.ToLower(n)] = oc
+			s.classNames = append(s.classNames, n)
+		}
+	}
+	// Sorted so that a "did you mean" between equally close names is stable.
+	sort.Strings(s.attrNames)
+	sort.Strings(s.classNames)
+	return s, errors.Join(errs...)
+}
+
+// Attribute looks an attribute type up by name or OID; attribute options
+// (mail;lang-de) are ignored. Nil when unknown.
+func (s *Schema) Attribute(name string) *AttributeType {
+	name, _, _ = strings.Cut(name, ";")
+	return s.attrs[strings.ToLower(name)]
+}
+
+// Class looks an object class up by name or OID; nil when unknown.
+func (s *Schema) Class(name string) *ObjectClass { return s.classes[strings.ToLower(name)] }
+
+// SuggestAttribute is "; did you mean \"mail\"?" for a near miss, else "".
+func (s *Schema) SuggestAttribute(name string) string { return suggest(name, s.attrNames) }
+
+// SuggestClass is "; did you mean \"inetOrgPerson\"?" for a near miss, else "".
+func (s *Schema) SuggestClass(name string) string { return suggest(name, s.classNames) }
+
+// extensibleObjectOID allows every user attribute (RFC 4512 §4.3).
+const extensibleObjectOID = "1.3.6.1.4.1.1466.101.120.111"
+
+// Closure returns the classes with their SUP chains, each once.
+func (s *Schema) Closure(classes []*ObjectClass) []*ObjectClass {
+	var out []*ObjectClass
+	seen := map[*ObjectClass]bool{}
+	var walk func(*ObjectClass)
+	walk = func(oc *ObjectClass) {
+		if oc == nil || seen[oc] {
+			return
+		}
+		seen[oc] = true
+		out = append(out, oc)
+		for _, sup := range oc.Sup {
+			walk(s.Class(sup))
+		}
+	}
+	for _, oc := range classes {
+		walk(oc)
+	}
+	return out
+}
+
+// Allows tells whether an entry of these classes (and their superclasses) may
+// hold at: it is in one's MUST or MAY, or a class is extensibleObject.
+func (s *Schema) Allows(classes []*ObjectClass, at *AttributeType) bool {
+	if at == nil {
+		return false
+	}
+	for _, oc := range s.Closure(classes) {
+		if oc.OID == extensibleObjectOID {
+			return true
+		}
+		for _, n := range append(append([]string{}, oc.Must...), oc.May...) {
+			if s.Attribute(n) == at {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AllowedBy names up to three classes of the schema that allow at, sorted, as
+// a hint for an admin whose object classes do not.
+func (s *Schema) AllowedBy(at *AttributeType) []string {
+	var out []string
+	if at == nil {
+		return nil
+	}
+	for key, oc := range s.classes {
+		if key != strings.ToLower(oc.Name()) || oc.OID == extensibleObjectOID {
+			continue // each class once, under its first name
+		}
+		for _, n := range append(append([]string{}, oc.Must...), oc.May...) {
+			if s.Attribute(n) == at {
+				out = append(out, oc.Name())
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out[:min(len(out), 3)]
+}
+
+// Required is one MUST attribute and the class that requires it.
+type Required struct {
+	Attr  string
+	Type  *AttributeType // nil when the schema does not define Attr
+	Class string
+}
+
+// Requires lists the MUST attributes of the classes and their superclasses,
+// each once, except objectClass, which every add carries anyway.
+func (s *Schema) Requires(classes []*ObjectClass) []Required {
+	var out []Required
+	seen := map[string]bool{"objectclass": true, "2.5.4.0": true}
+	for _, oc := range s.Closure(classes) {
+		for _, n := range oc.Must {
+			at := s.Attribute(n)
+			key := strings.ToLower(n)
+			if at != nil {
+				key = at.OID
+			}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, Required{Attr: n, Type: at, Class: oc.Name()})
+		}
+	}
+	return out
+}
