@@ -240,18 +240,12 @@ func (a *App) Start(ctx context.Context) error {
 		ErrorLog: stdlog.New(a.log.With().Str("component", "http").Logger().Level(zerolog.DebugLevel), "", 0),
 	}
 	scheme := "http"
-	if t := a.cfg.Server.TLS; t.CertFile != "" {
-		certs, err := newCertReloader(t.CertFile, t.KeyFile, a.log)
-		if err != nil {
-			_ = ln.Close()
-			return err
-		}
-		minVersion := uint16(tls.VersionTLS12)
-		if t.MinVersion == "1.3" {
-			minVersion = tls.VersionTLS13
-		}
-		a.srv.TLSConfig = &tls.Config{MinVersion: minVersion, GetCertificate: certs.get}
-		a.ln = tls.NewListener(ln, a.srv.TLSConfig)
+	if tc, err := a.serverTLS(); err != nil {
+		_ = ln.Close()
+		return err
+	} else if tc != nil {
+		a.srv.TLSConfig = tc
+		a.ln = tls.NewListener(ln, tc)
 		scheme = "https"
 	}
 	a.served = make(chan error, 2)

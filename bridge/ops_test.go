@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/testenv"
 )
 
 func startApp(t *testing.T, h *harness) {
@@ -242,4 +243,36 @@ func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 	h2 := rebuildWith(t, h, func(c *config.Config) { c.Server.TrustedProxies = []string{"192.0.2.0/24"} })
 	h2.must(http.StatusOK, "GET", "/Users?count=0", "", "X-Forwarded-For", "10.1.2.3")
 	scimErr(t, h2.do("GET", "/Users?count=0", "", "X-Forwarded-For", "203.0.113.9"), http.StatusForbidden, "")
+}
+
+// server.tls.acme gets a certificate from an ACME server on the first
+// handshake for a listed name (Pebble, with challenge validation off: the
+// order and issuance flow are real) and refuses names not listed.
+func TestACMECertificate(t *testing.T) {
+	pebble, err := testenv.StartPebble(context.Background())
+	if err != nil {
+		if testenv.CIRequiresServer() {
+			t.Fatal(err)
+		}
+		t.Skipf("no pebble (would fail under CI=true): %v", err)
+	}
+	t.Cleanup(func() { _ = pebble.Stop() })
+	h := newHarness(t, func(c *config.Config) {
+		c.Server.Listen = "127.0.0.1:0"
+		c.Server.TLS.ACME = config.ACMEConfig{Domains: []string{"scim.example.test"}, DirectoryURL: pebble.DirectoryURL,
+			CacheDir: t.TempDir(), CAFile: pebble.CAFile, Email: "admin@example.test"}
+	})
+	startApp(t, h)
+	conn, err := tls.Dial("tcp", h.app.Addr(), &tls.Config{ServerName: "scim.example.test", InsecureSkipVerify: true}) //nolint:gosec // checks the issued cert by hand
+	if err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	cert := conn.ConnectionState().PeerCertificates[0]
+	_ = conn.Close()
+	if len(cert.DNSNames) != 1 || cert.DNSNames[0] != "scim.example.test" || !strings.Contains(cert.Issuer.CommonName, "Pebble") {
+		t.Errorf("certificate for %v issued by %q", cert.DNSNames, cert.Issuer.CommonName)
+	}
+	if _, err := tls.Dial("tcp", h.app.Addr(), &tls.Config{ServerName: "other.example.test", InsecureSkipVerify: true}); err == nil { //nolint:gosec
+		t.Error("a certificate was served for a name not in server.tls.acme.domains")
+	}
 }

@@ -89,6 +89,23 @@ type ServerTLSConfig struct {
 	KeyFile  string `koanf:"key_file"`
 	// MinVersion is 1.2 or 1.3.
 	MinVersion string `koanf:"min_version"`
+	// ACME gets and renews the certificate automatically (Let's Encrypt by
+	// default), for sites without a PKI. Instead of cert_file/key_file.
+	ACME ACMEConfig `koanf:"acme"`
+}
+
+// ACMEConfig is automatic certificate management (RFC 8555) with the
+// TLS-ALPN-01 challenge, answered on server.listen itself (which must then be
+// reachable on port 443 by the ACME server).
+type ACMEConfig struct {
+	Domains []string `koanf:"domains"`
+	// DirectoryURL defaults to Let's Encrypt's production directory.
+	DirectoryURL string `koanf:"directory_url"`
+	Email        string `koanf:"email"`
+	// CacheDir keeps the account key and certificates across restarts.
+	CacheDir string `koanf:"cache_dir"`
+	// CAFile verifies a private ACME server (e.g. step-ca); empty: system roots.
+	CAFile string `koanf:"ca_file"`
 }
 
 // RateLimitConfig is a token bucket per bearer token.

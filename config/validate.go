@@ -66,6 +66,7 @@ func (c *Config) ApplyDefaults() {
 		c.Server.WriteTimeout = 60 * time.Second
 	}
 	def(&c.Server.TLS.MinVersion, "1.2")
+	def(&c.Server.TLS.ACME.DirectoryURL, "https://acme-v02.api.letsencrypt.org/directory")
 	if c.Server.ShutdownTimeout == 0 {
 		c.Server.ShutdownTimeout = 20 * time.Second
 	}
@@ -200,6 +201,17 @@ func (c *Config) validateServer(ps *Problems) {
 	t := c.Server.TLS
 	if (t.CertFile == "") != (t.KeyFile == "") {
 		ps.Add("server.tls", "cert_file and key_file go together: set both or neither")
+	}
+	if len(t.ACME.Domains) > 0 {
+		if t.CertFile != "" {
+			ps.Add("server.tls.acme", "use either acme or cert_file/key_file, not both")
+		}
+		if t.ACME.CacheDir == "" {
+			ps.Add("server.tls.acme.cache_dir", "is required with acme (certificates and the account key are kept there)")
+		}
+		if u, err := url.Parse(t.ACME.DirectoryURL); err != nil || u.Scheme != "https" {
+			ps.Add("server.tls.acme.directory_url", "must be an https:// URL, got %q", t.ACME.DirectoryURL)
+		}
 	}
 	if t.MinVersion != "1.2" && t.MinVersion != "1.3" {
 		ps.Add("server.tls.min_version", "must be 1.2 or 1.3, got %q", t.MinVersion)

@@ -17,6 +17,8 @@ missing=() # what is missing, for the message
 pkgs=()    # the Debian packages that provide it
 have slapd || { missing+=(slapd); pkgs+=(slapd); }
 have ldapsearch || { missing+=(ldapsearch); pkgs+=(ldap-utils); }
+# pebble: Let's Encrypt's ACME test server, for the server.tls.acme test (no internet needed).
+have pebble || { missing+=(pebble); pkgs+=(pebble); }
 if ! have samba || ! have samba-tool; then
 	missing+=(samba)
 	pkgs+=(samba samba-ad-dc)
@@ -26,7 +28,7 @@ elif ! have_pkg samba-ad-dc; then
 	pkgs+=(samba-ad-dc)
 fi
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: slapd, ldap-utils and samba (AD DC) already installed, nothing to do"
+	echo "install-deps: slapd, ldap-utils, samba (AD DC) and pebble already installed, nothing to do"
 	exit 0
 fi
 
