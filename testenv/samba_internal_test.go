@@ -31,7 +31,7 @@ func TestADSharedAcrossBinaries(t *testing.T) {
 		return
 	}
 	if os.Getenv(EnvADURL) != "" {
-		t.Skip("checks the sharing of testenv's own Samba; skipped against an external DC")
+		t.Skip("checks the sharing of testenv's own Samba; skipped against an external DC, which CI never sets")
 	}
 	if _, _, err := findSamba(); err != nil {
 		ActiveDirectory(t) // the usual skip-or-fail
@@ -97,11 +97,11 @@ func TestSambaTimings(t *testing.T) {
 	// Holding the start lock keeps other test binaries from starting the shared Samba meanwhile.
 	lock, ok, err := tryFlock(adFiles.lock, syscall.LOCK_EX)
 	if err != nil || !ok {
-		t.Skipf("the shared Samba is being started by another process (%v)", err)
+		t.Skipf("opt-in timing run, not under CI: the shared Samba is being started by another process (%v)", err)
 	}
 	defer unlockClose(lock)
 	if st, found, _ := readADState(); found && keeperAlive() {
-		t.Skipf("the shared Samba (keeper pid %d) holds the ports", st.KeeperPID)
+		t.Skipf("opt-in timing run, not under CI: the shared Samba (keeper pid %d) holds the ports", st.KeeperPID)
 	}
 	dir := t.TempDir()
 	ctx := context.Background()

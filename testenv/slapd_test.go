@@ -21,7 +21,7 @@ func ownSlapd(t *testing.T, opts testenv.SlapdOptions) *testenv.Slapd {
 	t.Helper()
 	testenv.OpenLDAP(t) // same skip/fail policy as every other test
 	if os.Getenv(testenv.EnvURL) != "" {
-		t.Skip("uses a private slapd; skipped against an external server")
+		t.Skip("uses a private slapd; skipped against an external server, which CI never sets")
 	}
 	opts.Logf = t.Logf
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
