@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,9 +17,16 @@ import (
 type Problem struct {
 	Path string
 	Msg  string
+	// Line is the problem's line in the file, 0 when unknown (set by WithLines).
+	Line int
 }
 
-func (p Problem) Error() string { return p.Path + ": " + p.Msg }
+func (p Problem) Error() string {
+	if p.Line > 0 {
+		return "line " + strconv.Itoa(p.Line) + ": " + p.Path + ": " + p.Msg
+	}
+	return p.Path + ": " + p.Msg
+}
 
 // Problems collects every problem found, so an admin fixes them in one go.
 type Problems []Problem

@@ -80,6 +80,11 @@ func configFlags(name string) (*pflag.FlagSet, *string) {
 // load reads the configuration and compiles the mapping, printing every problem
 // once (the structure check and the mapping check can see the same one).
 func load(src config.Source, stderr io.Writer) (*config.Config, bool) {
+	data := src.Data
+	if data == nil {
+		data, _ = os.ReadFile(src.File)
+	}
+	lines = config.NewLineFinder(data)
 	cfg, err := config.Load(src)
 	errs := []error{err}
 	if cfg != nil {
@@ -97,7 +102,12 @@ func load(src config.Source, stderr io.Writer) (*config.Config, bool) {
 	return cfg, joined == nil && cfg != nil
 }
 
+// lines finds the line of a YAML path in the file load read last, so problems
+// say where they are.
+var lines *config.LineFinder
+
 func printProblems(w io.Writer, err error) {
+	err = config.WithLines(err, lines)
 	seen := map[string]bool{}
 	var walk func(error)
 	walk = func(err error) {

@@ -75,11 +75,11 @@ func TestValidateOnlineReportsFiveMistakes(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q", code, out.String())
 	}
 	want := []string{
-		`error: users.object_classes[3]: object class "inetOrgPersn" is not in the directory schema; did you mean "inetOrgPerson"?`,
-		`error: users.attributes[7].ldap: attribute "mial" is not in the directory schema; did you mean "mail"?`,
-		`error: users.object_classes: posixAccount requires attribute "uidNumber" (MUST), but no users.attributes or users.derive entry sets it`,
-		`error: groups.base_dn: entry "ou=missing,` + ns.DN + `" does not exist`,
-		`error: groups.empty_member: entry "cn=nobody-missing,` + srv.BaseDN + `" does not exist`,
+		`error: line 14: users.object_classes[3]: object class "inetOrgPersn" is not in the directory schema; did you mean "inetOrgPerson"?`,
+		`error: line 23: users.attributes[7].ldap: attribute "mial" is not in the directory schema; did you mean "mail"?`,
+		`error: line 14: users.object_classes: posixAccount requires attribute "uidNumber" (MUST), but no users.attributes or users.derive entry sets it`,
+		`error: line 28: groups.base_dn: entry "ou=missing,` + ns.DN + `" does not exist`,
+		`error: line 33: groups.empty_member: entry "cn=nobody-missing,` + srv.BaseDN + `" does not exist`,
 	}
 	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
 	if len(lines) != len(want) {
