@@ -126,6 +126,10 @@ func printProblems(w io.Writer, err error) {
 }
 
 func serve(args []string, stderr io.Writer) int {
+	// A reload request (SIGHUP, e.g. `systemctl reload`) that arrives while
+	// the startup checks run must not end the process; runApp handles it once
+	// the server is up.
+	signal.Ignore(syscall.SIGHUP)
 	fs, file := configFlags("serve")
 	if err := fs.Parse(args); err != nil {
 		return 2
