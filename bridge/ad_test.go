@@ -296,6 +296,23 @@ func TestADListOf1500UsersPages(t *testing.T) {
 	if res, _ := r.body["Resources"].([]any); len(res) != 20 {
 		t.Errorf("page across 1000: %d", len(res))
 	}
+	// A group with all 1,500 as members: GET reads the member list in ranges
+	// (Windows returns at most 1,500 values per read and says member;range=...).
+	g := h.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"`+stem+`-all"}`)
+	gdn := h.groupEntry(g.body["id"].(string)).DN
+	m := ldap.NewModifyRequest(gdn, nil)
+	var dns []string
+	for i := 0; i < n; i++ {
+		dns = append(dns, fmt.Sprintf("CN=%s-%04d,%s", stem, i, h.ns.People))
+	}
+	m.Add("member", dns)
+	if err := h.ldap.Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	r = h.must(http.StatusOK, "GET", "/Groups/"+g.body["id"].(string), "")
+	if ms, _ := r.body["members"].([]any); len(ms) != n {
+		t.Errorf("group members: %d, want %d", len(ms), n)
+	}
 }
 
 func adBind(h *harness, user, pw string) error {

@@ -202,7 +202,10 @@ func (s *Groups) resolveMembers(ctx context.Context, ids []string, strict bool) 
 // once; members it misses (no memberOf overlay, entries outside users.base_dn)
 // are looked up one by one.
 func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, error) {
-	vals := e.GetEqualFoldAttributeValues(s.g.MemberAttr)
+	vals, err := s.memberValues(ctx, e)
+	if err != nil {
+		return nil, err
+	}
 	um := s.users.m
 	display := um.DisplayAttr()
 	attrs := []string{um.IDAttr, um.RDN}
@@ -233,7 +236,6 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 		})
 		return err
 	}
-	var err error
 	if s.g.ByUID {
 		for i := 0; i < len(vals) && err == nil; i += 200 {
 			var parts []string
