@@ -167,6 +167,9 @@ func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldap
 	if upd.Empty() {
 		return before, nil
 	}
+	if csn := e.GetEqualFoldAttributeValue("entryCSN"); ifMatch != "" && ifMatch != "*" && csn != "" {
+		upd.Assert = "(entryCSN=" + ldap.EscapeFilter(csn) + ")"
+	}
 	dn, err := u.apply(ctx, e.DN, upd)
 	if err != nil {
 		return nil, err
@@ -188,8 +191,11 @@ func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldap
 // apply writes an update: the rename first, so that a name collision fails
 // before anything is written, then one modify. It returns the entry's new DN.
 func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (string, error) {
+	// The assertion guards the first write only: a rename changes entryCSN.
+	assert := assertion(upd.Assert)
 	if upd.NewRDN != "" {
 		req := ldap.NewModifyDNRequest(dn, upd.NewRDN, true, "")
+		req.Controls, assert = assert, nil
 		err := u.dir.ModifyDN(ctx, req)
 		u.logWrite(ctx, "modrdn", dn, []string{upd.NewRDN}, err)
 		if err != nil {
@@ -201,7 +207,7 @@ func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (stri
 		dn = upd.NewRDN + "," + parentDN(dn)
 	}
 	if len(upd.Changes) > 0 {
-		req := ldap.NewModifyRequest(dn, nil)
+		req := ldap.NewModifyRequest(dn, assert)
 		req.Changes = upd.Changes
 		err := u.dir.Modify(ctx, req)
 		u.logWrite(ctx, "modify", dn, upd.Attributes(), err)
@@ -210,6 +216,22 @@ func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (stri
 		}
 	}
 	return dn, nil
+}
+
+// assertionOID is the LDAP assertion control (RFC 4528).
+const assertionOID = "1.3.6.1.1.12"
+
+// assertion returns the control that makes a write fail with assertionFailed
+// (122, answered 412) unless the entry matches f; nil for no filter.
+func assertion(f string) []ldap.Control {
+	if f == "" {
+		return nil
+	}
+	p, err := ldap.CompileFilter(f)
+	if err != nil {
+		return nil
+	}
+	return []ldap.Control{&ldap.ControlString{ControlType: assertionOID, Criticality: true, ControlValue: string(p.Bytes())}}
 }
 
 // Delete implements DELETE according to users.delete.mode.

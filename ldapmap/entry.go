@@ -241,6 +241,10 @@ type Update struct {
 	NewRDN string
 	// Changes are sorted by attribute name so logs and tests are stable.
 	Changes []ldap.Change
+	// Assert, when set, is an LDAP filter the entry must still match when the
+	// first write arrives (the assertion control, RFC 4528): an If-Match that
+	// the directory itself checks, so no concurrent write slips in between.
+	Assert string
 }
 
 // Empty tells whether the update writes nothing.
