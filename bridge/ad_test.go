@@ -60,7 +60,7 @@ func adHarness(t *testing.T, mutate func(*config.Config)) *harness {
 	}
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
 	return &harness{t: t, srv: &testenv.Server{URL: ad.URL, BindDN: ad.BindDN, BindPassword: ad.BindPassword, BaseDN: ad.BaseDN},
-		ns: testenv.Namespace{DN: ns.DN, People: ns.People, Groups: ns.Groups}, ldap: testenv.ADConn(t, ad), app: app,
+		ns: testenv.Namespace(ns), ldap: testenv.ADConn(t, ad), app: app,
 		token: tok, cfg: cfg, ad: ad}
 }
 

@@ -20,10 +20,6 @@ type memberChange struct {
 	replaceOK bool
 }
 
-func (mc *memberChange) empty() bool {
-	return len(mc.add) == 0 && len(mc.remove) == 0 && !mc.replaceOK
-}
-
 // memberChanges turns the change into LDAP modifications of the member
 // attribute only: never a read of the member list, whatever the group's size.
 // hasPlaceholder says whether the group holds the empty-member placeholder now.

@@ -1,7 +1,6 @@
 package ldapmap
 
 import (
-	"fmt"
 	"strings"
 	"text/template"
 
@@ -60,8 +59,8 @@ var templateFuncs = template.FuncMap{
 }
 
 func newDerive(d config.DeriveConfig) (*derive, error) {
-	// missingkey=zero would render "<no value>" for absent attributes; the data
-	// map always holds every mapped name instead (see data), so default is fine.
+	// A map[string]string renders an absent attribute as "" with
+	// missingkey=zero, so templates need no guards for empty attributes.
 	t, err := template.New(d.LDAP).Funcs(templateFuncs).Option("missingkey=zero").Parse(d.Template)
 	if err != nil {
 		return nil, err
@@ -78,14 +77,8 @@ func (d *derive) eval(v values) (string, error) {
 		}
 	}
 	var b strings.Builder
-	if err := d.tmpl.Execute(&b, templateData(data)); err != nil {
+	if err := d.tmpl.Execute(&b, data); err != nil {
 		return "", scimerr.Wrap(scimerr.Internal, err, "derive %s", d.attr)
 	}
 	return strings.TrimSpace(b.String()), nil
 }
-
-// templateData is a map whose absent keys read as "" in templates.
-type templateData map[string]string
-
-// String is unused by templates; the type exists so missing keys are "".
-func (t templateData) String() string { return fmt.Sprint(map[string]string(t)) }

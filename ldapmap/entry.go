@@ -1,7 +1,6 @@
 package ldapmap
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -445,10 +444,4 @@ func (v values) names() []string {
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
 	return out
-}
-
-// IsRefNotFound tells whether err is a failed reference lookup.
-func IsRefNotFound(err error) bool {
-	var se *scimerr.Error
-	return errors.As(err, &se) && se.Kind == scimerr.NotFound
 }

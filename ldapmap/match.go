@@ -19,7 +19,7 @@ type MatchRule struct {
 func compileMatch(list []config.MatchConfig, ps *config.Problems) []*MatchRule {
 	var out []*MatchRule
 	for i, mc := range list {
-		d, err := newDerive(config.DeriveConfig{LDAP: mc.LDAP, Template: mc.Template})
+		d, err := newDerive(config.DeriveConfig(mc))
 		if err != nil {
 			ps.Add(fmt.Sprintf("users.match[%d].template", i), "%v", err)
 			continue

@@ -207,7 +207,7 @@ func list(r *response) ([]map[string]any, error) {
 		if r.body["Resources"] == nil {
 			return nil, fmt.Errorf("no Resources array (Entra expects \"Resources\": [] when nothing matches)")
 		}
-		return nil, fmt.Errorf("Resources is %T, not an array", r.body["Resources"])
+		return nil, fmt.Errorf("the Resources member is %T, not an array", r.body["Resources"])
 	}
 	total, ok := number(r.body["totalResults"])
 	if !ok {
