@@ -183,8 +183,8 @@ func (s *Groups) update(ctx context.Context, id, ifMatch string, after ldapmap.R
 	if err != nil {
 		return err
 	}
-	if ifMatch != "" && ifMatch != "*" && ifMatch != ldapmap.Version(e) {
-		return scimerr.New(scimerr.PreconditionFailed, "the group changed since version %s", ifMatch)
+	if err := checkVersion(ifMatch, e, "group"); err != nil {
+		return err
 	}
 	before, err := s.g.FromEntry(e, nil)
 	if err != nil {
@@ -230,8 +230,8 @@ func (s *Groups) Delete(ctx context.Context, id, ifMatch string) error {
 	if err != nil {
 		return err
 	}
-	if ifMatch != "" && ifMatch != "*" && ifMatch != ldapmap.Version(e) {
-		return scimerr.New(scimerr.PreconditionFailed, "the group changed since version %s", ifMatch)
+	if err := checkVersion(ifMatch, e, "group"); err != nil {
+		return err
 	}
 	err = s.dir.Del(ctx, ldap.NewDelRequest(e.DN, nil))
 	s.users.logWrite(ctx, "delete", e.DN, nil, err)

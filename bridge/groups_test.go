@@ -260,12 +260,10 @@ func TestPutGroupReplacesMembers(t *testing.T) {
 }
 
 func TestDefaultGroups(t *testing.T) {
-	var staffDN string
-	h := newHarness(t, func(c *config.Config) {})
+	h := newHarness(t, nil)
 	staff := h.group("staff")
-	staffDN = h.groupEntry(staff).DN
-	h.cfg.Users.DefaultGroups = []string{staffDN}
-	h2 := rebuild(t, h)
+	staffDN := h.groupEntry(staff).DN
+	h2 := rebuildWith(t, h, func(c *config.Config) { c.Users.DefaultGroups = []string{staffDN} })
 	u1 := h2.user("newcomer")
 	u2 := h2.user("second")
 	wantMembers(t, h2.groupEntry(staff), "member", h2.entry(u1).DN, h2.entry(u2).DN)

@@ -55,17 +55,11 @@ func (h *harness) idFilter(id string) string {
 	return "(objectGUID=" + esc.String() + ")"
 }
 
-// newHarness loads the example configuration exactly as an admin would, with
-// the connection settings overridden through the environment, then lets
-// mutate adjust it (delete mode, disable method, ...).
-func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
+// exampleConfig loads examples/openldap.yaml as an admin would, with the
+// connection settings overridden through the environment: pointed at srv and
+// at the namespace ns, with the token hash given.
+func exampleConfig(t testing.TB, srv *testenv.Server, ns testenv.Namespace, hash string) *config.Config {
 	t.Helper()
-	srv := testenv.OpenLDAP(t)
-	ns := testenv.NewNamespace(t, srv)
-	tok, hash, err := scimapi.NewToken()
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := []string{
 		"LDAP_BIND_PASSWORD=" + srv.BindPassword,
 		"SCIMBRIDGE_TOKEN_SHA256=" + hash,
@@ -79,6 +73,21 @@ func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
 	if err != nil {
 		t.Fatalf("example config: %v", err)
 	}
+	return cfg
+}
+
+// newHarness loads the example configuration exactly as an admin would, with
+// the connection settings overridden through the environment, then lets
+// mutate adjust it (delete mode, disable method, ...).
+func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
+	t.Helper()
+	srv := testenv.OpenLDAP(t)
+	ns := testenv.NewNamespace(t, srv)
+	tok, hash, err := scimapi.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := exampleConfig(t, srv, ns, hash)
 	if mutate != nil {
 		mutate(cfg)
 		if err := cfg.Validate(); err != nil {

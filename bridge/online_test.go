@@ -13,7 +13,6 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
-	"github.com/scimbridge/scimbridge/examples"
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
@@ -21,19 +20,7 @@ import (
 // the test directory and at ns, then lets mutate adjust it.
 func onlineConfig(t *testing.T, srv *testenv.Server, ns testenv.Namespace, mutate func(*config.Config)) *config.Config {
 	t.Helper()
-	env := []string{
-		"LDAP_BIND_PASSWORD=" + srv.BindPassword,
-		"SCIMBRIDGE_TOKEN_SHA256=" + strings.Repeat("ab", 32),
-		"SCIMBRIDGE_LDAP__URL=" + srv.URL,
-		"SCIMBRIDGE_LDAP__BIND_DN=" + srv.BindDN,
-		"SCIMBRIDGE_USERS__BASE_DN=" + ns.People,
-		"SCIMBRIDGE_GROUPS__BASE_DN=" + ns.Groups,
-	}
-	cfg, err := config.Load(config.Source{File: "examples/openldap.yaml", Data: examples.OpenLDAP,
-		Environ: func() []string { return env }})
-	if err != nil {
-		t.Fatalf("example config: %v", err)
-	}
+	cfg := exampleConfig(t, srv, ns, strings.Repeat("ab", 32))
 	if mutate != nil {
 		mutate(cfg)
 	}

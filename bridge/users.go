@@ -145,8 +145,8 @@ func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldap
 	if err != nil {
 		return nil, err
 	}
-	if ifMatch != "" && ifMatch != "*" && ifMatch != ldapmap.Version(e) {
-		return nil, scimerr.New(scimerr.PreconditionFailed, "the user changed since version %s", ifMatch)
+	if err := checkVersion(ifMatch, e, "user"); err != nil {
+		return nil, err
 	}
 	r := u.resolver(ctx)
 	before, err := u.m.FromEntry(e, r)
@@ -218,6 +218,15 @@ func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (stri
 	return dn, nil
 }
 
+// checkVersion answers If-Match (RFC 7644 §3.14): "" and "*" match anything,
+// otherwise the entry's current version must be the one the client read.
+func checkVersion(ifMatch string, e *ldap.Entry, what string) error {
+	if ifMatch == "" || ifMatch == "*" || ifMatch == ldapmap.Version(e) {
+		return nil
+	}
+	return scimerr.New(scimerr.PreconditionFailed, "the %s changed since version %s", what, ifMatch)
+}
+
 // assertionOID is the LDAP assertion control (RFC 4528).
 const assertionOID = "1.3.6.1.1.12"
 
@@ -240,8 +249,8 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 	if err != nil {
 		return err
 	}
-	if ifMatch != "" && ifMatch != "*" && ifMatch != ldapmap.Version(e) {
-		return scimerr.New(scimerr.PreconditionFailed, "the user changed since version %s", ifMatch)
+	if err := checkVersion(ifMatch, e, "user"); err != nil {
+		return err
 	}
 	switch u.m.Delete.Mode {
 	case "disable", "anonymize":

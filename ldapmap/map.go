@@ -14,13 +14,14 @@ import (
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
 // SCIM schema URNs (RFC 7643 §8.7.1, §4.3).
 const (
-	SchemaUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
-	SchemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	SchemaGroup      = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	SchemaUser       = scimjson.SchemaUser
+	SchemaEnterprise = scimjson.SchemaEnterpriseUser
+	SchemaGroup      = scimjson.SchemaGroup
 )
 
 // Attr is one mapping: a SCIM attribute path and the LDAP attribute holding it.

@@ -17,7 +17,7 @@ type Resource = map[string]any
 // container returns the object holding the attribute of path p: the resource
 // itself for core attributes, the extension object for URN-qualified ones.
 func container(res Resource, p filter.Path, create bool) map[string]any {
-	if p.URN == "" || strings.EqualFold(p.URN, SchemaUser) || strings.EqualFold(p.URN, SchemaGroup) {
+	if p.URN == "" || scimjson.IsCoreSchema(p.URN) {
 		return res
 	}
 	if v, ok := scimjson.Lookup(res, p.URN); ok {

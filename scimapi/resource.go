@@ -13,11 +13,7 @@ import (
 )
 
 // SchemaEnterpriseUser is the enterprise User extension (RFC 7643 §4.3).
-const SchemaEnterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-
-// enterpriseAttrs are the enterprise extension's attributes. An old Microsoft
-// sample sends them at the top level of a POST (entra-scim.md §1.1, Example 2).
-var enterpriseAttrs = []string{"employeeNumber", "costCenter", "organization", "division", "department", "manager"}
+const SchemaEnterpriseUser = scimjson.SchemaEnterpriseUser
 
 // normalizeUser brings a POST/PUT body into the one shape the store expects:
 //   - readOnly attributes (id, meta, groups) are dropped, RFC 7643 §2.2 says
@@ -55,14 +51,13 @@ func normalizeUser(res Resource) error {
 			}
 			continue
 		}
-		for _, a := range enterpriseAttrs {
-			if strings.EqualFold(key, a) {
-				extObj = ensure(res, extObj)
-				if _, dup := scimjson.Lookup(extObj, a); !dup {
-					extObj[a] = val
-				}
-				delete(res, key)
+		// An old Microsoft sample sends them at the top level (entra-scim.md §1.1).
+		if scimjson.IsEnterpriseAttr(key) {
+			extObj = ensure(res, extObj)
+			if _, dup := scimjson.Lookup(extObj, key); !dup {
+				extObj[key] = val
 			}
+			delete(res, key)
 		}
 	}
 	if v, _ := scimjson.Lookup(res, "userName"); v == nil || v == "" {
@@ -145,7 +140,7 @@ func project(res Resource, attrs, excl []string) Resource {
 			continue
 		}
 		c := out
-		if p.URN != "" && !isCoreSchema(p.URN) {
+		if p.URN != "" && !scimjson.IsCoreSchema(p.URN) {
 			c, _ = out[scimjson.KeyOf(out, p.URN)].(map[string]any)
 			if c == nil {
 				continue
@@ -170,7 +165,7 @@ func copyPath(src, dst Resource, a string) {
 		return
 	}
 	s, d := src, dst
-	if p.URN != "" && !isCoreSchema(p.URN) {
+	if p.URN != "" && !scimjson.IsCoreSchema(p.URN) {
 		ext, _ := src[scimjson.KeyOf(src, p.URN)].(map[string]any)
 		if ext == nil {
 			return
@@ -215,11 +210,6 @@ func copyMap(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-func isCoreSchema(urn string) bool {
-	return strings.EqualFold(urn, "urn:ietf:params:scim:schemas:core:2.0:User") ||
-		strings.EqualFold(urn, "urn:ietf:params:scim:schemas:core:2.0:Group")
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -11,12 +11,6 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
-// coreSchemas are the URNs whose attributes live at the top of the resource.
-var coreSchemas = []string{
-	"urn:ietf:params:scim:schemas:core:2.0:User",
-	"urn:ietf:params:scim:schemas:core:2.0:Group",
-}
-
 // Apply applies the operations, in order, to res (decoded JSON). It implements
 // RFC 7644 §3.5.2 with Entra's readings where the RFC allows several:
 //   - add/replace on emails[type eq "work"].value creates the element when no
@@ -81,7 +75,7 @@ func applyOne(res map[string]any, op Operation) error {
 
 // containerFor returns the object that holds p's attribute.
 func containerFor(res map[string]any, p filter.Path, create bool) map[string]any {
-	if containsFold(coreSchemas, p.URN) {
+	if scimjson.IsCoreSchema(p.URN) {
 		return res
 	}
 	if p.URN == "" {
@@ -99,22 +93,15 @@ func containerFor(res map[string]any, p filter.Path, create bool) map[string]any
 	return m
 }
 
-// enterpriseAttrs are the attributes of the enterprise User extension
-// (RFC 7643 §4.3).
-var enterpriseAttrs = []string{"employeeNumber", "costCenter", "organization", "division", "department", "manager"}
-
-// SchemaEnterpriseUser is the enterprise User extension's URN.
-const SchemaEnterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-
 // unqualifiedContainer finds the object holding an attribute named without its
 // schema URN. RFC 7644 §3.10 allows omitting the URN of core attributes only,
 // but Entra removes the manager with the bare path manager[value eq "id"]
 // (entra-scim.md §1.1), so an enterprise attribute name finds the extension.
 func unqualifiedContainer(res map[string]any, attr string, create bool) map[string]any {
-	if _, ok := scimjson.Lookup(res, attr); ok || !containsFold(enterpriseAttrs, attr) {
+	if _, ok := scimjson.Lookup(res, attr); ok || !scimjson.IsEnterpriseAttr(attr) {
 		return res
 	}
-	key := scimjson.KeyOf(res, SchemaEnterpriseUser)
+	key := scimjson.KeyOf(res, scimjson.SchemaEnterpriseUser)
 	m, ok := res[key].(map[string]any)
 	if !ok {
 		if !create {

@@ -49,3 +49,30 @@ func ParseBool(v any) (bool, bool) {
 	}
 	return false, false
 }
+
+// Schema URNs of RFC 7643 §8.7.1 and §4.3, shared so each is written once.
+const (
+	SchemaUser           = "urn:ietf:params:scim:schemas:core:2.0:User"
+	SchemaGroup          = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	SchemaEnterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+)
+
+// EnterpriseAttrs are the attributes of the enterprise User extension
+// (RFC 7643 §4.3). Entra sometimes names them without their URN.
+var EnterpriseAttrs = []string{"employeeNumber", "costCenter", "organization", "division", "department", "manager"}
+
+// IsCoreSchema tells whether urn is a core schema, whose attributes live at
+// the top of the resource rather than in an extension object.
+func IsCoreSchema(urn string) bool {
+	return strings.EqualFold(urn, SchemaUser) || strings.EqualFold(urn, SchemaGroup)
+}
+
+// IsEnterpriseAttr tells whether name is an enterprise extension attribute.
+func IsEnterpriseAttr(name string) bool {
+	for _, a := range EnterpriseAttrs {
+		if strings.EqualFold(a, name) {
+			return true
+		}
+	}
+	return false
+}
