@@ -57,9 +57,12 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 		}
 		if existing != nil {
 			if u.isRetry(existing, res) {
-				// Entra retries a POST whose answer it lost: finish what the
-				// first attempt may not have done and answer as it would have.
-				return u.finishCreate(ctx, existing.DN, res, r)
+				// Entra retries a POST whose answer it lost. RFC 7644 §3.3 still
+				// wants 409 (Entra then finds the user by its matching attribute),
+				// but first finish what the first attempt may have left undone.
+				if _, ferr := u.completeCreate(ctx, existing.DN, res); ferr != nil {
+					return nil, ferr
+				}
 			}
 			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a user with this userName already exists")
 		}
@@ -79,10 +82,22 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 	return u.finishCreate(ctx, req.DN, res, r)
 }
 
-// finishCreate enables a user added disabled (AD), joins the default groups
-// and renders the result. Each step is idempotent, so a retried POST completes
-// what an interrupted one left.
+// finishCreate completes a new user (completeCreate) and renders it.
 func (u *Users) finishCreate(ctx context.Context, dn string, res ldapmap.Resource, r *resolver) (ldapmap.Resource, error) {
+	e, err := u.completeCreate(ctx, dn, res)
+	if err != nil {
+		return nil, err
+	}
+	if len(u.defaultGroups) > 0 {
+		return u.render(ctx, e, r, scimapi.Fields{})
+	}
+	return u.render(ctx, e, r, noGroups) // a new user is in no group: skip the search
+}
+
+// completeCreate enables a user added disabled (AD) and joins the default
+// groups. Each step is idempotent, so a retried POST completes what an
+// interrupted one left. It returns the entry as it is now.
+func (u *Users) completeCreate(ctx context.Context, dn string, res ldapmap.Resource) (*ldap.Entry, error) {
 	e, err := u.readDN(ctx, dn)
 	if err != nil {
 		return nil, err
@@ -98,10 +113,7 @@ func (u *Users) finishCreate(ctx context.Context, dn string, res ldapmap.Resourc
 	if err := u.joinDefaultGroups(ctx, dn, e); err != nil {
 		return nil, err
 	}
-	if len(u.defaultGroups) > 0 {
-		return u.render(ctx, e, r, scimapi.Fields{})
-	}
-	return u.render(ctx, e, r, noGroups) // a new user is in no group: skip the search
+	return e, nil
 }
 
 // findByUserName returns the managed user whose userName is res's, nil if none.
@@ -125,7 +137,7 @@ func (u *Users) findByUserName(ctx context.Context, res ldapmap.Resource) (*ldap
 
 // isRetry tells whether e is the user res describes, created by an earlier
 // attempt of the same request: same externalId (Entra's stable key). Without
-// an externalId a duplicate is a conflict (409), which Entra relies on.
+// an externalId a duplicate is a conflict.
 func (u *Users) isRetry(e *ldap.Entry, res ldapmap.Resource) bool {
 	ext := u.m.ExternalIDAttr()
 	if ext == nil {

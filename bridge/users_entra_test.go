@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/config"
 )
 
 // The request bodies below are Entra's, from ../shared/entra-scim.md §1.1 and
@@ -249,15 +251,39 @@ func bind(t testing.TB, h *harness, dn, pw string) error {
 	return c.Bind(dn, pw)
 }
 
-// A POST retried after its answer was lost (same externalId) is answered like
-// the first one, not with 409; a different user with the same userName is 409.
-func TestRetriedCreateIsIdempotent(t *testing.T) {
+// A second POST of the same userName is 409 uniqueness (RFC 7644 §3.3), also
+// when it is Entra retrying a POST whose answer it lost (same externalId): then,
+// before answering, it finishes what the first attempt left undone (here: the
+// default group the first attempt did not join). With another externalId nothing
+// is written.
+func TestDuplicateCreateIs409AndFinishesRetry(t *testing.T) {
 	h := newHarness(t, nil)
+	staff := h.group("staff")
+	staffDN := h.groupEntry(staff).DN
+	h = rebuildWith(t, h, func(c *config.Config) { c.Users.DefaultGroups = []string{staffDN} })
 	first := h.must(http.StatusCreated, "POST", "/Users", entraCreateUser)
-	again := h.must(http.StatusCreated, "POST", "/Users", entraCreateUser)
-	if again.body["id"] != first.body["id"] {
-		t.Errorf("retry answered another id: %v vs %v", again.body["id"], first.body["id"])
+	id, _ := first.body["id"].(string)
+	dn := h.entry(id).DN
+	wantMembers(t, h.groupEntry(staff), "member", dn)
+	// The first attempt "stopped" before joining its default group.
+	del := ldap.NewModifyRequest(staffDN, nil)
+	del.Replace("member", []string{h.cfg.Groups.EmptyMember})
+	if err := h.ldap.Modify(del); err != nil {
+		t.Fatal(err)
 	}
+	before := h.entry(id).GetAttributeValue("entryCSN")
+
+	scimErr(t, h.do("POST", "/Users", entraCreateUser), http.StatusConflict, "uniqueness")
+	wantMembers(t, h.groupEntry(staff), "member", dn)
+	if h.count("(objectClass=inetOrgPerson)") != 1 {
+		t.Errorf("a retry added an entry")
+	}
+
 	other := strings.Replace(entraCreateUser, "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef", "ffffffff-8d2a-4f8e-bf98-7363c4aed4ef", 1)
+	other = strings.Replace(other, `"givenName": "givenName"`, `"givenName": "Other"`, 1)
 	scimErr(t, h.do("POST", "/Users", other), http.StatusConflict, "uniqueness")
+	e := h.entry(id)
+	if e.GetAttributeValue("entryCSN") != before || e.GetAttributeValue("givenName") != "givenName" {
+		t.Errorf("a conflicting POST with another externalId wrote to the existing user: %v", e.Attributes)
+	}
 }
