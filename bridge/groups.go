@@ -337,6 +337,9 @@ func (r memberResolver) IDOf(string) (string, error) {
 	return "", scimerr.New(scimerr.NotFound, "not a reference")
 }
 
+// Unresolved is never called: member filters do not write references.
+func (r memberResolver) Unresolved(string, string) {}
+
 func without(list, drop []string) []string {
 	if len(drop) == 0 {
 		return list

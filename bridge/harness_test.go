@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -36,6 +37,7 @@ type harness struct {
 	token string
 	cfg   *config.Config
 	ad    *testenv.ADServer // set for Active Directory runs
+	logs  *syncBuffer       // the bridge's log, warn level and up
 }
 
 // idFilter finds an entry by SCIM id: entryUUID, or AD's objectGUID as escaped
@@ -94,16 +96,37 @@ func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
 			t.Fatalf("mutated config: %v", err)
 		}
 	}
-	log := zerolog.Nop()
+	// Warnings are kept for tests that assert what an admin would read.
+	logs := &syncBuffer{}
+	var out io.Writer = logs
 	if os.Getenv("SCIMBRIDGE_TEST_LOG") != "" {
-		log = zerolog.New(os.Stderr)
+		out = io.MultiWriter(logs, os.Stderr)
 	}
+	log := zerolog.New(out).Level(zerolog.WarnLevel)
 	app, err := bridge.NewApp(cfg, log)
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}
 	t.Cleanup(func() { _ = app.Pool().Close() })
-	return &harness{t: t, srv: srv, ns: ns, ldap: testenv.Conn(t, srv), app: app, token: tok, cfg: cfg}
+	return &harness{t: t, srv: srv, ns: ns, ldap: testenv.Conn(t, srv), app: app, token: tok, cfg: cfg, logs: logs}
+}
+
+// syncBuffer is a log sink that concurrent requests may write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 type response struct {
@@ -263,7 +286,7 @@ func rebuildWith(t testing.TB, h *harness, mutate func(*config.Config)) *harness
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	app, err := bridge.NewApp(&cfg, zerolog.Nop())
+	app, err := bridge.NewApp(&cfg, zerolog.New(h.logs).Level(zerolog.WarnLevel))
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}

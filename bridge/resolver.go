@@ -67,3 +67,11 @@ func (r *resolver) IDOf(dn string) (string, error) {
 	r.ids[dn] = id
 	return id, nil
 }
+
+// Unresolved logs a reference (the enterprise manager) that was left unwritten
+// because its id names no managed user, with the request id, so that an admin
+// can tell why a user has no manager yet.
+func (r *resolver) Unresolved(path, id string) {
+	r.u.log.Warn().Str("request_id", RequestID(r.ctx)).Str("attribute", path).Str("unresolved_id", id).
+		Msg("reference names no managed user: left unset (the rest of the request is written)")
+}

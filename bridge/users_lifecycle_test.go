@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,10 +169,36 @@ func TestEntraManager(t *testing.T) {
 		h.must(http.StatusOK, "PATCH", "/Users/"+id, remove)
 		none(t, h.entry(id), "manager")
 	}
-	r := h.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-		"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"00000000-0000-0000-0000-000000000000"}]}`)
-	scimErr(t, r, http.StatusBadRequest, "invalidValue")
-	none(t, h.entry(id), "manager")
+}
+
+// A manager id that names no managed user (not provisioned yet, or out of
+// scope) does not fail the request: the rest is written, the manager is left
+// as it was, and the log names the id with the request id.
+func TestUnresolvedManagerIsSkipped(t *testing.T) {
+	h := newHarness(t, nil)
+	const ghost = "00000000-0000-0000-0000-00000000abcd"
+	r := h.must(http.StatusCreated, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+		"userName":"newhire","title":"Engineer","name":{"givenName":"N","familyName":"H"},
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"`+ghost+`","department":"R&D"}}`)
+	id, _ := r.body["id"].(string)
+	e := h.entry(id)
+	one(t, e, "title", "Engineer")
+	one(t, e, "departmentNumber", "R&D")
+	none(t, e, "manager")
+	if !strings.Contains(h.logs.String(), ghost) || !strings.Contains(h.logs.String(), r.header.Get("X-Request-Id")) {
+		t.Errorf("no warning naming %s and the request id in the log:\n%s", ghost, h.logs.String())
+	}
+	boss := h.user("boss")
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"`+boss+`"}]}`)
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"`+ghost+`"},
+		{"op":"Replace","path":"title","value":"Lead"}]}`)
+	e = h.entry(id)
+	one(t, e, "title", "Lead")
+	if got := attr(e, "manager"); len(got) != 1 || !sameDN(got[0], h.entry(boss).DN) {
+		t.Errorf("manager %q: an unresolved id must leave the stored manager as it was", got)
+	}
 }
 
 func TestEntraDeleteUser(t *testing.T) {

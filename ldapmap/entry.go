@@ -20,6 +20,9 @@ type Resolver interface {
 	DNOf(id string) (string, error)
 	// IDOf returns the SCIM id of the user at dn, or a scimerr NotFound.
 	IDOf(dn string) (string, error)
+	// Unresolved hears of a reference left unwritten because DNOf found no
+	// such user, so that the request's log can name it.
+	Unresolved(path, id string)
 }
 
 var errBadBool = scimerr.New(scimerr.InvalidValue, `"active" must be a boolean (or "True"/"False")`)
@@ -111,9 +114,12 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 			continue
 		}
 		if a.Ref {
-			dn, err := r.DNOf(v)
+			dn, err := resolveRef(a, v, r)
 			if err != nil {
-				return nil, refError(a, v, err)
+				return nil, err
+			}
+			if dn == "" {
+				continue
 			}
 			v = dn
 		}
@@ -291,9 +297,12 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 			continue
 		}
 		if a.Ref {
-			dn, err := r.DNOf(nv)
+			dn, err := resolveRef(a, nv, r)
 			if err != nil {
-				return nil, refError(a, nv, err)
+				return nil, err
+			}
+			if dn == "" {
+				continue // unresolved: the stored manager stays as it is
 			}
 			nv = dn
 		}
@@ -374,11 +383,19 @@ func replace(attr, v string) ldap.Change {
 	return ldap.Change{Operation: ldap.ReplaceAttribute, Modification: ldap.PartialAttribute{Type: attr, Vals: []string{v}}}
 }
 
-func refError(a *Attr, id string, err error) error {
+// resolveRef turns the id of a reference (the enterprise manager) into a DN.
+// An id that names no managed user is not an error: Entra sends a manager
+// before it has provisioned that manager (or one outside the provisioning
+// scope), and failing the whole create or update would lose every other
+// attribute of the request. The reference is left unwritten (""), reported to
+// the resolver for the log, and Entra sends it again on a later cycle.
+func resolveRef(a *Attr, id string, r Resolver) (string, error) {
+	dn, err := r.DNOf(id)
 	if scimerr.KindOf(err) == scimerr.NotFound {
-		return scimerr.Wrap(scimerr.InvalidValue, err, "%s: no user with id %q", a.SCIM.String(), id)
+		r.Unresolved(a.SCIM.String(), id)
+		return "", nil
 	}
-	return err
+	return dn, err
 }
 
 // maxValueLen bounds one attribute value. LDAP servers accept far more, but no

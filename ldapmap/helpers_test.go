@@ -47,6 +47,8 @@ func exampleMap(t testing.TB, mutate func(*config.UsersConfig)) *ldapmap.Map {
 type fakeResolver struct {
 	dns map[string]string // SCIM id → DN
 	err error             // returned for every lookup when set
+	// unresolved records Unresolved calls as "path=id".
+	unresolved []string
 }
 
 const (
@@ -81,6 +83,8 @@ func (r *fakeResolver) IDOf(dn string) (string, error) {
 	}
 	return "", scimerr.New(scimerr.NotFound, "no user at %q", dn)
 }
+
+func (r *fakeResolver) Unresolved(path, id string) { r.unresolved = append(r.unresolved, path+"="+id) }
 
 var _ ldapmap.Resolver = (*fakeResolver)(nil)
 

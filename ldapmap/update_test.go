@@ -203,6 +203,20 @@ func TestPlanUpdateAttributeDisable(t *testing.T) {
 	}
 }
 
+// An update to a manager id that names no managed user writes the rest of
+// the request and leaves the stored manager as it is.
+func TestPlanUpdateUnresolvedManager(t *testing.T) {
+	u, err := planPatch(t, exampleMap(t, nil), directoryEntry(map[string][]string{"manager": {bossDN}}),
+		ops(`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"nobody"}`,
+			`{"op":"replace","path":"title","value":"Boss"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := renderChanges(u.Changes), []string{"replace title=Boss"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("changes %q, want %q", got, want)
+	}
+}
+
 func TestPlanUpdateErrors(t *testing.T) {
 	big := strings.Repeat("é", 32<<10+1)
 	for _, tc := range []struct {
@@ -214,8 +228,6 @@ func TestPlanUpdateErrors(t *testing.T) {
 		{"NUL byte in userName", ops(`{"op":"replace","path":"userName","value":"\u0000"}`), scimerr.InvalidValue},
 		{"value over 64 KiB", ops(`{"op":"replace","path":"displayName","value":"` + big + `"}`), scimerr.InvalidValue},
 		{"userName removed", ops(`{"op":"remove","path":"userName"}`), scimerr.Mutability},
-		{"unknown manager", ops(`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"nobody"}`),
-			scimerr.InvalidValue},
 		{"active not a boolean", ops(`{"op":"replace","path":"active","value":"yes"}`), scimerr.InvalidValue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
