@@ -7,7 +7,7 @@ BENCHTIME ?= 1s
 # Go's official tarball installs here; CI images and fresh machines often lack it in PATH.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps test vet unit fuzz demo build bench clean
+.PHONY: all deps test vet unit e2e fuzz demo build bench clean
 
 all: build
 
@@ -28,6 +28,11 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# The end-to-end tier alone (also part of `make test`): the built binary serves every file in
+# examples/ against a real slapd / Samba AD DC and `scimbridge check` must pass every step.
+e2e: deps
+	$(GO) test -count=1 -run 'Example.*EndToEnd' -v ./cmd/scimbridge
 
 # go test -fuzz accepts one target per run, so every `func FuzzX` of every package is found and run
 # in turn; new fuzz targets are picked up without editing this file.
