@@ -290,14 +290,19 @@ func appendFold(list []string, s string) []string {
 }
 
 // routeDiscovery registers the discovery endpoints of RFC 7644 §4 on g, which
-// carries the bearer-token check like every other route.
+// carries the bearer-token check like every other route. They are read-only:
+// other methods get 405. /ServiceConfiguration reaches /ServiceProviderConfig
+// through canonicalPath.
 func (s *Server) routeDiscovery(g *echo.Group, groups bool) {
 	d := newDiscovery(s.opts, groups)
-	g.GET("/ServiceProviderConfig", func(c echo.Context) error { return s.serviceProviderConfig(c, d) })
-	g.GET("/ResourceTypes", func(c echo.Context) error { return s.resourceTypes(c, d) })
-	g.GET("/ResourceTypes/:name", func(c echo.Context) error { return s.resourceType(c, d) })
-	g.GET("/Schemas", func(c echo.Context) error { return s.schemas(c, d) })
-	g.GET("/Schemas/:urn", func(c echo.Context) error { return s.schema(c, d) })
+	get := func(path string, h func(echo.Context, *discovery) error) {
+		serve(g, path, map[string]echo.HandlerFunc{http.MethodGet: func(c echo.Context) error { return h(c, d) }})
+	}
+	get("/ServiceProviderConfig", s.serviceProviderConfig)
+	get("/ResourceTypes", s.resourceTypes)
+	get("/ResourceTypes/:name", s.resourceType)
+	get("/Schemas", s.schemas)
+	get("/Schemas/:urn", s.schema)
 }
 
 // serviceProviderConfig answers GET /ServiceProviderConfig (RFC 7643 §5).

@@ -39,6 +39,7 @@ var kinds = map[scimerr.Kind]struct {
 	scimerr.NotImplemented:     {http.StatusNotImplemented, ""},
 	scimerr.Forbidden:          {http.StatusForbidden, ""},
 	scimerr.TooManyRequests:    {http.StatusTooManyRequests, ""},
+	scimerr.MethodNotAllowed:   {http.StatusMethodNotAllowed, ""},
 }
 
 // handleError is Echo's error handler: every failure leaves as a SCIM error
@@ -64,8 +65,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		case http.StatusNotFound:
 			kind, detail = scimerr.NotFound, "no such endpoint: "+c.Request().URL.Path
 		case http.StatusMethodNotAllowed:
-			s.writeError(c, http.StatusMethodNotAllowed, "", "method not allowed")
-			return
+			// echo's own 405 (its router sets Allow); the routes of this
+			// package answer 405 themselves, see methodNotAllowed.
+			kind, detail = scimerr.MethodNotAllowed, "method "+c.Request().Method+" is not allowed on "+c.Request().URL.Path
 		case http.StatusRequestEntityTooLarge:
 			kind, detail = scimerr.PayloadTooLarge, errTooLarge(s.opts.MaxBodyBytes).Detail
 		default:

@@ -25,7 +25,9 @@ type Observer interface {
 }
 
 // resourceAndOp names a request for metrics and the audit log: the endpoint
-// (Users, Groups, Schemas, ...) and the SCIM operation.
+// (Users, Groups, Schemas, ...) and the SCIM operation. It runs after
+// canonicalPath has rewritten the request, so /users and /serviceConfiguration
+// arrive here as Users and ServiceProviderConfig.
 func resourceAndOp(r *http.Request, base string) (resource, op string) {
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, base), "/")
 	parts := strings.SplitN(rest, "/", 2)

@@ -114,7 +114,9 @@ func New(opts Options, users, groups ResourceStore) *Server {
 		}
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
 	}
-	e.Pre(s.fixBaseQuery)
+	// fixBaseQuery first: it may move the resource path out of the query
+	// string, and canonicalPath then fixes the case of what it moved.
+	e.Pre(s.fixBaseQuery, s.canonicalPath)
 	e.Use(s.requestLog, s.allowCIDRs, s.limitBody)
 	g := e.Group(strings.TrimSuffix(opts.BasePath, "/"), s.authenticate, s.rateLimit)
 	s.route(g, &endpoint{name: "Users", store: users, normalize: normalizeUser})

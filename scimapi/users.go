@@ -13,6 +13,7 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/patch"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
 // SchemaListResponse is the schema of list bodies (RFC 7644 §3.4.2).
@@ -26,12 +27,16 @@ type endpoint struct {
 }
 
 func (s *Server) route(g *echo.Group, ep *endpoint) {
-	g.GET("/"+ep.name, func(c echo.Context) error { return s.list(c, ep) })
-	g.POST("/"+ep.name, func(c echo.Context) error { return s.create(c, ep) })
-	g.GET("/"+ep.name+"/:id", func(c echo.Context) error { return s.get(c, ep) })
-	g.PUT("/"+ep.name+"/:id", func(c echo.Context) error { return s.replace(c, ep) })
-	g.PATCH("/"+ep.name+"/:id", func(c echo.Context) error { return s.patch(c, ep) })
-	g.DELETE("/"+ep.name+"/:id", func(c echo.Context) error { return s.delete(c, ep) })
+	serve(g, "/"+ep.name, map[string]echo.HandlerFunc{
+		http.MethodGet:  func(c echo.Context) error { return s.list(c, ep) },
+		http.MethodPost: func(c echo.Context) error { return s.create(c, ep) },
+	})
+	serve(g, "/"+ep.name+"/:id", map[string]echo.HandlerFunc{
+		http.MethodGet:    func(c echo.Context) error { return s.get(c, ep) },
+		http.MethodPut:    func(c echo.Context) error { return s.replace(c, ep) },
+		http.MethodPatch:  func(c echo.Context) error { return s.patch(c, ep) },
+		http.MethodDelete: func(c echo.Context) error { return s.delete(c, ep) },
+	})
 }
 
 // groupsDisabled answers /Groups when groups.enabled is false. 501 says "this
@@ -242,14 +247,18 @@ func intParam(c echo.Context, name string, def int) (int, error) {
 	return n, nil
 }
 
-// readResource decodes a JSON object body; numbers stay json.Number.
+// readResource decodes a JSON object body; numbers stay json.Number. Keys
+// that differ only in case ("UserName" and "userName") at one level are
+// refused (scimjson.Decode), since which one a lookup finds would depend on
+// map order.
 func readResource(c echo.Context) (Resource, error) {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := scimjson.Decode(dec)
+	if err != nil {
 		var mbe *http.MaxBytesError
-		if errorsAs(err, &mbe) {
+		var se *scimerr.Error
+		if errorsAs(err, &mbe) || errorsAs(err, &se) {
 			return nil, err
 		}
 		return nil, scimerr.Wrap(scimerr.InvalidSyntax, err, "request body is not valid JSON")

@@ -8,9 +8,10 @@
 //
 // The parser is strict where the RFC is unambiguous and lenient only where
 // real clients (notably Microsoft Entra ID) deviate harmlessly: operator and
-// keyword case, runs of whitespace, "not(" without a space, and a value path
+// keyword case, runs of whitespace, "not(" without a space, a value path
 // with a trailing sub-attribute used as a comparison
-// (emails[type eq "work"].value eq "x").
+// (emails[type eq "work"].value eq "x"), and, in Parse only, an unquoted
+// word as a string value (userName sw O).
 package filter
 
 import (

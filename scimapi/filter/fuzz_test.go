@@ -6,9 +6,21 @@ import (
 	"testing"
 )
 
+// bareSeeds are bare-word values at their edges, beyond the table cases:
+// where a word ends, what may follow it, and near-literals.
+var bareSeeds = []string{
+	`a eq b]`, `a eq b)`, `a[b eq c]]`, `(a eq b))`, `a eq b\`, `a eq b\"`, `a eq "b" c`, `a eq b"`,
+	`a eq TRUE1`, `a eq nulls`, `a eq -1x`, `a eq 1e5x`, `a eq 0x10`, `a eq \u0041`, `a eq é]`,
+	"a eq b\tand c eq d\nor e eq f", `a eq b and(c eq d)`, `x[a eq b or a eq c].d eq e`,
+	`a eq b andc eq d`, `a eq :`, `a eq .`, `a eq urn:x:y`, `a[b eq c d]`, `not(a eq b)`,
+}
+
 func FuzzParse(f *testing.F) {
 	for _, tc := range parseCases {
 		f.Add(tc.in)
+	}
+	for _, s := range bareSeeds {
+		f.Add(s)
 	}
 	for _, tc := range parseErrCases {
 		if len(tc.in) <= 4096 { // keep the seed corpus small
@@ -49,6 +61,9 @@ func FuzzParsePath(f *testing.F) {
 	}
 	for _, tc := range parseCases {
 		f.Add(tc.in)
+	}
+	for _, s := range bareSeeds {
+		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := ParsePath(s)

@@ -20,14 +20,18 @@ const (
 //
 // Precedence follows RFC 7644 §3.4.2.2: grouping, then "not", then "and",
 // then "or"; "and" and "or" are left-associative. Operators, "and", "or",
-// "not" and the literals true/false/null are case-insensitive. Values must be
-// JSON (RFC 7159): an unquoted word such as `externalId eq jyoung` is
-// rejected. On failure the error is an *Error.
+// "not" and the literals true/false/null are case-insensitive.
+//
+// Values are JSON (RFC 7159), with one leniency: a bare word such as
+// `userName sw O` or `meta.created gt 2015-10-10T14:38:21.86-07:00` is the
+// string it spells, as if quoted (see parseBare for what is refused): some
+// clients, and people typing filters by hand, write them so. ParsePath does
+// not take bare words. On failure the error is an *Error.
 func Parse(s string) (Expr, error) {
 	if err := checkInput(s); err != nil {
 		return nil, err
 	}
-	p := &parser{in: s}
+	p := &parser{in: s, bare: true}
 	p.skipSpace()
 	if p.eof() {
 		return nil, p.errorf(p.pos, "empty filter")
@@ -92,6 +96,10 @@ type parser struct {
 	pos   int
 	depth int  // open '(' levels
 	inVal bool // inside a value filter's [...]
+	// bare accepts an unquoted word as a string value (Parse only): a PATCH
+	// path or a mapping key is written by a program or an admin's config,
+	// where the RFC form is no burden and ambiguity would cost a wrong write.
+	bare bool
 }
 
 func (p *parser) errorf(pos int, format string, args ...any) error {

@@ -102,6 +102,10 @@ var pathErrCases = []errCase{
 	{"empty brackets", `emails[]`, 7, "expected an attribute path"},
 	{"no operator in filter", `emails[type]`, 11, `expected an operator`},
 	{"unquoted in filter", `members[value eq abc]`, 17, "must be quoted"},
+	// Bare words are for ?filter= only: a PATCH path names what a write
+	// changes, and member ids stay in the RFC's quoted form.
+	{"unquoted member id", `members[value eq 2819c223-7f76-453a-919d-413861904646]`, 17, "must be quoted"},
+	{"unquoted type", `emails[type eq work].value`, 15, `value "work" must be quoted`},
 	{"junk after bracket", `emails[type eq "work"]value`, 22, `after "]"`},
 	{"dot without name", `name.`, 5, "missing attribute name"},
 	{"leading dot", `.name`, 0, "missing attribute name"},

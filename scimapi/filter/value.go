@@ -22,30 +22,93 @@ func (p *parser) looksLikeValue() bool {
 
 // parseValue parses compValue = false / null / true / number / string
 // (RFC 7644 §3.4.2.2, JSON rules of RFC 7159), with p.pos at a non-delimiter
-// or '"'.
+// or '"'. With p.bare, any other word is a string (parseBare).
 func (p *parser) parseValue() (any, error) {
 	if p.in[p.pos] == '"' {
 		return p.parseString()
 	}
 	start := p.pos
-	w := p.scanWord()
+	w := p.wordAt(p.pos)
 	switch strings.ToLower(w) {
 	case "true":
+		p.pos += len(w)
 		return true, nil
 	case "false":
+		p.pos += len(w)
 		return false, nil
 	case "null":
+		p.pos += len(w)
 		return nil, nil
 	}
 	if isJSONNumber(w) {
+		p.pos += len(w)
 		return json.Number(w), nil
 	}
-	if strings.Trim(w, "0123456789.eE+-") == "" {
-		return nil, p.errorf(start, "invalid number %s", quoteToken(w))
+	if isNumberLike(w) {
+		// 01, +1, 1.2.3, 2015-10-10: a mistyped number or a string? Either
+		// reading could be wrong, so neither is taken, also with p.bare.
+		return nil, p.errorf(start, "invalid number %s; quote it if it is a string", quoteToken(w))
+	}
+	if p.bare {
+		return p.parseBare()
 	}
 	return nil, p.errorf(start,
 		"value %s must be quoted: string values are JSON strings in double quotes (RFC 7644 §3.4.2.2)",
 		quoteToken(w))
+}
+
+// isNumberLike reports whether w is made of number characters only and
+// starts like a number, so that it reads as an attempt at one.
+func isNumberLike(w string) bool {
+	return w != "" && strings.IndexByte("0123456789+-.", w[0]) >= 0 && strings.Trim(w, "0123456789.eE+-") == ""
+}
+
+// parseBare parses an unquoted string value, with p.pos at its first byte.
+// The word ends at whitespace, ')' or ']', so `userName eq bjensen and
+// title pr`, `(userName eq bjensen)` and `emails[type eq work]` read as
+// meant. What a bare word cannot say unambiguously is refused, to be quoted:
+//   - a quote, '(' or '[' inside it (`a"b`, `f(x)`): where would it end?
+//   - the keywords and, or, not (`userName eq and title pr` lacks a value);
+//   - control characters, which a JSON string must escape too;
+//   - a second word (`name.formatted eq Barbara Jensen`).
+func (p *parser) parseBare() (string, error) {
+	start := p.pos
+	end := start
+	for end < len(p.in) && !isSpace(p.in[end]) && p.in[end] != ')' && p.in[end] != ']' {
+		end++
+	}
+	w := p.in[start:end]
+	if i := strings.IndexAny(w, `"([`); i >= 0 {
+		return "", p.errorf(start+i, "value %s must be quoted: an unquoted value cannot contain %q",
+			quoteToken(w), w[i])
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 0x20 {
+			return "", p.errorf(start+i, "control character %q in value must be escaped in a quoted string",
+				rune(w[i]))
+		}
+	}
+	for _, kw := range []string{"and", "or", "not"} {
+		if strings.EqualFold(w, kw) {
+			return "", p.errorf(start, "value %s must be quoted: unquoted it is the keyword %q", quoteToken(w), kw)
+		}
+	}
+	p.pos = end
+	next := p.pos
+	for next < len(p.in) && isSpace(p.in[next]) {
+		next++
+	}
+	if next < len(p.in) && p.in[next] != ')' && p.in[next] != ']' {
+		if k := p.wordAt(next); !strings.EqualFold(k, "and") && !strings.EqualFold(k, "or") {
+			save := p.pos
+			p.pos = next
+			tok := p.token()
+			p.pos = save
+			return "", p.errorf(next, "unexpected %s after value %s: quote a value that contains spaces",
+				tok, quoteToken(w))
+		}
+	}
+	return w, nil
 }
 
 // parseString decodes a JSON string (RFC 7159 §7) with p.pos at the opening

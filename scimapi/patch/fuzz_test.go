@@ -30,6 +30,11 @@ func FuzzPatch(f *testing.F) {
 			`{"op":"add","path":"name.familyName","value":"F"}`),
 		`{"Operations":[{"op":"add","path":"emails","value":{"type":"work"}}]}`,
 		`not json`,
+		// Keys that differ only in case: refused at any level.
+		body(`{"op":"add","Op":"remove","path":"title","value":"x"}`),
+		body(`{"op":"replace","value":{"name":{"givenName":"a","GivenName":"b"}}}`),
+		`{"OPERATIONS":[{"OP":"Remove","PATH":"title"}],"SCHEMAS":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`,
+		`{"Operations":[null,{"op":"remove","path":"x"}]}`, `null`, `[]`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -2,6 +2,7 @@ package patch_test
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,6 +35,9 @@ func TestParse(t *testing.T) {
 			[]string{"add urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}},
 		{"no schemas is tolerated", `{"Operations":[{"op":"remove","path":"title"}]}`, []string{"remove title"}},
 		{"empty path is no path", body(`{"op":"add","path":"","value":{"title":"x"}}`), []string{"add"}},
+		{"member names in any case", `{"OPERATIONS":[{"OP":"Remove","PATH":"title"}]}`, []string{"remove title"}},
+		{"unknown members ignored", `{"Operations":[{"op":"remove","path":"title","x":1}],"x":[]}`,
+			[]string{"remove title"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ops, err := patch.Parse([]byte(tc.in))
@@ -92,6 +96,14 @@ func TestParseErrors(t *testing.T) {
 		{"path-less replace without value", body(`{"op":"replace"}`), scimerr.InvalidValue},
 		{"too many operations", body(strings.Repeat(`{"op":"remove","path":"x"},`, patch.MaxOperations) +
 			`{"op":"remove","path":"x"}`), scimerr.TooMany},
+		// Wrong JSON types, refused as encoding/json refused them.
+		{"body not an object", `[{"op":"remove","path":"x"}]`, scimerr.InvalidSyntax},
+		{"operation not an object", `{"Operations":[1]}`, scimerr.InvalidSyntax},
+		{"op not a string", body(`{"op":1,"path":"x"}`), scimerr.InvalidSyntax},
+		{"path not a string", body(`{"op":"remove","path":["x"]}`), scimerr.InvalidSyntax},
+		{"schemas not a list", `{"schemas":"x","Operations":[{"op":"remove","path":"x"}]}`, scimerr.InvalidSyntax},
+		{"null body", `null`, scimerr.InvalidSyntax},
+		{"null operation", `{"Operations":[null]}`, scimerr.InvalidSyntax},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ops, err := patch.Parse([]byte(tc.in))
@@ -100,6 +112,48 @@ func TestParseErrors(t *testing.T) {
 			}
 			if got := scimerr.KindOf(err); got != tc.kind {
 				t.Fatalf("error %q has kind %d, want %d", err, got, tc.kind)
+			}
+		})
+	}
+}
+
+// TestParseDuplicateKeys: keys that differ only in case at one level, in the
+// request, an operation or its value, are invalidSyntax naming both; before,
+// {"op":"add","Op":"remove"} or two spellings of one attribute in a
+// path-less value were read in map order.
+func TestParseDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, detail string
+	}{
+		{"op twice", body(`{"op":"add","Op":"remove","path":"title","value":"x"}`),
+			`keys "op" and "Op" in Operations[0] differ only in case`},
+		{"path twice", body(`{"op":"remove","path":"title","PATH":"nickName"}`),
+			`keys "path" and "PATH" in Operations[0]`},
+		{"value twice", body(`{"op":"add","path":"title","value":"x","Value":"y"}`), `keys "value" and "Value"`},
+		{"Operations twice", `{"Operations":[{"op":"remove","path":"x"}],"operations":[]}`,
+			`keys "Operations" and "operations" at the top level`},
+		{"attribute in a path-less value", body(`{"op":"replace","value":{"userName":"a","UserName":"b"}}`),
+			`keys "userName" and "UserName" in Operations[0].value`},
+		{"sub-attribute", body(`{"op":"replace","value":{"name":{"givenName":"a","givenname":"b"}}}`),
+			`keys "givenName" and "givenname" in Operations[0].value.name`},
+		{"extension attribute", body(`{"op":"replace","value":{"` + ent + `":{"manager":"a","Manager":"b"}}}`),
+			`keys "manager" and "Manager" in Operations[0].value.` + ent},
+		{"in a member list", body(`{"op":"add","path":"members","value":[{"value":"u1"},{"value":"u2","VALUE":"u3"}]}`),
+			`keys "value" and "VALUE" in Operations[0].value[1]`},
+		{"exact duplicate", body(`{"op":"replace","value":{"title":"a","title":"b"}}`),
+			`duplicate key "title" in Operations[0].value`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ops, err := patch.Parse([]byte(tc.in))
+			if err == nil {
+				t.Fatalf("accepted: %v", ops)
+			}
+			var se *scimerr.Error
+			if !errors.As(err, &se) || se.Kind != scimerr.InvalidSyntax {
+				t.Fatalf("error %v, want invalidSyntax", err)
+			}
+			if !strings.Contains(se.Detail, tc.detail) {
+				t.Errorf("detail %q, want it to contain %q", se.Detail, tc.detail)
 			}
 		})
 	}

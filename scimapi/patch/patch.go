@@ -7,11 +7,13 @@ package patch
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
 // SchemaPatchOp is the schema URN of a PATCH body (RFC 7644 §3.5.2).
@@ -28,17 +30,6 @@ type Operation struct {
 	Value any
 }
 
-type wireOp struct {
-	Op    string          `json:"op"`
-	Path  *string         `json:"path"`
-	Value json.RawMessage `json:"value"`
-}
-
-type wireRequest struct {
-	Schemas    []string `json:"schemas"`
-	Operations []wireOp `json:"Operations"`
-}
-
 // MaxOperations bounds one request; Entra sends a handful, a group sync a few
 // hundred member values at most in one operation.
 const MaxOperations = 1000
@@ -46,64 +37,119 @@ const MaxOperations = 1000
 // Parse decodes and validates a PATCH body. Errors are scimerr errors with the
 // scimType RFC 7644 §3.12 prescribes (invalidSyntax, invalidPath, noTarget,
 // invalidValue).
+//
+// The body is decoded once, into plain JSON values (scimjson.Decode), which
+// refuses two keys that differ only in case at any level: {"op":"add",
+// "Op":"remove"}, or "userName" and "UserName" in a path-less value, would
+// otherwise be read by map order. The member names (schemas, Operations, op,
+// path, value) are then matched ignoring case, as encoding/json matches
+// struct fields; unknown members are ignored.
 func Parse(body []byte) ([]Operation, error) {
-	var req wireRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&req); err != nil {
+	dec.UseNumber()
+	v, err := scimjson.Decode(dec)
+	if err != nil {
+		var se *scimerr.Error
+		if errors.As(err, &se) { // a duplicate key, already worded
+			return nil, err
+		}
 		return nil, scimerr.Wrap(scimerr.InvalidSyntax, err, "request body is not a valid PATCH request")
 	}
-	if len(req.Schemas) > 0 && !containsFold(req.Schemas, SchemaPatchOp) {
-		return nil, scimerr.New(scimerr.InvalidSyntax, "schemas must contain %s", SchemaPatchOp)
+	if v == nil { // a body of null is a request without operations
+		v = map[string]any{}
 	}
-	if len(req.Operations) == 0 {
+	req, ok := v.(map[string]any)
+	if !ok {
+		return nil, scimerr.New(scimerr.InvalidSyntax, "request body is not a valid PATCH request: not a JSON object")
+	}
+	if raw, _ := scimjson.Lookup(req, "schemas"); raw != nil {
+		schemas, ok := stringList(raw)
+		if !ok {
+			return nil, scimerr.New(scimerr.InvalidSyntax, "schemas must be a list of strings")
+		}
+		if len(schemas) > 0 && !containsFold(schemas, SchemaPatchOp) {
+			return nil, scimerr.New(scimerr.InvalidSyntax, "schemas must contain %s", SchemaPatchOp)
+		}
+	}
+	raw, _ := scimjson.Lookup(req, "Operations")
+	list, ok := raw.([]any)
+	if raw != nil && !ok {
+		return nil, scimerr.New(scimerr.InvalidSyntax, "Operations must be a list")
+	}
+	if len(list) == 0 {
 		return nil, scimerr.New(scimerr.InvalidSyntax, "Operations is empty")
 	}
-	if len(req.Operations) > MaxOperations {
+	if len(list) > MaxOperations {
 		return nil, scimerr.New(scimerr.TooMany, "more than %d operations", MaxOperations)
 	}
-	ops := make([]Operation, 0, len(req.Operations))
-	for i, w := range req.Operations {
-		op := Operation{Op: strings.ToLower(strings.TrimSpace(w.Op))}
-		switch op.Op {
-		case "add", "replace", "remove":
-		default:
-			return nil, scimerr.New(scimerr.InvalidSyntax, "Operations[%d]: op must be add, replace or remove, got %q", i, w.Op)
-		}
-		if w.Path != nil && strings.TrimSpace(*w.Path) != "" {
-			p, err := filter.ParsePath(strings.TrimSpace(*w.Path))
-			if err != nil {
-				return nil, scimerr.Wrap(scimerr.InvalidPath, err, "Operations[%d]: invalid path: %v", i, err)
-			}
-			op.Path = &p
-		}
-		if len(w.Value) > 0 {
-			v, err := decodeValue(w.Value)
-			if err != nil {
-				return nil, scimerr.Wrap(scimerr.InvalidSyntax, err, "Operations[%d]: invalid value", i)
-			}
-			op.Value = v
-		}
-		if op.Path == nil {
-			if op.Op == "remove" {
-				return nil, scimerr.New(scimerr.NoTarget, "Operations[%d]: remove needs a path", i)
-			}
-			if _, ok := op.Value.(map[string]any); !ok {
-				return nil, scimerr.New(scimerr.InvalidValue, "Operations[%d]: %s without path needs an object value", i, op.Op)
-			}
+	ops := make([]Operation, 0, len(list))
+	for i, el := range list {
+		op, err := parseOperation(i, el)
+		if err != nil {
+			return nil, err
 		}
 		ops = append(ops, op)
 	}
 	return ops, nil
 }
 
-func decodeValue(raw json.RawMessage) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+// parseOperation validates Operations[i]. A null element reads as an
+// operation without op, as encoding/json decoded it before.
+func parseOperation(i int, el any) (Operation, error) {
+	w, ok := el.(map[string]any)
+	if el != nil && !ok {
+		return Operation{}, scimerr.New(scimerr.InvalidSyntax, "Operations[%d] must be an object", i)
 	}
-	return v, nil
+	rawOp, _ := scimjson.Lookup(w, "op")
+	opName, ok := rawOp.(string)
+	if rawOp != nil && !ok {
+		return Operation{}, scimerr.New(scimerr.InvalidSyntax, "Operations[%d]: op must be a string", i)
+	}
+	op := Operation{Op: strings.ToLower(strings.TrimSpace(opName))}
+	switch op.Op {
+	case "add", "replace", "remove":
+	default:
+		return Operation{}, scimerr.New(scimerr.InvalidSyntax, "Operations[%d]: op must be add, replace or remove, got %q", i, opName)
+	}
+	rawPath, _ := scimjson.Lookup(w, "path")
+	path, ok := rawPath.(string)
+	if rawPath != nil && !ok {
+		return Operation{}, scimerr.New(scimerr.InvalidSyntax, "Operations[%d]: path must be a string", i)
+	}
+	if strings.TrimSpace(path) != "" {
+		p, err := filter.ParsePath(strings.TrimSpace(path))
+		if err != nil {
+			return Operation{}, scimerr.Wrap(scimerr.InvalidPath, err, "Operations[%d]: invalid path: %v", i, err)
+		}
+		op.Path = &p
+	}
+	op.Value, _ = scimjson.Lookup(w, "value")
+	if op.Path == nil {
+		if op.Op == "remove" {
+			return Operation{}, scimerr.New(scimerr.NoTarget, "Operations[%d]: remove needs a path", i)
+		}
+		if _, ok := op.Value.(map[string]any); !ok {
+			return Operation{}, scimerr.New(scimerr.InvalidValue, "Operations[%d]: %s without path needs an object value", i, op.Op)
+		}
+	}
+	return op, nil
+}
+
+// stringList returns a JSON list of strings as a []string.
+func stringList(v any) ([]string, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(list))
+	for _, el := range list {
+		s, ok := el.(string)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
 }
 
 // Expand rewrites path-less operations into one operation per attribute, so that

@@ -31,6 +31,7 @@ const (
 	NotImplemented                 // 501
 	Forbidden                      // 403
 	TooManyRequests                // 429 with Retry-After
+	MethodNotAllowed               // 405 with Allow
 )
 
 // Error is a failure with a client-safe Detail.
