@@ -21,11 +21,12 @@ const oidAssertion = "1.3.6.1.1.12"
 
 // CheckOnline checks the configuration against the directory without writing
 // anything: the configured object classes and attributes exist in its schema
-// and fit together (MUST and MAY), the base DNs and referenced entries exist,
-// the bind DN may add, rename and delete entries under the base DNs, and the
-// disable method can work. problems are errors at YAML paths; warnings do not make the
-// configuration invalid. err means the directory could not be reached (or
-// stopped answering), so the online checks could not run.
+// and fit together (MUST and MAY, DIT content rules included), the base DNs
+// and referenced entries exist, the bind DN may add, rename and delete entries
+// under the base DNs, and the disable method can work. problems are errors at
+// YAML paths; warnings do not make the configuration invalid. err means the
+// directory could not be reached (or stopped answering), so the online checks
+// could not run.
 func CheckOnline(ctx context.Context, cfg *config.Config, pool *Pool) (problems config.Problems, warnings []string, err error) {
 	c := &onlineCheck{cfg: cfg, pool: pool}
 	root, err := c.rootDSE(ctx)
@@ -35,6 +36,9 @@ func CheckOnline(ctx context.Context, cfg *config.Config, pool *Pool) (problems 
 		}
 		return nil, nil, cause(err)
 	}
+	// The directory's own word, not ldap.flavor: AD's schema conventions are
+	// the server's, whatever the configuration expects.
+	c.ad = slices.Contains(root.GetAttributeValues("supportedCapabilities"), ldapmap.ADCapabilityOID)
 	schema, err := c.schema(ctx, root)
 	if err == nil && schema != nil {
 		c.checkSchema(schema)
@@ -73,6 +77,9 @@ type onlineCheck struct {
 	pool  *Pool
 	ps    config.Problems
 	warns []string
+	// ad: the root DSE says Active Directory (or Samba), whose DC fills in
+	// some MUST attributes by itself (ldapmap.ADFillsOnAdd).
+	ad bool
 }
 
 func (c *onlineCheck) warn(path, format string, args ...any) {
@@ -98,7 +105,7 @@ func bindProblem(cfg config.LDAPConfig, err error) (config.Problem, bool) {
 // directory that hides it gives an empty entry, not an error.
 func (c *onlineCheck) rootDSE(ctx context.Context) (*ldap.Entry, error) {
 	res, err := c.pool.Search(ctx, ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-		"(objectClass=*)", []string{"objectClass", "subschemaSubentry", "namingContexts"}, nil))
+		"(objectClass=*)", []string{"objectClass", "subschemaSubentry", "namingContexts", "supportedCapabilities"}, nil))
 	switch {
 	case lost(err):
 		return nil, err
@@ -110,14 +117,16 @@ func (c *onlineCheck) rootDSE(ctx context.Context) (*ldap.Entry, error) {
 }
 
 // schema reads the subschema entry (RFC 4512 §4.4). Nil, without error, when
-// it cannot be read: the schema checks are then skipped with a warning.
+// it cannot be read: the schema checks are then skipped with a warning. The
+// DIT content rules matter on AD: they carry what the auxiliary classes of
+// user and group (securityPrincipal: sAMAccountName) add.
 func (c *onlineCheck) schema(ctx context.Context, root *ldap.Entry) (*ldapmap.Schema, error) {
 	dn := root.GetAttributeValue("subschemaSubentry")
 	if dn == "" {
 		dn = "cn=Subschema"
 	}
 	res, err := c.pool.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-		"(objectClass=subschema)", []string{"attributeTypes", "objectClasses"}, nil))
+		"(objectClass=subschema)", []string{"attributeTypes", "objectClasses", "dITContentRules"}, nil))
 	if lost(err) {
 		return nil, err
 	}
@@ -126,7 +135,8 @@ func (c *onlineCheck) schema(ctx context.Context, root *ldap.Entry) (*ldapmap.Sc
 		return nil, nil
 	}
 	e := res.Entries[0]
-	s, perr := ldapmap.NewSchema(e.GetAttributeValues("attributeTypes"), e.GetAttributeValues("objectClasses"))
+	s, perr := ldapmap.NewSchema(e.GetAttributeValues("attributeTypes"), e.GetAttributeValues("objectClasses"),
+		e.GetAttributeValues("dITContentRules"))
 	if perr != nil {
 		c.warn("ldap", "some schema descriptions at %q could not be parsed and were ignored: %v",
 			dn, strings.ReplaceAll(perr.Error(), "\n", "; "))
@@ -230,6 +240,7 @@ func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
 		}
 		seen[key] = true
 		at := s.Attribute(r.name)
+		precludedBy := s.PrecludedBy(classes, at)
 		switch {
 		case at == nil:
 			c.ps.Add(r.path, "attribute %q is not in the directory schema%s", r.name, s.SuggestAttribute(r.name))
@@ -237,6 +248,8 @@ func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
 		case r.readOnly:
 		case at.NoUserModification:
 			c.ps.Add(r.path, "attribute %q is maintained by the directory (NO-USER-MODIFICATION); the bridge cannot write it", r.name)
+		case complete && !at.Operational() && precludedBy != "":
+			c.ps.Add(r.path, "attribute %q is precluded (NOT) by the directory's DIT content rule for %s", r.name, precludedBy)
 		case complete && !at.Operational() && !s.Allows(classes, at):
 			hint := "; add a class that allows it to " + k.prefix + ".object_classes"
 			if by := s.AllowedBy(at); len(by) > 0 {
@@ -253,9 +266,20 @@ func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
 		set[at] = true
 	}
 	for _, req := range s.Requires(classes) {
-		if req.Type == nil || !set[req.Type] {
+		switch {
+		case req.Type != nil && set[req.Type]:
+		// A MUST no client may write (RFC 4512 §4.1.2), such as AD's
+		// instanceType and objectSid, is the directory's to fill in: no
+		// configuration could set it.
+		case req.Type != nil && req.Type.NoUserModification:
+		case c.ad && ldapmap.ADFillsOnAdd(req.Attr):
+		default:
+			by := req.Class
+			if req.Rule {
+				by = "the DIT content rule for " + by
+			}
 			c.ps.Add(k.prefix+".object_classes", "%s requires attribute %q (MUST), but no %s entry sets it: "+
-				"the directory would refuse new entries (objectClassViolation)", req.Class, req.Attr, k.setBy)
+				"the directory would refuse new entries (objectClassViolation)", by, req.Attr, k.setBy)
 		}
 	}
 }

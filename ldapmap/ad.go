@@ -145,3 +145,33 @@ func RandomPassword() string {
 	}
 	return s.String() + "aZ9!"
 }
+
+// ADCapabilityOID is LDAP_CAP_ACTIVE_DIRECTORY_OID: a DC (Windows or Samba)
+// lists it in the root DSE's supportedCapabilities (MS-ADTS 3.1.1.3.4.3.1), so
+// a client can tell AD's schema conventions apply whatever ldap.flavor says.
+const ADCapabilityOID = "1.2.840.113556.1.4.800"
+
+// adFilledOnAdd are the MUST attributes of AD's top and of its DIT content
+// rules that the DC fills in when an add lacks them (MS-ADTS 3.1.1.5.2, "Add
+// Operation"), each with how. The subschema tells only of the systemOnly ones
+// (instanceType, objectSid: NO-USER-MODIFICATION); objectCategory,
+// nTSecurityDescriptor and sAMAccountName a client may set, so nothing
+// standard says an add may leave them out, yet it may: on testenv's Samba an
+// add of objectClass group with groupType alone gets all five (and the
+// preset's groups rely on it for sAMAccountName). The systemOnly two are
+// listed as well, so that the answer does not hang on how a DC publishes
+// systemOnly.
+var adFilledOnAdd = map[string]string{
+	"instancetype":         "systemOnly: 4 (writable) for an entry that heads no naming context",
+	"objectsid":            "systemOnly: the DC allocates it from its RID pool",
+	"objectcategory":       "the structural class's defaultObjectCategory",
+	"ntsecuritydescriptor": "the class's defaultSecurityDescriptor and the inherited ACEs",
+	"samaccountname":       "a generated name such as $74E3599D-620689D99198F764, for a user or group added without one",
+}
+
+// ADFillsOnAdd tells whether an AD DC fills in attr itself when an add omits it,
+// so that it need not be configured even though the schema says MUST.
+func ADFillsOnAdd(attr string) bool {
+	_, ok := adFilledOnAdd[strings.ToLower(attr)]
+	return ok
+}

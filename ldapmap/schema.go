@@ -3,12 +3,13 @@ package ldapmap
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// This file reads a directory's subschema (RFC 4512 §4.2: the attributeTypes
-// and objectClasses values of the entry named by the rootDSE's
+// This file reads a directory's subschema (RFC 4512 §4.2: the attributeTypes,
+// objectClasses and dITContentRules values of the entry named by the rootDSE's
 // subschemaSubentry), so that `scimbridge validate` can tell an admin that
 // "mial" is not an attribute before the first SCIM create fails. go-ldap has
 // no schema parser. Like the rest of ldapmap this is pure: bridge/online.go
@@ -53,6 +54,27 @@ type AttributeType struct {
 
 // Name is the first NAME, or the OID when there is none.
 func (a *AttributeType) Name() string { return firstName(a.Names, a.OID) }
+
+// ContentRule is an RFC 4512 §4.1.6 DITContentRuleDescription. It governs the
+// entries whose structural object class has the rule's OID: the auxiliary
+// classes they may belong to, and attributes they must, may and must not hold
+// beyond those of their object classes. Active Directory publishes one for
+// every class with auxiliary classes (systemAuxiliaryClass and
+// auxiliaryClass: user has securityPrincipal, which brings sAMAccountName),
+// with the MUST and MAY of those auxiliary classes folded in. Its entries do
+// not list those classes in objectClass, so without the rule the object
+// classes alone would forbid sAMAccountName on a user.
+type ContentRule struct {
+	OID   string // the structural object class's OID
+	Names []string
+	Aux   []string
+	Must  []string
+	May   []string
+	Not   []string
+}
+
+// Name is the first NAME, or the OID when there is none.
+func (r *ContentRule) Name() string { return firstName(r.Names, r.OID) }
 
 // Operational tells whether the attribute is operational (RFC 4512 §3.4):
 // object classes do not govern it, so entryUUID or pwdAccountLockedTime may be
@@ -270,6 +292,31 @@ func ParseObjectClass(s string) (*ObjectClass, error) {
 	return oc, nil
 }
 
+// ParseContentRule parses one dITContentRules value.
+func ParseContentRule(s string) (*ContentRule, error) {
+	d, err := parseDescription(s)
+	if err != nil {
+		return nil, fmt.Errorf("DIT content rule: %w", err)
+	}
+	r := &ContentRule{OID: d.oid}
+	var errs []error
+	add := func(dst *[]string, kw string) {
+		v, err := d.oids(kw)
+		*dst = v
+		errs = append(errs, err)
+	}
+	r.Names, err = d.names()
+	errs = append(errs, err)
+	add(&r.Aux, "AUX")
+	add(&r.Must, "MUST")
+	add(&r.May, "MAY")
+	add(&r.Not, "NOT")
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("DIT content rule %s: %w", d.oid, err)
+	}
+	return r, nil
+}
+
 // ParseAttributeType parses one attributeTypes value.
 func ParseAttributeType(s string) (*AttributeType, error) {
 	d, err := parseDescription(s)
@@ -308,6 +355,7 @@ func ParseAttributeType(s string) (*AttributeType, error) {
 type Schema struct {
 	attrs      map[string]*AttributeType
 	classes    map[string]*ObjectClass
+	rules      map[string]*ContentRule // by the lower-cased OID of the structural class
 	attrNames  []string
 	classNames []string
 }
@@ -315,8 +363,8 @@ type Schema struct {
 // NewSchema indexes the subschema's values. A description that does not parse
 // is skipped and reported in the error, so that one odd vendor extension does
 // not hide the rest of the schema.
-func NewSchema(attributeTypes, objectClasses []string) (*Schema, error) {
-	s := &Schema{attrs: map[string]*AttributeType{}, classes: map[string]*ObjectClass{}}
+func NewSchema(attributeTypes, objectClasses, contentRules []string) (*Schema, error) {
+	s := &Schema{attrs: map[string]*AttributeType{}, classes: map[string]*ObjectClass{}, rules: map[string]*ContentRule{}}
 	var errs []error
 	for _, v := range attributeTypes {
 		at, err := ParseAttributeType(v)
@@ -342,6 +390,16 @@ func NewSchema(attributeTypes, objectClasses []string) (*Schema, error) {
 			s.classNames = append(s.classNames, n)
 		}
 	}
+	for _, v := range contentRules {
+		r, err := ParseContentRule(v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// Samba 4.17 publishes the rule of group twice, identically; the
+		// last one wins, as for the other descriptions.
+		s.rules[strings.ToLower(r.OID)] = r
+	}
 	// Sorted so that a "did you mean" between equally close names is stable.
 	sort.Strings(s.attrNames)
 	sort.Strings(s.classNames)
@@ -357,6 +415,15 @@ func (s *Schema) Attribute(name string) *AttributeType {
 
 // Class looks an object class up by name or OID; nil when unknown.
 func (s *Schema) Class(name string) *ObjectClass { return s.classes[strings.ToLower(name)] }
+
+// ContentRule is the DIT content rule of a structural class; nil when the
+// directory publishes none for it.
+func (s *Schema) ContentRule(oc *ObjectClass) *ContentRule {
+	if oc == nil {
+		return nil
+	}
+	return s.rules[strings.ToLower(oc.OID)]
+}
 
 // SuggestAttribute is "; did you mean \"mail\"?" for a near miss, else "".
 func (s *Schema) SuggestAttribute(name string) string { return suggest(name, s.attrNames) }
@@ -389,22 +456,99 @@ func (s *Schema) Closure(classes []*ObjectClass) []*ObjectClass {
 }
 
 // Allows tells whether an entry of these classes (and their superclasses) may
-// hold at: it is in one's MUST or MAY, or a class is extensibleObject.
+// hold at: it is in one's MUST or MAY, a class is extensibleObject, or the DIT
+// content rule of a structural class among them names it in its MUST or MAY;
+// and the entry's rule does not preclude it (NOT).
+//
+// The MUST and MAY of a rule's AUX classes do not count: RFC 4512 §4.1.6 only
+// permits the entry to belong to them, and an entry that does lists them in
+// objectClass, so they are among classes already. Active Directory
+// applies systemAuxiliaryClass without listing it, and so folds the
+// auxiliary classes' MUST and MAY into the rule's (Samba: user's rule has
+// MUST ( sAMAccountName $ objectSid $ cn ) from securityPrincipal and
+// mailRecipient).
 func (s *Schema) Allows(classes []*ObjectClass, at *AttributeType) bool {
-	if at == nil {
+	if at == nil || s.PrecludedBy(classes, at) != "" {
 		return false
 	}
-	for _, oc := range s.Closure(classes) {
-		if oc.OID == extensibleObjectOID {
+	closure := s.Closure(classes)
+	for _, oc := range closure {
+		if oc.OID == extensibleObjectOID || s.listed(oc.Must, at) || s.listed(oc.May, at) {
 			return true
 		}
-		for _, n := range append(append([]string{}, oc.Must...), oc.May...) {
-			if s.Attribute(n) == at {
-				return true
-			}
+	}
+	for _, r := range s.rulesOf(closure) {
+		if s.listed(r.Must, at) || s.listed(r.May, at) {
+			return true
 		}
 	}
 	return false
+}
+
+// PrecludedBy names the DIT content rule that forbids at (its NOT list) on an
+// entry of these classes, or is "".
+func (s *Schema) PrecludedBy(classes []*ObjectClass, at *AttributeType) string {
+	if at == nil {
+		return ""
+	}
+	for _, r := range s.entryRules(s.Closure(classes)) {
+		if s.listed(r.Not, at) {
+			return r.Name()
+		}
+	}
+	return ""
+}
+
+// listed tells whether one of names (names or OIDs) is at.
+func (s *Schema) listed(names []string, at *AttributeType) bool {
+	for _, n := range names {
+		if s.Attribute(n) == at {
+			return true
+		}
+	}
+	return false
+}
+
+// rulesOf returns the DIT content rules of every structural class in the
+// closure, for what they permit. RFC 4512 applies only the rule of the entry's
+// own structural class, but Active Directory lets a subclass inherit its
+// superclasses' auxiliary classes (Samba's rule for computer, a subclass of
+// user, lacks securityPrincipal, yet computers have a sAMAccountName). What
+// they require or preclude is the entry's own rule alone (entryRules), so
+// taking the superclasses' rules too can only silence a "not allowed", never
+// invent a MUST.
+func (s *Schema) rulesOf(closure []*ObjectClass) []*ContentRule {
+	var out []*ContentRule
+	for _, oc := range closure {
+		if r := s.ContentRule(oc); r != nil && oc.Kind == Structural {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// entryRules returns the DIT content rule of the entry's structural class: the
+// structural class of the closure that the others are superclasses of (user,
+// not person). A configuration that names unrelated structural classes, which
+// the directory would refuse anyway, gets the rule of each.
+func (s *Schema) entryRules(closure []*ObjectClass) []*ContentRule {
+	var out []*ContentRule
+	for _, oc := range closure {
+		if oc.Kind != Structural {
+			continue
+		}
+		leaf := true
+		for _, other := range closure {
+			if other != oc && other.Kind == Structural && slices.Contains(s.Closure([]*ObjectClass{other}), oc) {
+				leaf = false
+				break
+			}
+		}
+		if r := s.ContentRule(oc); leaf && r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // AllowedBy names up to three classes of the schema that allow at, sorted, as
@@ -418,11 +562,8 @@ func (s *Schema) AllowedBy(at *AttributeType) []string {
 		if key != strings.ToLower(oc.Name()) || oc.OID == extensibleObjectOID {
 			continue // each class once, under its first name
 		}
-		for _, n := range append(append([]string{}, oc.Must...), oc.May...) {
-			if s.Attribute(n) == at {
-				out = append(out, oc.Name())
-				break
-			}
+		if s.listed(oc.Must, at) || s.listed(oc.May, at) {
+			out = append(out, oc.Name())
 		}
 	}
 	sort.Strings(out)
@@ -434,15 +575,21 @@ type Required struct {
 	Attr  string
 	Type  *AttributeType // nil when the schema does not define Attr
 	Class string
+	// Rule: Class names a DIT content rule (whose MUST this is) rather than
+	// an object class.
+	Rule bool
 }
 
 // Requires lists the MUST attributes of the classes and their superclasses,
-// each once, except objectClass, which every add carries anyway.
+// then those of the DIT content rule of the entry's structural class (RFC 4512
+// §4.1.6), each once, except objectClass, which every add carries anyway.
+// Some of them the directory fills in itself (NO-USER-MODIFICATION ones such
+// as AD's objectSid); telling those apart is the caller's business.
 func (s *Schema) Requires(classes []*ObjectClass) []Required {
 	var out []Required
 	seen := map[string]bool{"objectclass": true, "2.5.4.0": true}
-	for _, oc := range s.Closure(classes) {
-		for _, n := range oc.Must {
+	add := func(names []string, from string, rule bool) {
+		for _, n := range names {
 			at := s.Attribute(n)
 			key := strings.ToLower(n)
 			if at != nil {
@@ -452,8 +599,15 @@ func (s *Schema) Requires(classes []*ObjectClass) []Required {
 				continue
 			}
 			seen[key] = true
-			out = append(out, Required{Attr: n, Type: at, Class: oc.Name()})
+			out = append(out, Required{Attr: n, Type: at, Class: from, Rule: rule})
 		}
+	}
+	closure := s.Closure(classes)
+	for _, oc := range closure {
+		add(oc.Must, oc.Name(), false)
+	}
+	for _, r := range s.entryRules(closure) {
+		add(r.Must, r.Name(), true)
 	}
 	return out
 }

@@ -38,6 +38,57 @@ var (
 		atPwdLockedTime, atMemberOf, atDisplayName, atDescription, atMemberUID}
 )
 
+// Descriptions as testenv's Samba AD DC (Samba 4.17, a fresh domain
+// provisioned with --use-rfc2307) returns them from
+// CN=Aggregate,CN=Schema,CN=Configuration,...: objectClasses, attributeTypes and
+// dITContentRules, copied verbatim (Samba publishes the rule of group twice).
+var (
+	samOCTop                  = `( 2.5.6.0 NAME 'top' ABSTRACT MUST (objectClass $ objectCategory $ nTSecurityDescriptor $ instanceType ) MAY (msSFU30PosixMemberOf $ msDFSR-ComputerReferenceBL $ msDFSR-MemberReferenceBL $ msDS-ObjectReferenceBL $ msDS-ReplValueMetaDataExt $ msDS-parentdistname $ msds-memberTransitive $ msds-memberOfTransitive $ msDS-TDOEgressBL $ msDS-TDOIngressBL $ msDS-ValueTypeReferenceBL $ msDS-IsPrimaryComputerFor $ msDS-ClaimSharesPossibleValuesWithBL $ msDS-MembersOfResourcePropertyListBL $ msDS-EnabledFeatureBL $ msDS-LastKnownRDN $ msDS-HostServiceAccountBL $ msDS-OIDToGroupLinkBl $ msDS-LocalEffectiveRecycleTime $ msDS-LocalEffectiveDeletionTime $ msDS-PSOApplied $ msDS-NcType $ msDS-PrincipalName $ msDS-RevealedListBL $ msDS-NC-RO-Replica-Locations-BL $ msDS-AuthenticatedToAccountlist $ msDS-IsPartialReplicaFor $ msDS-IsDomainFor $ msDS-IsFullReplicaFor $ msDS-RevealedDSAs $ msDS-KrbTgtLinkBl $ url $ wWWHomePage $ whenCreated $ whenChanged $ wellKnownObjects $ wbemPath $ uSNSource $ uSNLastObjRem $ USNIntersite $ uSNDSALastObjRemoved $ uSNCreated $ uSNChanged $ systemFlags $ subSchemaSubEntry $ subRefs $ structuralObjectClass $ siteObjectBL $ serverReferenceBL $ sDRightsEffective $ revision $ repsTo $ repsFrom $ directReports $ replUpToDateVector $ replPropertyMetaData $ name $ queryPolicyBL $ proxyAddresses $ proxiedObjectName $ possibleInferiors $ partialAttributeSet $ partialAttributeDeletionList $ otherWellKnownObjects $ objectVersion $ objectGUID $ distinguishedName $ nonSecurityMemberBL $ netbootSCPBL $ ownerBL $ msDS-ReplValueMetaData $ msDS-ReplAttributeMetaData $ msDS-NonMembersBL $ msDS-NCReplOutboundNeighbors $ msDS-NCReplInboundNeighbors $ msDS-NCReplCursors $ msDS-TasksForAzRoleBL $ msDS-TasksForAzTaskBL $ msDS-OperationsForAzRoleBL $ msDS-OperationsForAzTaskBL $ msDS-MembersForAzRoleBL $ msDs-masteredBy $ mS-DS-ConsistencyGuid $ mS-DS-ConsistencyChildCount $ msDS-Approx-Immed-Subordinates $ msCOM-PartitionSetLink $ msCOM-UserLink $ modifyTimeStamp $ masteredBy $ managedObjects $ lastKnownParent $ isPrivilegeHolder $ memberOf $ isRecycled $ isDeleted $ isCriticalSystemObject $ showInAdvancedViewOnly $ fSMORoleOwner $ fRSMemberReferenceBL $ frsComputerReferenceBL $ fromEntry $ flags $ extensionName $ dSASignature $ dSCorePropagationData $ displayNamePrintable $ displayName $ description $ createTimeStamp $ cn $ canonicalName $ bridgeheadServerListBL $ allowedChildClassesEffective $ allowedChildClasses $ allowedAttributesEffective $ allowedAttributes $ adminDisplayName $ adminDescription ) )`
+	samOCPerson               = `( 2.5.6.6 NAME 'person' SUP top STRUCTURAL MUST (cn ) MAY (attributeCertificateAttribute $ userPassword $ telephoneNumber $ sn $ serialNumber $ seeAlso ) )`
+	samOCOrganizationalPerson = `( 2.5.6.7 NAME 'organizationalPerson' SUP person STRUCTURAL MAY (msDS-HABSeniorityIndex $ msDS-PhoneticDisplayName $ msDS-PhoneticCompanyName $ msDS-PhoneticDepartment $ msDS-PhoneticLastName $ msDS-PhoneticFirstName $ houseIdentifier $ msExchHouseIdentifier $ homePostalAddress $ msDS-AllowedToActOnBehalfOfOtherIdentity $ x121Address $ comment $ title $ co $ primaryTelexNumber $ telexNumber $ teletexTerminalIdentifier $ street $ st $ registeredAddress $ preferredDeliveryMethod $ postalCode $ postalAddress $ postOfficeBox $ thumbnailPhoto $ physicalDeliveryOfficeName $ pager $ otherPager $ otherTelephone $ mobile $ otherMobile $ primaryInternationalISDNNumber $ ipPhone $ otherIpPhone $ otherHomePhone $ homePhone $ otherFacsimileTelephoneNumber $ personalTitle $ middleName $ otherMailbox $ ou $ o $ mhsORAddress $ msDS-AllowedToDelegateTo $ manager $ thumbnailLogo $ l $ internationalISDNNumber $ initials $ givenName $ generationQualifier $ facsimileTelephoneNumber $ employeeID $ mail $ division $ destinationIndicator $ department $ c $ countryCode $ company $ assistant $ streetAddress ) )`
+	samOCUser                 = `( 1.2.840.113556.1.5.9 NAME 'user' SUP organizationalPerson STRUCTURAL MAY (msDS-SourceObjectDN $ msSFU30NisDomain $ msSFU30Name $ x500uniqueIdentifier $ userSMIMECertificate $ userPKCS12 $ uid $ secretary $ roomNumber $ preferredLanguage $ photo $ labeledURI $ jpegPhoto $ homePostalAddress $ givenName $ employeeType $ employeeNumber $ displayName $ departmentNumber $ carLicense $ audio $ msDS-AuthNPolicySiloMembersBL $ msDS-AssignedAuthNPolicySilo $ msDS-AssignedAuthNPolicy $ msDS-SyncServerUrl $ msDS-PrimaryComputer $ msTSSecondaryDesktops $ msTSPrimaryDesktop $ msPKI-CredentialRoamingTokens $ msDS-ResultantPSO $ msDS-AuthenticatedAtDC $ msTSInitialProgram $ msTSWorkDirectory $ msTSDefaultToMainPrinter $ msTSConnectPrinterDrives $ msTSConnectClientDrives $ msTSBrokenConnectionAction $ msTSReconnectionAction $ msTSMaxIdleTime $ msTSMaxConnectionTime $ msTSMaxDisconnectionTime $ msTSRemoteControl $ msTSAllowLogon $ msTSHomeDrive $ msTSHomeDirectory $ msTSProfilePath $ msTSLSProperty02 $ msTSLSProperty01 $ msTSProperty02 $ msTSProperty01 $ msTSManagingLS4 $ msTSManagingLS3 $ msTSManagingLS2 $ msTSManagingLS $ msTSLicenseVersion4 $ msTSLicenseVersion3 $ msTSLicenseVersion2 $ msTSLicenseVersion $ msTSExpireDate4 $ msTSExpireDate3 $ msTSExpireDate2 $ msTSExpireDate $ msDS-FailedInteractiveLogonCountAtLastSuccessfulLogon $ msDS-FailedInteractiveLogonCount $ msDS-LastFailedInteractiveLogonTime $ msDS-LastSuccessfulInteractiveLogonTime $ msRADIUS-SavedFramedIpv6Route $ msRADIUS-FramedIpv6Route $ msRADIUS-SavedFramedIpv6Prefix $ msRADIUS-FramedIpv6Prefix $ msRADIUS-SavedFramedInterfaceId $ msRADIUS-FramedInterfaceId $ msPKIAccountCredentials $ msPKIDPAPIMasterKeys $ msPKIRoamingTimeStamp $ msDS-SupportedEncryptionTypes $ msDS-SecondaryKrbTgtNumber $ pager $ o $ mobile $ manager $ mail $ initials $ homePhone $ businessCategory $ userCertificate $ userWorkstations $ userSharedFolderOther $ userSharedFolder $ userPrincipalName $ userParameters $ userAccountControl $ unicodePwd $ terminalServer $ servicePrincipalName $ scriptPath $ pwdLastSet $ profilePath $ primaryGroupID $ preferredOU $ otherLoginWorkstations $ operatorCount $ ntPwdHistory $ networkAddress $ msRASSavedFramedRoute $ msRASSavedFramedIPAddress $ msRASSavedCallbackNumber $ msRADIUSServiceType $ msRADIUSFramedRoute $ msRADIUSFramedIPAddress $ msRADIUSCallbackNumber $ msNPSavedCallingStationID $ msNPCallingStationID $ msNPAllowDialin $ mSMQSignCertificatesMig $ mSMQSignCertificates $ mSMQDigestsMig $ mSMQDigests $ msIIS-FTPRoot $ msIIS-FTPDir $ msDS-UserPasswordExpiryTimeComputed $ msDS-User-Account-Control-Computed $ msDS-Site-Affinity $ mS-DS-CreatorSID $ msDS-Cached-Membership-Time-Stamp $ msDS-Cached-Membership $ msDRM-IdentityCertificate $ msCOM-UserPartitionSetLink $ maxStorage $ logonWorkstation $ logonHours $ logonCount $ lockoutTime $ localeID $ lmPwdHistory $ lastLogonTimestamp $ lastLogon $ lastLogoff $ homeDrive $ homeDirectory $ groupsToIgnore $ groupPriority $ groupMembershipSAM $ dynamicLDAPServer $ desktopProfile $ defaultClassStore $ dBCSPwd $ controlAccessRights $ codePage $ badPwdCount $ badPasswordTime $ adminCount $ aCSPolicyName $ accountExpires ) )`
+	samOCGroup                = `( 1.2.840.113556.1.5.8 NAME 'group' SUP top STRUCTURAL MUST (groupType ) MAY (msSFU30PosixMember $ msSFU30NisDomain $ msSFU30Name $ msDS-PrimaryComputer $ msDS-AzApplicationData $ msDS-AzLastImportedBizRulePath $ msDS-AzBizRuleLanguage $ msDS-AzBizRule $ msDS-AzObjectGuid $ msDS-AzGenericData $ primaryGroupToken $ operatorCount $ nTGroupMembers $ nonSecurityMember $ msDS-NonMembers $ msDS-AzLDAPQuery $ member $ managedBy $ groupMembershipSAM $ groupAttributes $ mail $ desktopProfile $ controlAccessRights $ adminCount ) )`
+	samOCSecurityPrincipal    = `( 1.2.840.113556.1.5.6 NAME 'securityPrincipal' SUP top AUXILIARY MUST (sAMAccountName $ objectSid ) MAY (supplementalCredentials $ sIDHistory $ securityIdentifier $ sAMAccountType $ rid $ tokenGroupsNoGCAcceptable $ tokenGroupsGlobalAndUniversal $ tokenGroups $ nTSecurityDescriptor $ msDS-KeyVersionNumber $ altSecurityIdentities $ accountNameHistory ) )`
+	samOCMailRecipient        = `( 1.2.840.113556.1.3.46 NAME 'mailRecipient' SUP top AUXILIARY MUST (cn ) MAY (msDS-GeoCoordinatesLongitude $ msDS-GeoCoordinatesLatitude $ msDS-GeoCoordinatesAltitude $ msDS-PhoneticDisplayName $ userSMIMECertificate $ secretary $ msExchLabeledURI $ msExchAssistantName $ labeledURI $ userCertificate $ userCert $ textEncodedORAddress $ telephoneNumber $ showInAddressBook $ legacyExchangeDN $ garbageCollPeriod $ info ) )`
+	samOCPosixAccount         = `( 1.3.6.1.1.1.2.0 NAME 'posixAccount' SUP top AUXILIARY MAY (description $ gecos $ loginShell $ unixUserPassword $ userPassword $ homeDirectory $ unixHomeDirectory $ gidNumber $ uidNumber $ cn $ uid ) )`
+	samOCComputer             = `( 1.2.840.113556.1.3.30 NAME 'computer' SUP user STRUCTURAL MAY (msSFU30Name $ nisMapName $ msSFU30NisDomain $ msSFU30Aliases $ msImaging-HashAlgorithm $ msImaging-ThumbprintHash $ msDS-GenerationId $ msTPM-TpmInformationForComputer $ msTSSecondaryDesktopBL $ msTSPrimaryDesktopBL $ msTSEndpointPlugin $ msTSEndpointType $ msTSEndpointData $ msDS-HostServiceAccount $ msDS-IsUserCachableAtRodc $ msTSProperty02 $ msTSProperty01 $ msTPM-OwnerInformation $ msDS-RevealOnDemandGroup $ msDS-NeverRevealGroup $ msDS-PromotionSettings $ msDS-SiteName $ msDS-isRODC $ msDS-isGC $ msDS-AuthenticatedAtDC $ msDS-ExecuteScriptPassword $ msDS-RevealedList $ msDS-RevealedUsers $ msDS-KrbTgtLink $ volumeCount $ siteGUID $ rIDSetReferences $ policyReplicationFlags $ physicalLocationObject $ operatingSystemVersion $ operatingSystemServicePack $ operatingSystemHotfix $ operatingSystem $ networkAddress $ netbootSIFFile $ netbootMirrorDataFile $ netbootMachineFilePath $ netbootInitialization $ netbootDUID $ netbootGUID $ msDS-AdditionalSamAccountName $ msDS-AdditionalDnsHostName $ managedBy $ machineRole $ location $ localPolicyFlags $ dNSHostName $ defaultLocalPolicyObject $ cn $ catalogs ) )`
+	samATObjectClass          = `( 2.5.4.0 NAME 'objectClass' SYNTAX '1.3.6.1.4.1.1466.115.121.1.38' NO-USER-MODIFICATION )`
+	samATObjectCategory       = `( 1.2.840.113556.1.4.782 NAME 'objectCategory' SYNTAX '1.3.6.1.4.1.1466.115.121.1.12' SINGLE-VALUE )`
+	samATNTSecurityDescriptor = `( 1.2.840.113556.1.2.281 NAME 'nTSecurityDescriptor' SYNTAX '1.2.840.113556.1.4.907' SINGLE-VALUE )`
+	samATInstanceType         = `( 1.2.840.113556.1.2.1 NAME 'instanceType' SYNTAX '1.3.6.1.4.1.1466.115.121.1.27' SINGLE-VALUE NO-USER-MODIFICATION )`
+	samATObjectSid            = `( 1.2.840.113556.1.4.146 NAME 'objectSid' SYNTAX '1.3.6.1.4.1.1466.115.121.1.40' SINGLE-VALUE NO-USER-MODIFICATION )`
+	samATSAMAccountName       = `( 1.2.840.113556.1.4.221 NAME 'sAMAccountName' SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' SINGLE-VALUE )`
+	samATCn                   = `( 2.5.4.3 NAME 'cn' SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' SINGLE-VALUE )`
+	samATSn                   = `( 2.5.4.4 NAME 'sn' SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' SINGLE-VALUE )`
+	samATGroupType            = `( 1.2.840.113556.1.4.750 NAME 'groupType' SYNTAX '1.3.6.1.4.1.1466.115.121.1.27' SINGLE-VALUE )`
+	samATMember               = `( 2.5.4.31 NAME 'member' SYNTAX '1.3.6.1.4.1.1466.115.121.1.12' )`
+	samATMail                 = `( 0.9.2342.19200300.100.1.3 NAME 'mail' SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' SINGLE-VALUE )`
+	samATUserPrincipalName    = `( 1.2.840.113556.1.4.656 NAME 'userPrincipalName' SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' SINGLE-VALUE )`
+	samATGidNumber            = `( 1.3.6.1.1.1.1.1 NAME 'gidNumber' SYNTAX '1.3.6.1.4.1.1466.115.121.1.27' SINGLE-VALUE )`
+	samATUnicodePwd           = `( 1.2.840.113556.1.4.90 NAME 'unicodePwd' SYNTAX '1.3.6.1.4.1.1466.115.121.1.40' SINGLE-VALUE )`
+	samATObjectGUID           = `( 1.2.840.113556.1.4.2 NAME 'objectGUID' SYNTAX '1.3.6.1.4.1.1466.115.121.1.40' SINGLE-VALUE NO-USER-MODIFICATION )`
+	samATDescription          = `( 2.5.4.13 NAME 'description' SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' )`
+	samRuleUser               = `( 1.2.840.113556.1.5.9 NAME 'user' AUX ( msDS-CloudExtensions $ securityPrincipal $ mailRecipient $ shadowAccount $ posixAccount ) MUST (sAMAccountName $ objectSid $ cn ) MAY (msDS-cloudExtensionAttribute20 $ msDS-cloudExtensionAttribute19 $ msDS-cloudExtensionAttribute18 $ msDS-cloudExtensionAttribute17 $ msDS-cloudExtensionAttribute16 $ msDS-cloudExtensionAttribute15 $ msDS-cloudExtensionAttribute14 $ msDS-cloudExtensionAttribute13 $ msDS-cloudExtensionAttribute12 $ msDS-cloudExtensionAttribute11 $ msDS-cloudExtensionAttribute10 $ msDS-cloudExtensionAttribute9 $ msDS-cloudExtensionAttribute8 $ msDS-cloudExtensionAttribute7 $ msDS-cloudExtensionAttribute6 $ msDS-cloudExtensionAttribute5 $ msDS-cloudExtensionAttribute4 $ msDS-cloudExtensionAttribute3 $ msDS-cloudExtensionAttribute2 $ msDS-cloudExtensionAttribute1 $ supplementalCredentials $ sIDHistory $ securityIdentifier $ sAMAccountType $ rid $ tokenGroupsNoGCAcceptable $ tokenGroupsGlobalAndUniversal $ tokenGroups $ nTSecurityDescriptor $ msDS-KeyVersionNumber $ altSecurityIdentities $ accountNameHistory $ msDS-GeoCoordinatesLongitude $ msDS-GeoCoordinatesLatitude $ msDS-GeoCoordinatesAltitude $ msDS-PhoneticDisplayName $ userSMIMECertificate $ secretary $ msExchLabeledURI $ msExchAssistantName $ labeledURI $ userCertificate $ userCert $ textEncodedORAddress $ telephoneNumber $ showInAddressBook $ legacyExchangeDN $ garbageCollPeriod $ info $ shadowFlag $ shadowExpire $ shadowInactive $ shadowWarning $ shadowMax $ shadowMin $ shadowLastChange $ description $ userPassword $ uid $ description $ gecos $ loginShell $ unixUserPassword $ userPassword $ homeDirectory $ unixHomeDirectory $ gidNumber $ uidNumber $ cn $ uid ) )`
+	samRuleGroup              = `( 1.2.840.113556.1.5.8 NAME 'group' AUX ( mailRecipient $ securityPrincipal $ posixGroup ) MUST (cn $ sAMAccountName $ objectSid ) MAY (msDS-GeoCoordinatesLongitude $ msDS-GeoCoordinatesLatitude $ msDS-GeoCoordinatesAltitude $ msDS-PhoneticDisplayName $ userSMIMECertificate $ secretary $ msExchLabeledURI $ msExchAssistantName $ labeledURI $ userCertificate $ userCert $ textEncodedORAddress $ telephoneNumber $ showInAddressBook $ legacyExchangeDN $ garbageCollPeriod $ info $ supplementalCredentials $ sIDHistory $ securityIdentifier $ sAMAccountType $ rid $ tokenGroupsNoGCAcceptable $ tokenGroupsGlobalAndUniversal $ tokenGroups $ nTSecurityDescriptor $ msDS-KeyVersionNumber $ altSecurityIdentities $ accountNameHistory $ memberUid $ gidNumber $ description $ unixUserPassword $ userPassword $ cn ) )`
+	samRuleComputer           = `( 1.2.840.113556.1.3.30 NAME 'computer' AUX ( ipHost ) MAY (manager $ l $ uid $ ipHostNumber $ description $ cn ) )`
+)
+
+// sambaSchema is the part of Samba's subschema that users and groups touch.
+func sambaSchema(t testing.TB) *ldapmap.Schema {
+	t.Helper()
+	s, err := ldapmap.NewSchema(
+		[]string{samATObjectClass, samATObjectCategory, samATNTSecurityDescriptor, samATInstanceType, samATObjectSid,
+			samATSAMAccountName, samATCn, samATSn, samATGroupType, samATMember, samATMail, samATUserPrincipalName,
+			samATGidNumber, samATUnicodePwd, samATObjectGUID, samATDescription},
+		[]string{samOCTop, samOCPerson, samOCOrganizationalPerson, samOCUser, samOCGroup, samOCSecurityPrincipal,
+			samOCMailRecipient, samOCPosixAccount, samOCComputer},
+		[]string{samRuleUser, samRuleGroup, samRuleGroup, samRuleComputer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestParseObjectClass(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -142,7 +193,7 @@ func TestParseDescriptionErrors(t *testing.T) {
 
 func realSchema(t testing.TB) *ldapmap.Schema {
 	t.Helper()
-	s, err := ldapmap.NewSchema(realAttributeDefs, realClasses)
+	s, err := ldapmap.NewSchema(realAttributeDefs, realClasses, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +223,7 @@ func TestSchemaLookups(t *testing.T) {
 		t.Errorf("far-off name got suggestion %q", got)
 	}
 	// A broken description is skipped and reported; the rest is usable.
-	s2, err := ldapmap.NewSchema([]string{atMail, "( broken"}, []string{ocTop, "garbage"})
+	s2, err := ldapmap.NewSchema([]string{atMail, "( broken"}, []string{ocTop, "garbage"}, []string{"( 1.2.3 AUX ( a $ 'b c' ) )"})
 	if err == nil || s2.Attribute("mail") == nil || s2.Class("top") == nil {
 		t.Errorf("NewSchema with broken values: %v", err)
 	}
@@ -227,7 +278,7 @@ func TestSchemaAllowsAndRequires(t *testing.T) {
 		t.Errorf("Requires(groupOfNames) = %s", got)
 	}
 	// A SUP cycle (a broken schema) must not hang the walk.
-	loop, _ := ldapmap.NewSchema(nil, []string{`( 1.1 NAME 'a' SUP b MUST cn )`, `( 1.2 NAME 'b' SUP a MUST sn )`})
+	loop, _ := ldapmap.NewSchema(nil, []string{`( 1.1 NAME 'a' SUP b MUST cn )`, `( 1.2 NAME 'b' SUP a MUST sn )`}, nil)
 	if got := len(loop.Requires([]*ldapmap.ObjectClass{loop.Class("a")})); got != 2 {
 		t.Errorf("cycle: %d required", got)
 	}
@@ -241,6 +292,14 @@ func FuzzParseSchemaDescription(f *testing.F) {
 	}
 	f.Add(`(1.2.3 NAME 'x' SUP (top$person) AUXILIARY MUST (cn$sn))`)
 	f.Add(`( 1.2.6 NAME 'q' DESC 'it\27s' SYNTAX '1.2{3' USAGE 'a\5Cb' )`)
+	// Samba's shapes: MUST (cn ) with no blank after the parenthesis,
+	// quoted SYNTAX, AUX lists, and its extendedAttributeInfo extensions.
+	for _, s := range []string{samOCTop, samOCUser, samOCSecurityPrincipal, samATInstanceType, samATObjectSid,
+		samATSAMAccountName, samRuleUser, samRuleGroup, samRuleComputer,
+		`( 1.2.840.113556.1.2.1 NAME 'instanceType' PROPERTY-GUID '8C7996BFE60DD011A28500AA003049E2' PROPERTY-SET-GUID '00000000000000000000000000000000' SYSTEM-ONLY )`,
+		`( 2.5.6.6 NAME 'r' DESC 'd' OBSOLETE AUX ( a $ b ) MUST uid MAY ( mail ) NOT ( cn $ sn ) X-ORIGIN 'test' )`} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if oc, err := ldapmap.ParseObjectClass(s); err == nil {
 			again, err := ldapmap.ParseObjectClass(renderClass(oc))
@@ -254,7 +313,26 @@ func FuzzParseSchemaDescription(f *testing.F) {
 				t.Fatalf("%q → %q → %+v, %v; want %+v", s, renderAttr(at), again, err, at)
 			}
 		}
-		_, _ = ldapmap.NewSchema([]string{s}, []string{s})
+		if r, err := ldapmap.ParseContentRule(s); err == nil {
+			again, err := ldapmap.ParseContentRule(renderRule(r))
+			if err != nil || !reflect.DeepEqual(normRule(*r), normRule(*again)) {
+				t.Fatalf("%q → %q → %+v, %v; want %+v", s, renderRule(r), again, err, r)
+			}
+		}
+		schema, _ := ldapmap.NewSchema([]string{s}, []string{s}, []string{s})
+		// The walks over classes and rules must not panic or hang on
+		// whatever got in, including a rule whose OID is its own class's.
+		for _, oc := range []*ldapmap.ObjectClass{schema.Class("x"), nil} {
+			classes := []*ldapmap.ObjectClass{oc}
+			if oc, err := ldapmap.ParseObjectClass(s); err == nil {
+				classes = append(classes, schema.Class(oc.OID))
+			}
+			for _, at := range []*ldapmap.AttributeType{schema.Attribute("cn"), nil} {
+				_ = schema.Allows(classes, at)
+				_ = schema.PrecludedBy(classes, at)
+			}
+			_ = schema.Requires(classes)
+		}
 	})
 }
 
@@ -288,6 +366,27 @@ func renderAttr(at *ldapmap.AttributeType) string {
 	return b.String()
 }
 
+func renderRule(r *ldapmap.ContentRule) string {
+	var b strings.Builder
+	b.WriteString("( " + r.OID)
+	names(&b, r.Names)
+	oids(&b, "AUX", r.Aux)
+	oids(&b, "MUST", r.Must)
+	oids(&b, "MAY", r.May)
+	oids(&b, "NOT", r.Not)
+	b.WriteString(" )")
+	return b.String()
+}
+
+func normRule(r ldapmap.ContentRule) ldapmap.ContentRule {
+	for _, l := range []*[]string{&r.Names, &r.Aux, &r.Must, &r.May, &r.Not} {
+		if len(*l) == 0 {
+			*l = nil
+		}
+	}
+	return r
+}
+
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\5C`, `'`, `\27`).Replace(s) + "'"
 }
@@ -318,4 +417,171 @@ func normAttr(at ldapmap.AttributeType) ldapmap.AttributeType {
 		at.Names = nil
 	}
 	return at
+}
+
+func TestParseContentRule(t *testing.T) {
+	user, err := ldapmap.ParseContentRule(samRuleUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user.OID != "1.2.840.113556.1.5.9" || user.Name() != "user" ||
+		!reflect.DeepEqual(user.Aux, []string{"msDS-CloudExtensions", "securityPrincipal", "mailRecipient", "shadowAccount", "posixAccount"}) ||
+		!reflect.DeepEqual(user.Must, []string{"sAMAccountName", "objectSid", "cn"}) || len(user.Not) != 0 {
+		t.Errorf("Samba's rule for user: %+v", user)
+	}
+	for _, tc := range []struct {
+		in   string
+		want ldapmap.ContentRule
+	}{
+		// RFC 4512 §4.1.6 in full: DESC, OBSOLETE, NOT and an extension.
+		{`( 2.5.6.6 NAME 'personRule' DESC 'no phones' OBSOLETE AUX ( posixAccount $ shadowAccount ) MUST uid MAY ( mail ) NOT telephoneNumber X-ORIGIN 'test' )`,
+			ldapmap.ContentRule{OID: "2.5.6.6", Names: []string{"personRule"}, Aux: []string{"posixAccount", "shadowAccount"},
+				Must: []string{"uid"}, May: []string{"mail"}, Not: []string{"telephoneNumber"}}},
+		{`(1.2.3 NAME ('a' 'b') AUX x)`, ldapmap.ContentRule{OID: "1.2.3", Names: []string{"a", "b"}, Aux: []string{"x"}}},
+		{`( 1.2.4 )`, ldapmap.ContentRule{OID: "1.2.4"}},
+	} {
+		got, err := ldapmap.ParseContentRule(tc.in)
+		if err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(normRule(*got), normRule(tc.want)) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.in, *got, tc.want)
+		}
+	}
+	for _, in := range []string{`( 1.2.3 AUX ( a $ 'b c' ) )`, `( 1.2.3 NOT )`, `( 1.2.3 MUST ( cn $ ( sn ) ) )`, `( x y )`} {
+		if r, err := ldapmap.ParseContentRule(in); err == nil {
+			t.Errorf("ParseContentRule(%q) = %+v, want an error", in, r)
+		}
+	}
+}
+
+// On Samba the object classes alone forbid sAMAccountName on a user (the bug
+// report); the DIT content rule, which folds in the auxiliary classes AD
+// applies without listing them (securityPrincipal), permits it. A real mistake
+// still shows.
+func TestSchemaSambaContentRules(t *testing.T) {
+	s := sambaSchema(t)
+	classes := func(names ...string) []*ldapmap.ObjectClass {
+		var out []*ldapmap.ObjectClass
+		for _, n := range names {
+			if s.Class(n) == nil {
+				t.Fatalf("no class %s", n)
+			}
+			out = append(out, s.Class(n))
+		}
+		return out
+	}
+	users := classes("top", "person", "organizationalPerson", "user")
+	groups := classes("top", "group")
+	for _, tc := range []struct {
+		name    string
+		classes []*ldapmap.ObjectClass
+		attr    string
+		want    bool
+	}{
+		{"users", users, "sAMAccountName", true}, // MUST of user's rule, from securityPrincipal
+		{"users", users, "userPrincipalName", true},
+		{"users", users, "unicodePwd", true},
+		{"users", users, "gidNumber", true}, // MAY of user's rule, from posixAccount
+		{"users", users, "groupType", false},
+		{"users", users, "member", false},
+		{"groups", groups, "sAMAccountName", true},
+		{"groups", groups, "description", true},
+		{"groups", groups, "userPrincipalName", false},
+		{"person, no rule", classes("top", "person"), "sAMAccountName", false},
+		// computer's own rule lacks securityPrincipal; AD inherits user's.
+		{"computer", classes("top", "computer"), "sAMAccountName", true},
+	} {
+		if got := s.Allows(tc.classes, s.Attribute(tc.attr)); got != tc.want {
+			t.Errorf("Allows(%s, %s) = %v", tc.name, tc.attr, got)
+		}
+	}
+	req := func(cs []*ldapmap.ObjectClass) string {
+		var out []string
+		for _, r := range s.Requires(cs) {
+			from := r.Class
+			if r.Rule {
+				from = "rule " + from
+			}
+			flag := ""
+			if r.Type != nil && r.Type.NoUserModification {
+				flag = "!"
+			}
+			out = append(out, r.Attr+flag+"<"+from)
+		}
+		return strings.Join(out, " ")
+	}
+	// instanceType and objectSid are systemOnly, published as
+	// NO-USER-MODIFICATION (!); objectCategory and nTSecurityDescriptor are not.
+	if got := req(users); got != "objectCategory<top nTSecurityDescriptor<top instanceType!<top cn<person "+
+		"sAMAccountName<rule user objectSid!<rule user" {
+		t.Errorf("Requires(users) = %s", got)
+	}
+	if got := req(groups); got != "objectCategory<top nTSecurityDescriptor<top instanceType!<top groupType<group "+
+		"cn<rule group sAMAccountName<rule group objectSid!<rule group" {
+		t.Errorf("Requires(groups) = %s", got)
+	}
+	// Only the entry's own structural class's rule binds (RFC 4512 §4.1.6):
+	// computer's rule requires nothing, and user's is not computer's.
+	if got := req(classes("computer")); got != "cn<person objectCategory<top nTSecurityDescriptor<top instanceType!<top" {
+		t.Errorf("Requires(computer) = %s", got)
+	}
+	if r := s.ContentRule(s.Class("group")); r == nil || r.Name() != "group" || len(r.Aux) != 3 {
+		t.Errorf("ContentRule(group) = %+v", r)
+	}
+	if s.ContentRule(s.Class("person")) != nil || s.ContentRule(nil) != nil {
+		t.Error("person has no rule")
+	}
+	for attr, want := range map[string]bool{"objectCategory": true, "NTSECURITYDESCRIPTOR": true, "instanceType": true,
+		"objectSid": true, "sAMAccountName": true, "cn": false, "groupType": false, "mail": false} {
+		if got := ldapmap.ADFillsOnAdd(attr); got != want {
+			t.Errorf("ADFillsOnAdd(%s) = %v", attr, got)
+		}
+	}
+}
+
+// The standard reading of a DIT content rule on a non-AD schema: AUX only
+// permits a class, whose attributes come with listing it; MUST adds to the
+// classes' MUST; NOT precludes.
+func TestSchemaContentRuleSemantics(t *testing.T) {
+	rule := `( 2.16.840.1.113730.3.2.2 NAME 'inetOrgPersonRule' AUX posixAccount MUST mail MAY memberUid NOT description )`
+	s, err := ldapmap.NewSchema(realAttributeDefs, realClasses, []string{rule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := []*ldapmap.ObjectClass{s.Class("top"), s.Class("person"), s.Class("organizationalPerson"), s.Class("inetOrgPerson")}
+	withPosix := append(append([]*ldapmap.ObjectClass{}, users...), s.Class("posixAccount"))
+	for _, tc := range []struct {
+		name    string
+		classes []*ldapmap.ObjectClass
+		attr    string
+		want    bool
+	}{
+		{"users", users, "gidNumber", false}, // posixAccount permitted, not present
+		{"users+posixAccount", withPosix, "gidNumber", true},
+		{"users", users, "memberUid", true}, // the rule's MAY
+		{"users", users, "description", false},
+		{"person", users[:2], "description", true}, // inetOrgPerson's rule is not person's
+	} {
+		if got := s.Allows(tc.classes, s.Attribute(tc.attr)); got != tc.want {
+			t.Errorf("Allows(%s, %s) = %v", tc.name, tc.attr, got)
+		}
+	}
+	if got := s.PrecludedBy(users, s.Attribute("description")); got != "inetOrgPersonRule" {
+		t.Errorf("PrecludedBy(description) = %q", got)
+	}
+	if got := s.PrecludedBy(users, s.Attribute("mail")); got != "" {
+		t.Errorf("PrecludedBy(mail) = %q", got)
+	}
+	var must []string
+	for _, r := range s.Requires(users) {
+		must = append(must, r.Attr)
+		if r.Rule != (r.Attr == "mail") {
+			t.Errorf("Requires: %+v", r)
+		}
+	}
+	if strings.Join(must, " ") != "sn cn mail" {
+		t.Errorf("Requires(users) = %v", must)
+	}
 }
