@@ -134,7 +134,7 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 		MaxCount:         cfg.Users.MaxResults,
 		RequestIDContext: WithRequestID,
 		Log:              a.log,
-		UserAttributes:   scimPaths(cfg.Users.Attributes),
+		UserAttributes:   userPaths(cfg.Users),
 		GroupAttributes:  scimPaths(cfg.Groups.Attributes),
 		Observer:         a.Metrics,
 		AllowedCIDRs:     cidrs,
@@ -194,6 +194,15 @@ func (a *App) auditLogger() (*zerolog.Logger, error) {
 }
 
 // scimPaths are the SCIM sides of a mapping, for the discovery endpoints.
+// userPaths are the SCIM User attributes the bridge stores, for /Schemas.
+func userPaths(u config.UsersConfig) []string {
+	out := scimPaths(u.Attributes)
+	if u.Roles.Enabled() {
+		out = append(out, "roles.value", "roles.display", "roles.primary")
+	}
+	return out
+}
+
 func scimPaths(attrs []config.AttributeMapping) []string {
 	out := make([]string, 0, len(attrs))
 	for _, a := range attrs {

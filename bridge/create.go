@@ -113,6 +113,15 @@ func (u *Users) completeCreate(ctx context.Context, dn string, res ldapmap.Resou
 	if err := u.joinDefaultGroups(ctx, dn, e); err != nil {
 		return nil, err
 	}
+	if u.m.Roles != nil {
+		if err := u.joinRoleGroups(ctx, e, res); err != nil {
+			return nil, err
+		}
+		if u.m.Roles.Attr == "" && len(u.m.Roles.Groups) > 0 {
+			// The roles are read from memberOf, which changed.
+			return u.readDN(ctx, dn)
+		}
+	}
 	return e, nil
 }
 

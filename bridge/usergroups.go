@@ -72,15 +72,20 @@ func (s *Groups) renameMember(ctx context.Context, old, new string) error {
 	return nil
 }
 
-// joinDefaultGroups adds a new user to users.default_groups. Each group is one
-// modify of its member attribute; a retry finds the user already there and
-// does nothing, so a create retried by Entra does not fail here.
+// joinDefaultGroups adds a new user to users.default_groups.
 func (u *Users) joinDefaultGroups(ctx context.Context, dn string, e *ldap.Entry) error {
 	if u.groups == nil || len(u.defaultGroups) == 0 {
 		return nil
 	}
-	v := u.memberValue(e)
-	for i, g := range u.defaultGroups {
+	return u.joinGroups(ctx, u.memberValue(e), u.defaultGroups, "users.default_groups")
+}
+
+// joinGroups adds member value v to the groups at dns (configured under
+// setting, for the error). Each group is one modify of its member attribute; a
+// retry finds the user already there and does nothing, so a create retried by
+// Entra does not fail here.
+func (u *Users) joinGroups(ctx context.Context, v string, dns []string, setting string) error {
+	for _, g := range dns {
 		hasPlaceholder := false
 		var err error
 		if u.groups.g.EmptyMember != "" {
@@ -90,7 +95,7 @@ func (u *Users) joinDefaultGroups(ctx context.Context, dn string, e *ldap.Entry)
 			err = u.groups.modifyMembers(ctx, g, nil, &memberChange{add: []string{v}}, hasPlaceholder)
 		}
 		if scimerr.KindOf(err) == scimerr.NotFound {
-			return scimerr.Wrap(scimerr.Internal, err, "users.default_groups[%d] %s does not exist", i, g)
+			return scimerr.Wrap(scimerr.Internal, err, "%s: group %s does not exist", setting, g)
 		}
 		if err != nil {
 			return err

@@ -131,6 +131,12 @@ func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, i
 // Patch implements PATCH: the operations are applied to the user as SCIM sees
 // it, and only the attributes that changed are written, in one LDAP modify.
 func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (ldapmap.Resource, error) {
+	if u.m.Roles != nil {
+		var err error
+		if ops, err = unwrapRoleOps(ops); err != nil {
+			return nil, err
+		}
+	}
 	return u.update(ctx, id, ifMatch, func(before ldapmap.Resource) (ldapmap.Resource, error) {
 		after := deepCopy(before)
 		if err := patch.Apply(after, ops); err != nil {
@@ -181,6 +187,17 @@ func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldap
 	if u.groups != nil && upd.NewRDN != "" {
 		if err := u.groups.renameMember(ctx, u.memberValue(e), u.memberValue(ne)); err != nil {
 			return nil, err
+		}
+	}
+	if upd.Roles != nil || len(upd.LeaveGroups) > 0 {
+		u.logUnknownRoles(ctx, dn, upd.Roles)
+		if err := u.changeRoleGroups(ctx, ne, upd.JoinGroups, upd.LeaveGroups); err != nil {
+			return nil, err
+		}
+		if u.m.Roles.Attr == "" && len(upd.JoinGroups)+len(upd.LeaveGroups) > 0 {
+			if ne, err = u.readDN(ctx, dn); err != nil { // roles are read from memberOf
+				return nil, err
+			}
 		}
 	}
 	// The write's answer leaves out groups (read-only, one more search per
@@ -260,9 +277,15 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 				return err
 			}
 		}
+		// A deleted user holds no role, whatever the mode.
+		upd.Changes = append(upd.Changes, u.m.ClearRoles(e)...)
 		// Modify first, rename after: a refused modify then leaves the entry
-		// untouched instead of renamed but not anonymized.
+		// untouched instead of renamed but not anonymized. The role groups are
+		// left in between, while the member value is still the old DN.
 		dn, err := u.apply(ctx, e.DN, &ldapmap.Update{Changes: upd.Changes})
+		if err == nil {
+			err = u.leaveAllRoleGroups(ctx, e)
+		}
 		if err == nil && upd.NewRDN != "" {
 			dn, err = u.apply(ctx, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
 		}
@@ -279,6 +302,11 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 	u.logWrite(ctx, "delete", e.DN, nil, err)
 	if err != nil {
 		return classify(err, "delete user")
+	}
+	// Role groups may lie outside groups.base_dn, where neither refint nor
+	// removeMemberEverywhere reaches.
+	if err := u.leaveAllRoleGroups(ctx, e); err != nil {
+		return err
 	}
 	if u.groups != nil {
 		// OpenLDAP's refint overlay removes member DNs by itself (in the

@@ -188,7 +188,33 @@ type UsersConfig struct {
 	// UIDNumber allocates posixAccount uidNumbers from a counter entry, like
 	// groups.gid_number: unique even with several bridges.
 	UIDNumber GIDNumberConfig `koanf:"uid_number"`
+	// Roles is where Entra's app role assignments (SCIM roles) go.
+	Roles RolesConfig `koanf:"roles"`
 }
+
+// RolesConfig maps Entra's app role assignments (the SCIM roles attribute,
+// from the SingleAppRoleAssignment or AppRoleAssignmentsComplex mapping) onto
+// LDAP: role values in an attribute, and membership of existing groups.
+//
+//	roles:
+//	  attribute: employeeType
+//	  groups:
+//	    Admin: cn=app-admins,ou=roles,dc=example,dc=org
+//	    Reader: cn=app-readers,ou=roles,dc=example,dc=org
+//	  default: Reader
+type RolesConfig struct {
+	// Attribute, when set, is a multi-valued LDAP attribute holding every role
+	// value of the user (also roles that grant no group).
+	Attribute string `koanf:"attribute"`
+	// Groups maps a role value to the DN of an existing group the role grants
+	// membership of. Role values match case-insensitively.
+	Groups map[string]string `koanf:"groups"`
+	// Default is the role of a user created without one.
+	Default string `koanf:"default"`
+}
+
+// Enabled tells whether SCIM roles are mapped by users.roles.
+func (r RolesConfig) Enabled() bool { return r.Attribute != "" || len(r.Groups) > 0 }
 
 // GroupsConfig maps SCIM Groups onto LDAP groups.
 type GroupsConfig struct {

@@ -194,6 +194,7 @@ func (c *Config) Validate() error {
 	c.validateAuth(&ps)
 	c.validateLDAP(&ps)
 	c.validateUsers(&ps)
+	c.validateRoles(&ps)
 	if c.GroupsEnabled() {
 		c.validateGroups(&ps)
 	}

@@ -70,6 +70,11 @@ func (m *Map) FromEntry(e *ldap.Entry, r Resolver) (Resource, error) {
 		a.SetValue(res, v)
 	}
 	schemas := []any{SchemaGroup}
+	if m.Roles != nil {
+		if roles := m.Roles.render(e); len(roles) > 0 {
+			res["roles"] = roles
+		}
+	}
 	if m.Kind == "User" {
 		res["active"] = !m.Disable.Disabled(e)
 		schemas = []any{SchemaUser}
@@ -165,6 +170,15 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 	for _, a := range m.Disable.Create(present && !active) {
 		req.Attribute(a.Type, a.Vals)
 	}
+	if m.Roles != nil && m.Roles.Attr != "" {
+		roles, err := m.Roles.ForCreate(res)
+		if err != nil {
+			return nil, err
+		}
+		if len(roles) > 0 {
+			req.Attribute(m.Roles.Attr, roles)
+		}
+	}
 	return req, nil
 }
 
@@ -250,10 +264,17 @@ type Update struct {
 	// first write arrives (the assertion control, RFC 4528): an If-Match that
 	// the directory itself checks, so no concurrent write slips in between.
 	Assert string
+	// Roles are the user's roles after the update, when they changed;
+	// JoinGroups and LeaveGroups the role groups (users.roles.groups) whose
+	// membership changes with them, written after the user's own modify.
+	Roles                   []string
+	JoinGroups, LeaveGroups []string
 }
 
 // Empty tells whether the update writes nothing.
-func (u *Update) Empty() bool { return u.NewRDN == "" && len(u.Changes) == 0 }
+func (u *Update) Empty() bool {
+	return u.NewRDN == "" && len(u.Changes) == 0 && len(u.JoinGroups) == 0 && len(u.LeaveGroups) == 0
+}
 
 // Attributes lists the LDAP attributes the update writes (for logs: names only,
 // values may be personal or secret).
@@ -343,6 +364,11 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 		wasDisabled := m.Disable.Disabled(e)
 		if na == wasDisabled {
 			u.Changes = append(u.Changes, m.Disable.Changes(e, na)...)
+		}
+	}
+	if m.Roles != nil {
+		if err := m.planRoles(e, after, u); err != nil {
+			return nil, err
 		}
 	}
 	sort.SliceStable(u.Changes, func(i, j int) bool {

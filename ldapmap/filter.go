@@ -148,8 +148,8 @@ func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
 		if !sameAttr(a.SCIM, h.Path) || a.SCIM.Filter == nil {
 			continue
 		}
-		typ, _ := typeOf(a.SCIM.Filter)
-		f, err := m.inner(h.Path.Filter, a, typ, r)
+		sel, _ := selectorOf(a.SCIM.Filter)
+		f, err := m.inner(h.Path.Filter, a, sel, r)
 		if err != nil {
 			return "", err
 		}
@@ -162,21 +162,21 @@ func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
 }
 
 // inner translates a value filter for one typed element mapping a.
-func (m *Map) inner(e filter.Expr, a *Attr, typ string, r Resolver) (string, error) {
+func (m *Map) inner(e filter.Expr, a *Attr, sel selector, r Resolver) (string, error) {
 	switch t := e.(type) {
 	case *filter.And:
-		return m.innerPair("&", t.Left, t.Right, a, typ, r)
+		return m.innerPair("&", t.Left, t.Right, a, sel, r)
 	case *filter.Or:
-		return m.innerPair("|", t.Left, t.Right, a, typ, r)
+		return m.innerPair("|", t.Left, t.Right, a, sel, r)
 	case *filter.Not:
-		x, err := m.inner(t.X, a, typ, r)
+		x, err := m.inner(t.X, a, sel, r)
 		if err != nil {
 			return "", err
 		}
 		return "(!" + x + ")", nil
 	case *filter.Compare:
-		if strings.EqualFold(t.Path.Attr, "type") {
-			if matchesConst(typ, t) {
+		if strings.EqualFold(t.Path.Attr, sel.key) {
+			if matchesConst(sel.value, t) {
 				return "(" + a.LDAP + "=*)", nil // the element exists when its value does
 			}
 			return matchNone, nil
@@ -191,22 +191,22 @@ func (m *Map) inner(e filter.Expr, a *Attr, typ string, r Resolver) (string, err
 	return "", scimerr.New(scimerr.InvalidFilter, "unsupported value filter %s", e.String())
 }
 
-func (m *Map) innerPair(op string, l, rt filter.Expr, a *Attr, typ string, r Resolver) (string, error) {
-	x, err := m.inner(l, a, typ, r)
+func (m *Map) innerPair(op string, l, rt filter.Expr, a *Attr, sel selector, r Resolver) (string, error) {
+	x, err := m.inner(l, a, sel, r)
 	if err != nil {
 		return "", err
 	}
-	y, err := m.inner(rt, a, typ, r)
+	y, err := m.inner(rt, a, sel, r)
 	if err != nil {
 		return "", err
 	}
 	return "(" + op + x + y + ")", nil
 }
 
-// matchesConst evaluates a comparison of the element's type, known from the
-// mapping, without asking the directory.
+// matchesConst evaluates a comparison of the element's selector (its type, or
+// primary), known from the mapping, without asking the directory.
 func matchesConst(typ string, c *filter.Compare) bool {
-	v, _ := c.Value.(string)
+	v := scalarString(c.Value)
 	t, v := strings.ToLower(typ), strings.ToLower(v)
 	switch c.Op {
 	case filter.Eq:
@@ -245,9 +245,9 @@ func (m *Map) pathAttrs(p filter.Path) []*Attr {
 			if a.SCIM.Filter == nil {
 				continue
 			}
-			want, ok1 := typeOf(p.Filter)
-			have, _ := typeOf(a.SCIM.Filter)
-			if !ok1 || !strings.EqualFold(want, have) {
+			want, ok1 := selectorOf(p.Filter)
+			have, _ := selectorOf(a.SCIM.Filter)
+			if !ok1 || want != have {
 				continue
 			}
 		}

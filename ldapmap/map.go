@@ -63,6 +63,8 @@ type Map struct {
 	RandomPassword bool
 	// Match are the adoption rules (users.match), in order.
 	Match []*MatchRule
+	// Roles maps SCIM roles (users.roles); nil when not configured.
+	Roles *Roles
 }
 
 // spec is what users and groups share in their configuration.
@@ -177,6 +179,7 @@ func New(cfg config.UsersConfig) (*Map, error) {
 		ps.Add("users.disable.method", "must be ppolicy, attribute, uac or none, got %q", cfg.Disable.Method)
 	}
 	m.Disable = dis
+	m.Roles = newRoles(cfg.Roles)
 	return m, ps.Err()
 }
 
@@ -226,6 +229,9 @@ func (m *Map) ReadAttributes() []string {
 		attrs = append(attrs, d.attr)
 	}
 	attrs = append(attrs, m.Disable.Attributes()...)
+	if m.Roles != nil {
+		attrs = append(attrs, m.Roles.readAttributes()...)
+	}
 	return dedupFold(attrs)
 }
 
@@ -328,8 +334,8 @@ func checkUserPath(p filter.Path) string {
 	if p.Filter == nil {
 		return fmt.Sprintf("%q is multi-valued: select one element with a type filter, e.g. %s", p.Attr, example(p.Attr))
 	}
-	if _, ok := typeOf(p.Filter); !ok {
-		return `the value filter must be type eq "<type>" (one element per type, as Entra sends)`
+	if _, ok := selectorOf(p.Filter); !ok {
+		return `the value filter must be type eq "<type>" (one element per type, as Entra sends) or primary eq true`
 	}
 	return ""
 }
@@ -368,15 +374,49 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// typeOf returns "work" for the value filter type eq "work".
-func typeOf(e filter.Expr) (string, bool) {
+// selector is the element a mapping's value filter picks out of a
+// multi-valued attribute: type eq "work" (one element per type, as Entra
+// sends), or primary eq true (Entra's SingleAppRoleAssignment sends
+// roles[primary eq "True"].value).
+type selector struct {
+	key   string // "type" or "primary"
+	value string // lower case; "true" for primary
+}
+
+// selectorOf reads a mapping's value filter; ok is false for any other form.
+func selectorOf(e filter.Expr) (selector, bool) {
 	c, ok := e.(*filter.Compare)
-	if !ok || c.Op != filter.Eq || !strings.EqualFold(c.Path.Attr, "type") || c.Path.URN != "" ||
-		c.Path.Filter != nil || c.Path.SubAttr != "" {
-		return "", false
+	if !ok || c.Op != filter.Eq || c.Path.URN != "" || c.Path.Filter != nil || c.Path.SubAttr != "" {
+		return selector{}, false
 	}
-	s, ok := c.Value.(string)
-	return s, ok
+	switch {
+	case strings.EqualFold(c.Path.Attr, "type"):
+		s, ok := c.Value.(string)
+		return selector{key: "type", value: strings.ToLower(s)}, ok
+	case strings.EqualFold(c.Path.Attr, "primary"):
+		b, ok := scimjson.ParseBool(c.Value)
+		return selector{key: "primary", value: "true"}, ok && b
+	}
+	return selector{}, false
+}
+
+// matches tells whether an element of the multi-valued attribute is the one
+// the selector picks.
+func (s selector) matches(el map[string]any) bool {
+	v, _ := scimjson.Lookup(el, s.key)
+	if s.key == "primary" {
+		b, _ := scimjson.ParseBool(v)
+		return b
+	}
+	return strings.EqualFold(scalarString(v), s.value)
+}
+
+// seed is a new element the selector picks.
+func (s selector) seed() map[string]any {
+	if s.key == "primary" {
+		return map[string]any{"primary": true}
+	}
+	return map[string]any{"type": s.value}
 }
 
 // suggest proposes the closest known name for a likely typo.

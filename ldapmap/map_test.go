@@ -77,7 +77,7 @@ func TestNewProblems(t *testing.T) {
 			u.Attributes[7].SCIM = "emails.value"
 		}, []want{{"users.attributes[7].scim", `"emails" is multi-valued: select one element with a type filter, e.g. emails[type eq "work"].value`}}},
 		{"value filter other than type eq", func(u *config.UsersConfig) {
-			u.Attributes[7].SCIM = `emails[primary eq true].value`
+			u.Attributes[7].SCIM = `emails[display eq "x"].value`
 		}, []want{{"users.attributes[7].scim", `the value filter must be type eq "<type>"`}}},
 		{"complex without sub-attribute", func(u *config.UsersConfig) { u.Attributes[3].SCIM = "name" },
 			[]want{{"users.attributes[3].scim", `"name" is complex: map one sub-attribute, e.g. name.givenName`}}},

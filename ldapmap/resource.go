@@ -2,7 +2,6 @@ package ldapmap
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 
@@ -65,17 +64,13 @@ func (a *Attr) Value(res Resource) string {
 }
 
 // typedElement returns the element of a multi-valued attribute selected by the
-// mapping's type filter, nil if none. RFC 7643 §2.4 lets "type" repeat, but Entra
+// mapping's value filter, nil if none. RFC 7643 §2.4 lets "type" repeat, but Entra
 // requires one element per type (entra-scim.md §1), so the first wins.
 func typedElement(v any, f filter.Expr) any {
-	want, _ := typeOf(f)
+	sel, _ := selectorOf(f)
 	list, _ := v.([]any)
 	for _, el := range list {
-		m, ok := el.(map[string]any)
-		if !ok {
-			continue
-		}
-		if t, _ := scimjson.Lookup(m, "type"); strings.EqualFold(scalarString(t), want) {
+		if m, ok := el.(map[string]any); ok && sel.matches(m) {
 			return m
 		}
 	}
@@ -95,11 +90,11 @@ func (a *Attr) SetValue(res Resource, s string) {
 	case a.Ref:
 		c[key] = map[string]any{"value": s}
 	case a.SCIM.Filter != nil:
-		want, _ := typeOf(a.SCIM.Filter)
+		sel, _ := selectorOf(a.SCIM.Filter)
 		list, _ := c[key].([]any)
 		el, _ := typedElement(list, a.SCIM.Filter).(map[string]any)
 		if el == nil {
-			el = map[string]any{"type": want}
+			el = sel.seed()
 			list = append(list, el)
 		}
 		el[scimjson.KeyOf(el, a.SCIM.SubAttr)] = s
