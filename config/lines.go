@@ -39,6 +39,26 @@ func (f *LineFinder) Line(path string) int {
 	return line
 }
 
+// KeyLine is Line, except that for a path ending in a key the line of the key
+// itself: where a misspelt key is written, not where its value starts (the
+// first item of a block list is on the next line).
+func (f *LineFinder) KeyLine(path string) int {
+	segs := splitPath(path)
+	if len(segs) == 0 || f.root == nil || strings.HasPrefix(segs[len(segs)-1], "[") {
+		return f.Line(path)
+	}
+	n := f.root
+	for _, seg := range segs[:len(segs)-1] {
+		if n = child(n, seg); n == nil {
+			return f.Line(path)
+		}
+	}
+	if k := key(n, segs[len(segs)-1]); k != nil {
+		return k.Line
+	}
+	return f.Line(path)
+}
+
 // splitPath turns a.b[3].c into a, b, [3], c.
 func splitPath(path string) []string {
 	var out []string
@@ -84,8 +104,23 @@ func child(n *yaml.Node, seg string) *yaml.Node {
 	return nil
 }
 
+// key is the key node of seg in mapping n, nil if there is none.
+func key(n *yaml.Node, seg string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == seg {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
 // WithLines prefixes each Problem in err with its line: "line 32: users...".
-// Other errors are returned as they are.
+// A problem that already has a line (Load sets them) keeps it, and one whose
+// value came from the environment or a flag (Origin) gets none. Other errors
+// are returned as they are.
 func WithLines(err error, f *LineFinder) error {
 	if err == nil || f == nil {
 		return err
@@ -101,8 +136,8 @@ func WithLines(err error, f *LineFinder) error {
 		}
 		var p Problem
 		if errors.As(e, &p) {
-			if l := f.Line(p.Path); l > 0 {
-				p.Line = l
+			if p.Line == 0 && p.Origin == "" {
+				p.Line = f.Line(p.Path)
 			}
 			out = append(out, p)
 			return

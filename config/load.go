@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -36,8 +37,11 @@ type Source struct {
 }
 
 // Load reads, merges and decodes the configuration, applies defaults and returns
-// it with every validation problem joined in the error. The Config is returned
-// even when invalid, so that `validate` can print all problems.
+// it with every problem joined in the error: unknown keys (with a did-you-mean),
+// values of the wrong type and what Validate finds, each a Problem with its path
+// and, when it is in the file, its line. The Config is returned even when
+// invalid, so that `validate` can print all problems; only a file that cannot
+// be read or parsed, or a ${VAR} that is not set, returns no Config.
 func Load(src Source) (*Config, error) {
 	k := koanf.New(".")
 	environ := src.Environ
@@ -69,12 +73,33 @@ func Load(src Source) (*Config, error) {
 	if err := k.Load(confmap.Provider(expanded.(map[string]any), ""), nil); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	// Unknown keys are looked for in each source on its own, so that one set
+	// by the environment or a flag is reported as such, not at a file line.
+	lf := NewLineFinder(data)
+	var unknown []unknownKey
+	findUnknown(configType, k.Raw(), "", &unknown)
+	ps := unknownProblems(unknown, nil, lf)
+	// origins maps a key set by the environment or a flag to its name.
+	origins := map[string]string{}
 	envProv := env.Provider(".", env.Opt{
-		Prefix:        EnvPrefix,
-		EnvironFunc:   environ,
-		TransformFunc: envKey,
+		Prefix:      EnvPrefix,
+		EnvironFunc: environ,
+		TransformFunc: func(name, v string) (string, any) {
+			key, val := envKey(name, v)
+			if key != "" {
+				origins[key] = name
+			}
+			return key, val
+		},
 	})
-	if err := k.Load(envProv, nil); err != nil {
+	ke := koanf.New(".")
+	if err := ke.Load(envProv, nil); err != nil {
+		return nil, fmt.Errorf("config: environment: %w", err)
+	}
+	unknown = unknown[:0]
+	findUnknown(configType, ke.Raw(), "", &unknown)
+	ps = append(ps, unknownProblems(unknown, origins, nil)...)
+	if err := k.Merge(ke); err != nil {
 		return nil, fmt.Errorf("config: environment: %w", err)
 	}
 	if src.Flags != nil {
@@ -83,10 +108,28 @@ func Load(src Source) (*Config, error) {
 			if !ok || !f.Changed {
 				return "", nil
 			}
+			origins[key] = "--" + f.Name
 			return key, posflag.FlagVal(src.Flags, f)
 		}
-		if err := k.Load(posflag.ProviderWithFlag(src.Flags, ".", nil, flagKey), nil); err != nil {
+		kf := koanf.New(".")
+		if err := kf.Load(posflag.ProviderWithFlag(src.Flags, ".", nil, flagKey), nil); err != nil {
 			return nil, fmt.Errorf("config: flags: %w", err)
+		}
+		unknown = unknown[:0]
+		findUnknown(configType, kf.Raw(), "", &unknown)
+		ps = append(ps, unknownProblems(unknown, origins, nil)...)
+		if err := k.Merge(kf); err != nil {
+			return nil, fmt.Errorf("config: flags: %w", err)
+		}
+	}
+	merged := k.Raw()
+	// A misspelt key covers the key it stands for only when that is unset:
+	// with both written, problems of the real key are its own.
+	for i, p := range ps {
+		if p.Covers != "" {
+			if _, set := valueAt(merged, p.Covers); set {
+				ps[i].Covers = ""
+			}
 		}
 	}
 	var cfg Config
@@ -98,15 +141,81 @@ func Load(src Source) (*Config, error) {
 			mapstructure.StringToTimeHookFunc(time.RFC3339),
 			mapstructure.TextUnmarshallerHookFunc()),
 		WeaklyTypedInput: true,
-		ErrorUnused:      true,
-		Result:           &cfg,
-		TagName:          "koanf",
+		// Unknown keys were reported above, with paths and suggestions; the
+		// decoder skips them so the rest is decoded and validated too.
+		ErrorUnused: false,
+		Result:      &cfg,
+		TagName:     "koanf",
 	}
-	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: dc}); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	err = k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: dc})
+	typeProblems, other := decodeProblems(err, merged)
+	for _, p := range typeProblems {
+		if p.Origin = originOf(p.Path, origins); p.Origin == "" {
+			p.Line = lf.Line(p.Path)
+		}
+		ps = append(ps, p)
 	}
+	// Decoding problems first, in file order, then those from the environment
+	// and flags: an admin reads the file top down.
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		switch {
+		case (a.Origin == "") != (b.Origin == ""):
+			if a.Origin == "" {
+				return -1
+			}
+			return 1
+		case a.Line != b.Line:
+			return a.Line - b.Line
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
 	cfg.ApplyDefaults()
-	return &cfg, cfg.Validate()
+	for _, p := range cfg.problems() {
+		p.Line = lf.Line(p.Path)
+		ps = append(ps, p)
+	}
+	var errs []error
+	for _, p := range dropFollowOns(ps) {
+		errs = append(errs, p)
+	}
+	for _, e := range other {
+		errs = append(errs, fmt.Errorf("config: %w", e))
+	}
+	return &cfg, errors.Join(errs...)
+}
+
+// unknownProblems reports unknown keys: from the file, at the line of the key
+// (lf), or from the environment or flags, naming where each came from
+// (origins).
+func unknownProblems(unknown []unknownKey, origins map[string]string, lf *LineFinder) Problems {
+	ps := make(Problems, 0, len(unknown))
+	for _, u := range unknown {
+		msg, meant := unknownMsg(u)
+		p := Problem{Path: u.path, Msg: msg}
+		if meant != "" {
+			p.Covers = joinPath(parentPath(u.path), meant)
+		}
+		if origins != nil {
+			p.Origin = originOf(u.path, origins)
+		} else {
+			p.Line = lf.KeyLine(u.path)
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// originOf names the variables or flags that set path: the one that set it or
+// a value above it, or, for an unknown section, those that set keys in it.
+func originOf(path string, origins map[string]string) string {
+	var names []string
+	for key, name := range origins {
+		if underAny(path, []string{key}) || strings.HasPrefix(key, path+".") {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 func envKey(k, v string) (string, any) {

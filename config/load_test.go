@@ -215,30 +215,197 @@ log: {level: debug, format: console}
 	}
 }
 
+// TestLoadRejects: what cannot be read as a configuration at all is a plain
+// error, without a Config.
 func TestLoadRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "ldap: {urll: x}\n", "urll"},
-		{"unknown section", "ldapp: {url: x}\n", "ldapp"},
-		{"unknown nested key", "users: {disable: {methd: none}}\n", "methd"},
-		{"bad duration", "ldap: {timeout: soon}\n", "timeout"},
 		{"not YAML", "ldap: [\n", ""},
 		{"top level list", "- a\n- b\n", ""},
 		{"top level scalar", "42\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := config.Load(config.Source{Data: []byte(tc.yaml), Environ: exampleEnv()})
-			if err == nil {
-				t.Fatalf("Load accepted %q: %+v", tc.yaml, cfg)
+			if err == nil || cfg != nil {
+				t.Fatalf("Load(%q) = %+v, %v; want an error and no Config", tc.yaml, cfg, err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
 			var p config.Problem
 			if errors.As(err, &p) {
-				t.Errorf("decode error reported as a validation problem: %v", err)
+				t.Errorf("parse error reported as a problem: %v", err)
 			}
 		})
+	}
+}
+
+// sixMistakes misspells attributes under users and groups and has four more
+// mistakes elsewhere: a misspelt key in a list element, a misspelt key two
+// levels down, a value of the wrong type and a value Validate refuses.
+const sixMistakes = `server:
+  listen: 127.0.0.1:8080
+auth:
+  bearer_tokens:
+    - name: entra
+      sha265: "${SCIMBRIDGE_TOKEN_SHA256}"
+ldap:
+  url: ldap://127.0.0.1:3890
+  bind_dn: cn=admin,dc=example,dc=org
+  pool_size: abc
+users:
+  base_dn: ou=people,dc=example,dc=org
+  atributes:
+    - { scim: userName, ldap: uid }
+  disable:
+    methd: none
+groups:
+  base_dn: ou=groups,dc=example,dc=org
+  empty_member: cn=nobody,dc=example,dc=org
+  atributes:
+    - { scim: displayName, ldap: cn }
+log:
+  format: xml
+`
+
+// TestLoadReportsEveryMistake: unknown keys and wrong types are problems like
+// the others, with path, line and did-you-mean, and do not stop the rest of
+// the file from being decoded and validated. What only follows from a
+// misspelling (users.attributes "is required", the token's sha256 "must be 64
+// hex characters") is not reported on top of it.
+func TestLoadReportsEveryMistake(t *testing.T) {
+	cfg, err := config.Load(config.Source{Data: []byte(sixMistakes), Environ: exampleEnv()})
+	if cfg == nil {
+		t.Fatalf("no Config: %v", err)
+	}
+	want := []struct {
+		path string
+		line int
+		msg  string
+	}{
+		{"auth.bearer_tokens[0].sha265", 6, `unknown key; did you mean "sha256"?`},
+		{"ldap.pool_size", 10, `must be a whole number, got "abc"`},
+		{"users.atributes", 13, `unknown key; did you mean "attributes"?`},
+		{"users.disable.methd", 16, `unknown key; did you mean "method"?`},
+		{"groups.atributes", 20, `unknown key; did you mean "attributes"?`},
+		{"log.format", 23, `must be json or console, got "xml"`},
+	}
+	ps := problems(t, err)
+	if len(ps) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%v", len(ps), len(want), err)
+	}
+	for i, w := range want {
+		if i >= len(ps) {
+			break
+		}
+		if p := ps[i]; p.Path != w.path || p.Line != w.line || p.Msg != w.msg || p.Origin != "" {
+			t.Errorf("problem %d = %+v, want line %d: %s: %s", i, p, w.line, w.path, w.msg)
+		}
+	}
+	if !strings.Contains(err.Error(), `line 13: users.atributes: unknown key; did you mean "attributes"?`) {
+		t.Errorf("error text:\n%v", err)
+	}
+	// The rest was decoded, defaults applied.
+	if cfg.LDAP.URL != "ldap://127.0.0.1:3890" || cfg.LDAP.PoolSize != 4 || cfg.Groups.BaseDN != "ou=groups,dc=example,dc=org" {
+		t.Errorf("ldap = %+v, groups.base_dn = %q", cfg.LDAP, cfg.Groups.BaseDN)
+	}
+}
+
+func TestLoadUnknownKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string // Problem.Error() of each problem, in order
+	}{
+		{"unknown key", "ldap: {urll: x}\n", []string{`line 1: ldap.urll: unknown key; did you mean "url"?`}},
+		{"unknown section", "ldapp: {url: x}\n", []string{`line 1: ldapp: unknown key; did you mean "ldap"?`}},
+		{"nothing close", "users:\n  mappings: []\n",
+			[]string{`line 2: users.mappings: unknown key; the keys here are base_dn, rdn, object_classes, `}},
+		{"in a list element", "users:\n  attributes:\n    - scim: userName\n      ldapp: uid\n",
+			[]string{`line 4: users.attributes[0].ldapp: unknown key; did you mean "ldap"?`}},
+		{"nested", "server:\n  tls:\n    acme:\n      domain: [a.example.org]\n",
+			[]string{`line 4: server.tls.acme.domain: unknown key; did you mean "domains"?`}},
+		// The mapping's key line, not the line its list starts on.
+		{"block value", "users:\n  atributes:\n    - {scim: userName, ldap: uid}\n",
+			[]string{`line 2: users.atributes: unknown key; did you mean "attributes"?`}},
+		{"bad duration", "ldap: {timeout: soon}\n",
+			[]string{`line 1: ldap.timeout: must be a duration such as 30s or 5m, got "soon"`}},
+		{"bad time", "auth:\n  bearer_tokens:\n    - {name: a, expires: tomorrow}\n",
+			[]string{`line 3: auth.bearer_tokens[0].expires: must be a time such as 2026-12-31T00:00:00Z (RFC 3339), got "tomorrow"`}},
+		{"list for a string", "ldap: {url: [a, b]}\n", []string{`line 1: ldap.url: must be a single value, got a list`}},
+		// The element stays empty: its own "scim is required" would repeat it.
+		{"scalar for a mapping", "users:\n  attributes: [uid]\n",
+			[]string{`line 2: users.attributes[0]: must be a mapping of keys to values, got "uid"`}},
+		{"bool", "server: {dry_run: maybe}\n", []string{`line 1: server.dry_run: must be true or false, got "maybe"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(config.Source{Data: []byte(tc.yaml), Environ: exampleEnv()})
+			var got []string
+			for _, p := range problems(t, err) {
+				if p.Covers != "" || strings.HasPrefix(p.Msg, "unknown key") {
+					got = append(got, p.Error())
+				} else if strings.HasPrefix(p.Path, strings.SplitN(tc.want[0], ": ", 3)[1]) {
+					t.Errorf("follow-on problem reported: %v", p)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %q, want %q (all: %v)", got, tc.want, err)
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tc.want[i]) {
+					t.Errorf("got %q, want %q", got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// A key spelt in another case is what the decoder takes (it matches keys
+// case-insensitively), so it is not unknown.
+func TestLoadKeyCase(t *testing.T) {
+	yaml := strings.Replace(string(examples.OpenLDAP), "  flavor: openldap\n", "  Flavor: openldap\n  POOL_SIZE: 7\n", 1)
+	cfg, err := config.Load(config.Source{Data: []byte(yaml), Environ: exampleEnv()})
+	if err != nil || cfg.LDAP.PoolSize != 7 {
+		t.Fatalf("pool_size = %d, err = %v", cfg.LDAP.PoolSize, err)
+	}
+}
+
+// Overrides from the environment and flags are checked like the file, and
+// their problems name the variable instead of a line of the file.
+func TestLoadUnknownEnvKeys(t *testing.T) {
+	fs := pflag.NewFlagSet("scimbridge", pflag.ContinueOnError)
+	fs.String("listen", "", "")
+	if err := fs.Parse([]string{"--listen", ":1"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.Source{Data: examples.OpenLDAP, Flags: fs,
+		// A flag mapped to no key: a mistake in the program, reported all the same.
+		FlagKeys: map[string]string{"listen": "server.listne"},
+		Environ: exampleEnv("SCIMBRIDGE_LDAP__URLL=ldap://x", "SCIMBRIDGE_LDAP__POOL_SIZE=abc",
+			"SCIMBRIDGE_LDAPP__URL=ldap://y", "SCIMBRIDGE_LDAPP__TIMEOUT=1s")})
+	if cfg == nil || cfg.LDAP.URL != "ldap://127.0.0.1:3890" {
+		t.Fatalf("Config %+v, %v", cfg, err)
+	}
+	want := []config.Problem{
+		{Path: "ldap.pool_size", Origin: "SCIMBRIDGE_LDAP__POOL_SIZE", Msg: `must be a whole number, got "abc"`},
+		{Path: "ldap.urll", Origin: "SCIMBRIDGE_LDAP__URLL", Msg: `unknown key; did you mean "url"?`},
+		{Path: "ldapp", Origin: "SCIMBRIDGE_LDAPP__TIMEOUT, SCIMBRIDGE_LDAPP__URL", Msg: `unknown key; did you mean "ldap"?`},
+		{Path: "server.listne", Origin: "--listen", Msg: `unknown key; did you mean "listen"?`},
+	}
+	ps := problems(t, err)
+	if len(ps) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(ps), len(want), err)
+	}
+	for i, w := range want {
+		p := ps[i]
+		if p.Path != w.Path || p.Origin != w.Origin || p.Msg != w.Msg || p.Line != 0 {
+			t.Errorf("problem %d = %+v, want %+v", i, p, w)
+		}
+	}
+	// WithLines does not point into the file for them (ldap: is on line 13).
+	withLines := config.WithLines(err, config.NewLineFinder(examples.OpenLDAP)).Error()
+	if strings.Contains(withLines, "line ") ||
+		!strings.Contains(withLines, `ldap.urll (from SCIMBRIDGE_LDAP__URLL): unknown key; did you mean "url"?`) {
+		t.Errorf("WithLines:\n%s", withLines)
 	}
 }

@@ -17,15 +17,31 @@ import (
 type Problem struct {
 	Path string
 	Msg  string
-	// Line is the problem's line in the file, 0 when unknown (set by WithLines).
+	// Line is the problem's line in the file, 0 when unknown (set by Load
+	// and WithLines).
 	Line int
+	// Origin is the environment variable or flag that set the value when the
+	// file did not (SCIMBRIDGE_LDAP__URLL). Such a problem has no line: the
+	// file is not where to look.
+	Origin string
+	// Covers is a path whose problems only repeat this one: for a misspelt
+	// key, the key it stands for when that is not set (users.attributes for
+	// users.atributes; "users.attributes is required" would follow), for a
+	// value of the wrong type its own path (the field stayed empty).
+	// DropFollowOns removes those problems.
+	Covers string
 }
 
 func (p Problem) Error() string {
-	if p.Line > 0 {
-		return "line " + strconv.Itoa(p.Line) + ": " + p.Path + ": " + p.Msg
+	s := p.Path
+	if p.Origin != "" {
+		s += " (from " + p.Origin + ")"
 	}
-	return p.Path + ": " + p.Msg
+	s += ": " + p.Msg
+	if p.Line > 0 {
+		return "line " + strconv.Itoa(p.Line) + ": " + s
+	}
+	return s
 }
 
 // Problems collects every problem found, so an admin fixes them in one go.
@@ -177,7 +193,9 @@ func (c *Config) defaultDerives() {
 // Validate checks the structure of the configuration without any I/O and returns
 // every problem with its YAML path. The attribute map itself (SCIM paths,
 // templates) is checked by ldapmap.New, which reports in the same form.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.problems().Err() }
+
+func (c *Config) problems() Problems {
 	var ps Problems
 	if c.Server.Listen == "" {
 		ps.Add("server.listen", "is required")
@@ -203,7 +221,7 @@ func (c *Config) Validate() error {
 	default:
 		ps.Add("log.format", "must be json or console, got %q", c.Log.Format)
 	}
-	return ps.Err()
+	return ps
 }
 
 func (c *Config) validateServer(ps *Problems) {

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -87,15 +88,21 @@ func load(src config.Source, stderr io.Writer) (*config.Config, bool) {
 	lines = config.NewLineFinder(data)
 	cfg, err := config.Load(src)
 	errs := []error{err}
+	// A misspelt or mistyped attributes key leaves no mapping to check: each
+	// problem the mapping check would find ("userName must be mapped", the
+	// RDN not mapped) only repeats that one.
+	unread := config.Covered(err)
 	if cfg != nil {
-		_, err := ldapmap.New(cfg.Users)
-		errs = append(errs, err)
-		if cfg.GroupsEnabled() {
+		if !slices.Contains(unread, "users.attributes") {
+			_, err := ldapmap.New(cfg.Users)
+			errs = append(errs, err)
+		}
+		if cfg.GroupsEnabled() && !slices.Contains(unread, "groups.attributes") {
 			_, err := ldapmap.NewGroups(cfg.Groups)
 			errs = append(errs, err)
 		}
 	}
-	joined := errors.Join(errs...)
+	joined := config.DropFollowOns(errors.Join(errs...))
 	if joined != nil {
 		printProblems(stderr, joined)
 	}
