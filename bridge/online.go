@@ -144,6 +144,20 @@ func (c *onlineCheck) schema(ctx context.Context, root *ldap.Entry) (*ldapmap.Sc
 	return s, nil
 }
 
+// checkRoles warns where users.roles would not work as configured: a
+// single-valued role attribute refuses a second role, and without one the
+// roles are read back from memberOf.
+func (c *onlineCheck) checkRoles(s *ldapmap.Schema) {
+	r := c.cfg.Users.Roles
+	if at := s.Attribute(r.Attribute); r.Attribute != "" && at != nil && at.SingleValue {
+		c.warn("users.roles.attribute", "%s is single-valued: a user with two roles (AppRoleAssignmentsComplex) will be refused", at.Name())
+	}
+	if r.Attribute == "" && len(r.Groups) > 0 && s.Attribute("memberOf") == nil {
+		c.warn("users.roles.groups", "the directory has no memberOf attribute (OpenLDAP: overlay memberof), from which roles are "+
+			"read back without users.roles.attribute: GET will show no roles and Entra will re-send them; set users.roles.attribute")
+	}
+}
+
 // attrRef is one LDAP attribute named by the configuration.
 type attrRef struct {
 	path, name string
@@ -184,7 +198,11 @@ func (c *onlineCheck) checkSchema(s *ldapmap.Schema) {
 	if u.Password.Attribute != "" {
 		users.refs = append(users.refs, attrRef{path: "users.password.attribute", name: u.Password.Attribute})
 	}
+	if u.Roles.Attribute != "" {
+		users.refs = append(users.refs, attrRef{path: "users.roles.attribute", name: u.Roles.Attribute})
+	}
 	c.checkKind(s, users)
+	c.checkRoles(s)
 	if u.Disable.Method == "ppolicy" && s.Attribute("pwdAccountLockedTime") == nil {
 		c.ps.Add("users.disable.method", "ppolicy needs the attribute type pwdAccountLockedTime, which the directory schema "+
 			"lacks: load the ppolicy overlay (OpenLDAP: moduleload ppolicy, overlay ppolicy, ppolicy_default) or use method attribute")
@@ -308,6 +326,19 @@ func (c *onlineCheck) checkEntries(ctx context.Context) error {
 		refs = append(refs, ref{"groups.base_dn", c.cfg.Groups.BaseDN}, ref{"groups.empty_member", c.cfg.Groups.EmptyMember})
 		for i, dn := range c.cfg.Users.DefaultGroups {
 			refs = append(refs, ref{fmt.Sprintf("users.default_groups[%d]", i), dn})
+		}
+		roles := make([]string, 0, len(c.cfg.Users.Roles.Groups))
+		for role := range c.cfg.Users.Roles.Groups {
+			roles = append(roles, role)
+		}
+		slices.Sort(roles)
+		for _, role := range roles {
+			dn := c.cfg.Users.Roles.Groups[role]
+			refs = append(refs, ref{"users.roles.groups." + role, dn})
+			if ldapmap.InSubtree(dn, c.cfg.Groups.BaseDN) {
+				c.warn("users.roles.groups."+role, "%q lies under groups.base_dn: Entra manages the groups there too, "+
+					"and a group sync may undo role memberships; keep role groups elsewhere (e.g. ou=roles)", dn)
+			}
 		}
 	}
 	for _, r := range refs {

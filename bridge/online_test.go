@@ -282,3 +282,39 @@ func TestAssertionControlRevealsNothing(t *testing.T) {
 		t.Errorf("reader without assertion: %v", err)
 	}
 }
+
+// users.roles online: the role groups must exist, the role attribute must be
+// in the schema and allowed, and a role group under groups.base_dn is warned
+// about (Entra manages that subtree too).
+func TestCheckOnlineRoles(t *testing.T) {
+	srv := testenv.OpenLDAP(t)
+	ns := testenv.NewNamespace(t, srv)
+	c := testenv.Conn(t, srv)
+	inGroups := "cn=app-admins," + ns.Groups
+	add := ldap.NewAddRequest(inGroups, nil)
+	add.Attribute("objectClass", []string{"groupOfNames"})
+	add.Attribute("member", []string{testenv.NobodyDN})
+	if err := c.Add(add); err != nil {
+		t.Fatal(err)
+	}
+	missing := "cn=app-missing,ou=roles," + ns.DN
+	ps, warns := checkOnline(t, onlineConfig(t, srv, ns, func(c *config.Config) {
+		c.Users.Roles = config.RolesConfig{Attribute: "employeeTyp",
+			Groups: map[string]string{"Admin": inGroups, "Reader": missing}}
+	}))
+	wantProblems(t, ps, map[string][]string{
+		"users.roles.groups.Reader": {"does not exist"},
+		"users.roles.attribute":     {`"employeeTyp" is not in the directory schema; did you mean "employeeType"?`},
+	})
+	if !slices.ContainsFunc(warns, func(w string) bool {
+		return strings.HasPrefix(w, "users.roles.groups.Admin:") && strings.Contains(w, "under groups.base_dn")
+	}) {
+		t.Errorf("no warning for a role group under groups.base_dn: %q", warns)
+	}
+	ps, warns = checkOnline(t, onlineConfig(t, srv, ns, func(c *config.Config) {
+		c.Users.Roles = config.RolesConfig{Attribute: "employeeType"}
+	}))
+	if len(ps) > 0 || len(warns) > 0 {
+		t.Errorf("a good roles configuration: problems %v, warnings %q", ps.Err(), warns)
+	}
+}

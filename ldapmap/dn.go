@@ -27,6 +27,14 @@ func (m *Map) InBase(dn string) bool {
 	return m.baseDN.AncestorOfFold(parsed) || m.baseDN.EqualFold(parsed)
 }
 
+// InSubtree tells whether dn is base or lies below it; false when either is
+// not a DN.
+func InSubtree(dn, base string) bool {
+	d, err1 := ldap.ParseDN(dn)
+	b, err2 := ldap.ParseDN(base)
+	return err1 == nil && err2 == nil && (b.AncestorOfFold(d) || b.EqualFold(d))
+}
+
 // SameDN compares two DNs as LDAP does (case-insensitive attribute types and
 // values for the usual string attributes).
 func SameDN(a, b string) bool {
