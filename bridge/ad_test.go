@@ -255,7 +255,7 @@ func TestADListOf1500UsersPages(t *testing.T) {
 	h := adHarness(t, nil)
 	const n = 1500
 	stem := adUnique(t, "p")
-	// Samba takes ~140 adds/s at best with 4 connections (LAB.md): add in parallel.
+	// Samba takes ~140 adds/s at best with 4 connections (docs/directory-lab.md): add in parallel.
 	errs := make(chan error, 4)
 	for w := 0; w < 4; w++ {
 		go func(w int) {

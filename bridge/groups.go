@@ -35,7 +35,7 @@ func NewGroups(dir Directory, g *ldapmap.GroupMap, users *Users, gid *gidAllocat
 }
 
 // Create adds a group with its initial members (POST /Groups). Entra creates
-// groups empty and adds members with PATCH (entra-scim.md §1.2).
+// groups empty and adds members with PATCH (docs/entra-wire-reference.md §1.2).
 func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {
 	mv, _ := scimjson.Lookup(res, "members")
 	ids, err := ldapmap.MemberIDs(mv)
@@ -128,7 +128,7 @@ func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, 
 // Patch implements PATCH. Member operations become add/delete of just those
 // values in the same single LDAP modify as the other attributes; the member list
 // is never read. It answers 204 (nil resource), as Microsoft recommends for
-// group updates (entra-scim.md §1.2).
+// group updates (docs/entra-wire-reference.md §1.2).
 func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (ldapmap.Resource, error) {
 	ops, err := patch.Expand(ops)
 	if err != nil {

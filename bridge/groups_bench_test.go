@@ -11,7 +11,7 @@ import (
 // BenchmarkGroupMember measures one member add + remove (two PATCHes) on a
 // 1k-member and a 50k-member groupOfNames, through the bridge and as the raw
 // LDAP modifies the bridge issues, on the same group in the same run. slapd
-// itself rewrites the whole entry on every member change (LAB.md: ~22x from 1k
+// itself rewrites the whole entry on every member change (docs/directory-lab.md: ~22x from 1k
 // to 50k); the bridge must add nothing that grows with the group: its time
 // should track the raw time. It also times GET with excludedAttributes=members,
 // which must not depend on the group's size at all.

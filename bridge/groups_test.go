@@ -13,7 +13,7 @@ import (
 	"github.com/scimbridge/scimbridge/config"
 )
 
-// Group requests from ../shared/entra-scim.md §1.2 and §3.3–3.4.
+// Group requests from docs/entra-wire-reference.md §1.2 and §3.3–3.4.
 
 const entraCreateGroup = `{
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],

@@ -461,7 +461,7 @@ func ldapText(err error) string {
 
 // checkLockout warns when no password policy locks accounts: OpenLDAP stores
 // pwdAccountLockedTime but lets the user bind anyway unless the entry's
-// effective policy has pwdLockout: TRUE (../shared/LAB.md, "Disabling must
+// effective policy has pwdLockout: TRUE (docs/directory-lab.md, "Disabling must
 // really disable"). The policy in force is named in cn=config (ppolicy_default)
 // or per entry, neither readable here, so any such policy in the directory
 // counts.

@@ -15,7 +15,7 @@ import (
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
-// benchParallelism matches LAB.md's measurements (C=4 on 2 cores is slapd's
+// benchParallelism matches docs/directory-lab.md's measurements (C=4 on 2 cores is slapd's
 // best; more connections only add latency).
 const benchParallelism = 4
 

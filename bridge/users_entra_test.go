@@ -13,7 +13,7 @@ import (
 	"github.com/scimbridge/scimbridge/config"
 )
 
-// The request bodies below are Entra's, from ../shared/entra-scim.md §1.1 and
+// The request bodies below are Entra's, from docs/entra-wire-reference.md §1.1 and
 // §3.3–3.4 (both dialects). Each test checks the status, the body and the entry
 // that landed in LDAP.
 

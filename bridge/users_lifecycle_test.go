@@ -14,7 +14,7 @@ import (
 )
 
 // setPassword gives a user a password so a test can prove a disable really
-// stops logins (LAB.md: the lock is only enforced under a pwdLockout policy).
+// stops logins (docs/directory-lab.md: the lock is only enforced under a pwdLockout policy).
 func setPassword(t *testing.T, h *harness, dn, pw string) {
 	t.Helper()
 	req := ldap.NewModifyRequest(dn, nil)
@@ -24,7 +24,7 @@ func setPassword(t *testing.T, h *harness, dn, pw string) {
 	}
 }
 
-// Disable and re-enable in both dialects (entra-scim.md §3.3): the default one
+// Disable and re-enable in both dialects (docs/entra-wire-reference.md §3.3): the default one
 // sends the strings "False"/"True", aadOptscim062020 sends booleans, and the
 // flag dialect can also carry active inside a path-less replace (§3.4).
 func TestEntraDisableEnableUser(t *testing.T) {
@@ -143,7 +143,7 @@ func TestEntraAddDepartment(t *testing.T) {
 
 // Manager is a reference: Entra sends the manager's SCIM id as a bare string,
 // LDAP stores the DN, GET returns {"value": id}; removal comes as a value-path
-// remove or a replace with "" (entra-scim.md §1.1, §7.5).
+// remove or a replace with "" (docs/entra-wire-reference.md §1.1, §7.5).
 func TestEntraManager(t *testing.T) {
 	h := newHarness(t, nil)
 	boss := h.user("boss")

@@ -25,7 +25,7 @@ func decode(t *testing.T, body string) ldapmap.Resource {
 	return res
 }
 
-// entraCreateUser is "Create User" of entra-scim.md §1.1, verbatim.
+// entraCreateUser is "Create User" of docs/entra-wire-reference.md §1.1, verbatim.
 const entraCreateUser = `{
     "schemas": [
         "urn:ietf:params:scim:schemas:core:2.0:User",
@@ -289,7 +289,7 @@ func TestFromEntry(t *testing.T) {
 		"addresses": []any{map[string]any{"type": "work", "locality": "Paris"}},
 		ldapmap.SchemaEnterprise: map[string]any{
 			"department": "Tech",
-			// Entra reads manager back as a complex value (entra-scim.md §1.1).
+			// Entra reads manager back as a complex value (docs/entra-wire-reference.md §1.1).
 			"manager": map[string]any{"value": bossID},
 		},
 		"active": true,

@@ -56,7 +56,7 @@ var searchFilterCases = []filterCase{
 	{"nested", `userName eq "a" and (title eq "b" or not (displayName pr))`,
 		`(&(uid=a)(|(title=b)(!(displayName=*))))`},
 
-	// Entra's matchers (entra-scim.md §1.1) and the id.
+	// Entra's matchers (docs/entra-wire-reference.md §1.1) and the id.
 	{"entra userName", `userName eq "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"`,
 		`(uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee)`},
 	{"entra externalId", `externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"`,

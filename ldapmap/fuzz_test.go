@@ -14,7 +14,7 @@ import (
 
 // FuzzSearchFilter: any SCIM filter the parser accepts either fails cleanly or
 // becomes an LDAP filter that compiles, and no client value changes the
-// filter's structure (the injection property of STYLE.md lesson 11).
+// filter's structure (the injection property of fuzz every builder).
 func FuzzSearchFilter(f *testing.F) {
 	for _, tc := range searchFilterCases {
 		f.Add(tc.in)

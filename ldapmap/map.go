@@ -111,7 +111,7 @@ func compile(s spec, ps *config.Problems) *Map {
 		}
 		if strings.EqualFold(path.URN, SchemaEnterprise) {
 			// The URN names the extension object in responses, and Entra only
-			// knows the canonical spelling (entra-scim.md §7.16).
+			// knows the canonical spelling (docs/entra-wire-reference.md §7.16).
 			path.URN = SchemaEnterprise
 		}
 		key := strings.ToLower(path.String())

@@ -65,7 +65,7 @@ func (a *Attr) Value(res Resource) string {
 
 // typedElement returns the element of a multi-valued attribute selected by the
 // mapping's value filter, nil if none. RFC 7643 §2.4 lets "type" repeat, but Entra
-// requires one element per type (entra-scim.md §1), so the first wins.
+// requires one element per type (docs/entra-wire-reference.md §1), so the first wins.
 func typedElement(v any, f filter.Expr) any {
 	sel, _ := selectorOf(f)
 	list, _ := v.([]any)
@@ -134,7 +134,7 @@ func (a *Attr) clear(res Resource) {
 
 // scalarString renders a JSON scalar the way LDAP stores it. Objects and arrays
 // are not scalars: Entra sometimes wraps a single value as [{"value": x}]
-// (entra-scim.md §7.6), which is unwrapped here.
+// (docs/entra-wire-reference.md §7.6), which is unwrapped here.
 func scalarString(v any) string {
 	switch t := v.(type) {
 	case nil:
@@ -169,7 +169,7 @@ func formatFloat(f float64) string {
 
 // Active reads the SCIM active attribute: absent → (false, false). Entra's default
 // dialect sends the strings "True"/"False" (and admins' mappings "true"/"false"),
-// entra-scim.md §3.3 and §4.3; they are accepted wherever a boolean is.
+// docs/entra-wire-reference.md §3.3 and §4.3; they are accepted wherever a boolean is.
 func Active(res Resource) (active, present bool, err error) {
 	v, ok := scimjson.Lookup(res, "active")
 	if !ok || v == nil {

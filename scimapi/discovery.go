@@ -235,7 +235,7 @@ func (s *selection) attributes() []schemaAttr {
 // extensions collects custom extension schemas, e.g.
 // urn:ietf:params:scim:schemas:extension:acme:2.0:User:badge. Each attribute is
 // a single-valued string: for non-gallery apps Entra's custom attributes cannot
-// be reference, multi-valued or complex (entra-scim.md §4.4). A URN used by
+// be reference, multi-valued or complex (docs/entra-wire-reference.md §4.4). A URN used by
 // both users and groups is one schema resource.
 type extensions struct {
 	order []string // lower-cased URNs, first use first
@@ -384,7 +384,7 @@ func (s *Server) withSchemaMeta(c echo.Context, sr schemaResource) schemaResourc
 }
 
 // listOf is a ListResponse of all items in one page. Microsoft's /Schemas
-// sample carries totalResults, startIndex and itemsPerPage (entra-scim.md §1.3).
+// sample carries totalResults, startIndex and itemsPerPage (docs/entra-wire-reference.md §1.3).
 func listOf(items []any) map[string]any {
 	return map[string]any{
 		"schemas":      []string{SchemaListResponse},

@@ -14,7 +14,7 @@ import (
 const SchemaError = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 // retryAfterSeconds is sent with 503 so Entra retries the request instead of
-// counting it as a failure of the object (entra-scim.md §5).
+// counting it as a failure of the object (docs/entra-wire-reference.md §5).
 const retryAfterSeconds = 30
 
 // kinds is the one table from failure kind to HTTP status and scimType.

@@ -19,7 +19,7 @@ const SchemaEnterpriseUser = scimjson.SchemaEnterpriseUser
 //   - readOnly attributes (id, meta, groups) are dropped, RFC 7643 §2.2 says
 //     the service provider ignores them on input;
 //   - null values are dropped (Entra's old POST sends "title": null);
-//   - active given as "True"/"False" becomes a boolean (entra-scim.md §7.1);
+//   - active given as "True"/"False" becomes a boolean (docs/entra-wire-reference.md §7.1);
 //   - enterprise attributes sent at the top level or as URN-qualified keys
 //     move into the extension object;
 //   - userName is required (RFC 7643 §4.1.1).
@@ -51,7 +51,7 @@ func normalizeUser(res Resource) error {
 			}
 			continue
 		}
-		// An old Microsoft sample sends them at the top level (entra-scim.md §1.1).
+		// An old Microsoft sample sends them at the top level (docs/entra-wire-reference.md §1.1).
 		if scimjson.IsEnterpriseAttr(key) {
 			extObj = ensure(res, extObj)
 			if _, dup := scimjson.Lookup(extObj, key); !dup {
@@ -217,7 +217,7 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 // normalizeGroup prepares a POST/PUT group body: readOnly attributes and nulls
 // are dropped; displayName is required (RFC 7643 §4.2). Entra's extra schema URI
 // http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group
-// (entra-scim.md §1.2) is accepted like any schemas value.
+// (docs/entra-wire-reference.md §1.2) is accepted like any schemas value.
 func normalizeGroup(res Resource) error {
 	for _, k := range []string{"id", "meta"} {
 		delete(res, scimjson.KeyOf(res, k))

@@ -4,7 +4,7 @@ import "strings"
 
 // schemaAttr is one attribute definition of a Schema resource (RFC 7643 §7).
 // Every characteristic is written out, also where it equals the RFC 7643 §2.2
-// default, and nothing is ever null (Entra rejects nulls, entra-scim.md §1.3).
+// default, and nothing is ever null (Entra rejects nulls, docs/entra-wire-reference.md §1.3).
 type schemaAttr struct {
 	Name            string       `json:"name"`
 	Type            string       `json:"type"`

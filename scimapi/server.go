@@ -135,7 +135,7 @@ func New(opts Options, users, groups ResourceStore) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // fixBaseQuery accepts a Tenant URL with a query string (Entra's
-// ?aadOptscim062020 flag, entra-scim.md §3.2) when a client appended the
+// ?aadOptscim062020 flag, docs/entra-wire-reference.md §3.2) when a client appended the
 // resource path after the query instead of before it:
 // /scim/v2?aadOptscim062020/Users?filter=... is served as /scim/v2/Users?filter=...
 // A query string on a correctly built URL needs nothing: unknown parameters are

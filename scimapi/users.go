@@ -93,7 +93,7 @@ func (s *Server) list(c echo.Context, ep *endpoint) error {
 		resources = append(resources, project(r, q.attributes, q.excluded))
 	}
 	// Resources is always present, also when empty: Entra's Test connection
-	// expects {"totalResults":0,"Resources":[]} (entra-scim.md §2).
+	// expects {"totalResults":0,"Resources":[]} (docs/entra-wire-reference.md §2).
 	return writeJSON(c, http.StatusOK, map[string]any{
 		"schemas":      []string{SchemaListResponse},
 		"totalResults": total,

@@ -1,7 +1,7 @@
 package testenv
 
 // A throwaway Samba Active Directory domain controller on loopback, for the tests of the AD
-// dialect and for a demo. Recipe and measurements: shared/LAB.md, "Samba AD".
+// dialect and for a demo. Recipe and measurements: docs/directory-lab.md, "Samba AD".
 //
 // Samba listens on the fixed ports 127.0.0.1:389 and :636 (it has no port option that the LDAP
 // server honours for LDAPS), so only one can run per machine: tests share one through
@@ -66,7 +66,7 @@ var ErrSambaNotFound = errors.New("samba (the Samba AD domain controller) is not
 var sambaDirs = []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/usr/local/samba/sbin", "/usr/local/samba/bin"}
 
 // sambaStartTimeout bounds the wait for the first LDAPS answer when the caller's context has no
-// earlier deadline. Samba answers 0.3–1.8 s after start (LAB.md); hitting this means it is broken.
+// earlier deadline. Samba answers 0.3–1.8 s after start (docs/directory-lab.md); hitting this means it is broken.
 const sambaStartTimeout = 60 * time.Second
 
 // SambaOptions tunes StartSamba; the zero value provisions a new domain in a temp dir.
@@ -113,7 +113,7 @@ const sambaMetaFile = "scimbridge-ad.json"
 // Samba a certificate from a private CA (SANs 127.0.0.1, ::1, localhost), starts it and returns
 // once an LDAPS bind as the administrator succeeds with the certificate verified against that CA.
 //
-// Configuration beyond LAB.md's recipe: `server services = ldap` (no SMB, DNS, Kerberos...),
+// Configuration beyond docs/directory-lab.md's recipe: `server services = ldap` (no SMB, DNS, Kerberos...),
 // `ldap server require strong auth = yes` (simple binds only over TLS, like a hardened AD),
 // `old password allowed period = 0` (an admin reset invalidates the old password at once;
 // Samba's default keeps it valid for 60 minutes), `ldb:nosync = true` (tests only, like slapd's
@@ -260,7 +260,7 @@ func (s *Samba) provision(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("samba-tool domain provision into %s failed: %v: %s", d, err, provisionError(out))
 	}
-	// provision silently drops these when given as --option (LAB.md), so they go into [global]
+	// provision silently drops these when given as --option (docs/directory-lab.md), so they go into [global]
 	// directly.
 	conf := filepath.Join(d, "etc", "smb.conf")
 	b, err := os.ReadFile(conf)

@@ -402,7 +402,7 @@ func (w *tailWriter) String() string {
 
 // Kill ends the slapd process with SIGKILL, as a crash would, and keeps the data and the port
 // so that Start can bring the same directory back. A killed mdb with dbnosync keeps what it
-// acknowledged as long as the machine itself does not crash (LAB.md).
+// acknowledged as long as the machine itself does not crash (docs/directory-lab.md).
 func (s *Slapd) Kill() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

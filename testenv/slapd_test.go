@@ -114,7 +114,7 @@ func TestUserGroupEntryUUIDAndMemberOf(t *testing.T) {
 }
 
 // The bridge disables users with pwdAccountLockedTime; this proves the configuration makes
-// that lock real (LAB.md: without the default policy the user could still bind).
+// that lock real (docs/directory-lab.md: without the default policy the user could still bind).
 func TestLockedUserCannotBind(t *testing.T) {
 	t.Parallel()
 	s := testenv.OpenLDAP(t)

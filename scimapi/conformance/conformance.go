@@ -4,7 +4,7 @@
 // (Tenant URL and Secret Token, exactly as entered in Entra) before, or instead
 // of, waiting 40 minutes for a real provisioning cycle.
 //
-// Every request body is Entra's, from ../shared/entra-scim.md (§1 for the
+// Every request body is Entra's, from docs/entra-wire-reference.md (§1 for the
 // default shapes, §2 for Test connection, §3.3 for the aadOptscim062020
 // dialect). The check talks HTTP and JSON only: it knows nothing of LDAP, so it
 // works against any SCIM server, scimbridge or not.

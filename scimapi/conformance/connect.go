@@ -9,7 +9,7 @@ import (
 
 // testConnection is Entra's "Test connection": a filter on userName for a
 // random GUID, URL-encoded with + for spaces, and the answer must be 200 with
-// an empty ListResponse; a 404 there quarantines the job (entra-scim.md §2,
+// an empty ListResponse; a 404 there quarantines the job (docs/entra-wire-reference.md §2,
 // [MS-QUAR]). If the endpoint cannot even answer this, nothing else can pass.
 func (c *checker) testConnection(ctx context.Context) (string, error) {
 	detail, why, err := c.probe(ctx, "")

@@ -6,7 +6,7 @@ import (
 	"net/http"
 )
 
-// createGroupBody is "Create Group", entra-scim.md §1.2, with Microsoft's
+// createGroupBody is "Create Group", docs/entra-wire-reference.md §1.2, with Microsoft's
 // second schema URI, which a server must accept.
 func createGroupBody(externalID, name string) string {
 	return fmt.Sprintf(`{
@@ -84,7 +84,7 @@ func (c *checker) createGroup(ctx context.Context) (string, error) {
 }
 
 // findGroup is how Entra matches groups: by displayName, without members
-// (entra-scim.md §1.2 "Get Group by displayName").
+// (docs/entra-wire-reference.md §1.2 "Get Group by displayName").
 func (c *checker) findGroup(ctx context.Context) (string, error) {
 	q := "excludedAttributes=members&" + filterQuery("displayName eq "+quote(c.group.name))
 	r, err := c.expect(ctx, http.MethodGet, "/Groups?"+q, "", http.StatusOK)
@@ -151,7 +151,7 @@ func (c *checker) addMember(ctx context.Context) (string, error) {
 }
 
 // addMemberAgain: Entra re-sends adds for existing members after any removal
-// (bitwarden PatchGroupCommand.cs), so this must not fail (entra-scim.md §7.14).
+// (bitwarden PatchGroupCommand.cs), so this must not fail (docs/entra-wire-reference.md §7.14).
 func (c *checker) addMemberAgain(ctx context.Context) (string, error) {
 	status, err := c.addAndCheck(ctx)
 	if err != nil {

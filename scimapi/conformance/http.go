@@ -94,7 +94,7 @@ func (c *checker) send(ctx context.Context, method, path, body, token string) (*
 		return nil, fmt.Errorf("%s %s: %w", method, c.short(path), err)
 	}
 	// Entra sends the bare token with the Bearer scheme; no scim+json Accept on
-	// GETs (entra-scim.md §2, azure-docs#94189), this charset on bodies (§1.1).
+	// GETs (docs/entra-wire-reference.md §2, azure-docs#94189), this charset on bodies (§1.1).
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("User-Agent", "scimbridge-check")
 	if body != "" {
@@ -228,7 +228,7 @@ func list(r *response) ([]map[string]any, error) {
 }
 
 // filterQuery is "filter=<f>" encoded as Entra does: + for spaces, %22 for
-// quotes (entra-scim.md §1.1, §2).
+// quotes (docs/entra-wire-reference.md §1.1, §2).
 func filterQuery(f string) string { return "filter=" + url.QueryEscape(f) }
 
 // quote renders a SCIM filter string literal (RFC 7644 §3.4.2.2, JSON rules).

@@ -20,7 +20,7 @@ func (c *checker) needManager() string {
 
 // setManager creates a second user and makes it the manager of the first, as
 // Entra does today: the full enterprise URN as path and the manager's id as a
-// bare string (entra-scim.md §1.1 "Manager", §7.5). GET must return it as the
+// bare string (docs/entra-wire-reference.md §1.1 "Manager", §7.5). GET must return it as the
 // complex {"value": id}, or Entra re-sends the PATCH every cycle.
 func (c *checker) setManager(ctx context.Context) (string, error) {
 	if c.manager.id == "" {
@@ -89,7 +89,7 @@ func (c *checker) deleteSteps() []step {
 }
 
 // deleteUsers: DELETE is 204; the user is then 404 by id and absent from the
-// userName filter (RFC 7644 §3.6, entra-scim.md §1.1 "Delete User"). A server
+// userName filter (RFC 7644 §3.6, docs/entra-wire-reference.md §1.1 "Delete User"). A server
 // that keeps deleted users as inactive (scimbridge's users.delete.mode disable
 // or anonymize) passes too: Entra forgets the id after a DELETE, and finds the
 // inactive user by userName if it provisions that name again.

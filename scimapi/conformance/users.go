@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// The request bodies below are Entra's, quoted from entra-scim.md with only the
+// The request bodies below are Entra's, quoted from docs/entra-wire-reference.md with only the
 // names and values made unique to the run.
 
 // createUserBody is "Create User", §1.1 (meta.resourceType and the empty roles
@@ -151,7 +151,7 @@ func (c *checker) postUser(ctx context.Context, u *testUser) (*response, error) 
 }
 
 // createUser: 201 with id, userName, active true, a Location header and the
-// SCIM media type (RFC 7644 §3.3, entra-scim.md §1).
+// SCIM media type (RFC 7644 §3.3, docs/entra-wire-reference.md §1).
 func (c *checker) createUser(ctx context.Context) (string, error) {
 	u := c.newUser()
 	r, err := c.postUser(ctx, &u)
@@ -208,7 +208,7 @@ func (c *checker) findByUserName(ctx context.Context) (string, error) {
 	return "upper-cased userName finds the user", nil
 }
 
-// findByEmail: the other matcher Entra documents (entra-scim.md §1, §4.2).
+// findByEmail: the other matcher Entra documents (docs/entra-wire-reference.md §1, §4.2).
 func (c *checker) findByEmail(ctx context.Context) (string, error) {
 	if err := c.findUser(ctx, `emails[type eq "work"].value eq `+quote(c.user.email)); err != nil {
 		return "", err

@@ -155,7 +155,7 @@ var parseCases = []parseCase{
 	{"attr named and", `a pr and and eq 1`, and(pr("a"), eq("and", num("1"))), ""},
 	{"attr names with digits", `x-1_b2 eq 1`, eq("x-1_b2", num("1")), ""},
 
-	// Exactly what Entra ID sends (entra-scim.md §1, §2, §3).
+	// Exactly what Entra ID sends (docs/entra-wire-reference.md §1, §2, §3).
 	{"entra userName", `userName eq "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"`,
 		eq("userName", "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"), ""},
 	{"entra test connection", `userName eq "7d420df3-9995-4831-a406-ecf8166f5f6a"`,

@@ -52,7 +52,7 @@ var pathCases = []pathCase{
 	{"$ref in filter", `members[$ref eq "https://example.com/v2/Users/1"]`, vpath("members", eq("$ref", "https://example.com/v2/Users/1")), ""},
 	{"value path $ref", `members[value eq "1"].$ref`, vsub("members", eq("value", "1"), "$ref"), ""},
 
-	// Exactly what Entra ID sends (entra-scim.md §1, §3).
+	// Exactly what Entra ID sends (docs/entra-wire-reference.md §1, §3).
 	{"entra email", `emails[type eq "work"].value`, vsub("emails", eq("type", "work"), "value"), ""},
 	{"entra email primary", `emails[type eq "work"].primary`, vsub("emails", eq("type", "work"), "primary"), ""},
 	{"entra familyName", `name.familyName`, sub("name", "familyName"), ""},

@@ -15,11 +15,11 @@ import (
 // RFC 7644 §3.5.2 with Entra's readings where the RFC allows several:
 //   - add/replace on emails[type eq "work"].value creates the element when no
 //     element matches, and later operations on the same filter land in the same
-//     element (entra-scim.md §3.5);
+//     element (docs/entra-wire-reference.md §3.5);
 //   - a value of "" or null in add/replace clears the target (how Entra and its
-//     validator clear attributes, entra-scim.md §3.5);
+//     validator clear attributes, docs/entra-wire-reference.md §3.5);
 //   - remove on a multi-valued attribute with a value list removes just those
-//     elements (Entra's default-dialect member removal, entra-scim.md §3.3),
+//     elements (Entra's default-dialect member removal, docs/entra-wire-reference.md §3.3),
 //     never the whole attribute.
 func Apply(res map[string]any, ops []Operation) error {
 	ops, err := Expand(ops)
@@ -96,7 +96,7 @@ func containerFor(res map[string]any, p filter.Path, create bool) map[string]any
 // unqualifiedContainer finds the object holding an attribute named without its
 // schema URN. RFC 7644 §3.10 allows omitting the URN of core attributes only,
 // but Entra removes the manager with the bare path manager[value eq "id"]
-// (entra-scim.md §1.1), so an enterprise attribute name finds the extension.
+// (docs/entra-wire-reference.md §1.1), so an enterprise attribute name finds the extension.
 func unqualifiedContainer(res map[string]any, attr string, create bool) map[string]any {
 	if _, ok := scimjson.Lookup(res, attr); ok || !scimjson.IsEnterpriseAttr(attr) {
 		return res

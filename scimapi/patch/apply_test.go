@@ -12,7 +12,7 @@ import (
 const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 // sampleUser is a user as ldapmap renders it: the manager is complex and lives
-// in the enterprise extension, as Entra reads it back (entra-scim.md §1.1).
+// in the enterprise extension, as Entra reads it back (docs/entra-wire-reference.md §1.1).
 const sampleUser = `{
 	"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "` + ent + `"],
 	"id": "6764549bef60420686bc",

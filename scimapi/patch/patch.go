@@ -1,6 +1,6 @@
 // Package patch parses SCIM PATCH requests (RFC 7644 §3.5.2) and applies them to
 // a resource held as decoded JSON. It accepts the two dialects Microsoft Entra ID
-// speaks (see ../shared/entra-scim.md §3): capitalised op names, booleans as
+// speaks (see docs/entra-wire-reference.md §3): capitalised op names, booleans as
 // strings, path-less replace with dotted and URN keys, remove with a value list.
 package patch
 

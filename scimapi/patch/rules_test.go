@@ -9,7 +9,7 @@ import (
 )
 
 // TestApplyRules covers the readings of RFC 7644 §3.5.2 that Entra and its
-// validator rely on (entra-scim.md §3.5 and §7).
+// validator rely on (docs/entra-wire-reference.md §3.5 and §7).
 func TestApplyRules(t *testing.T) {
 	noWork := strings.Replace(sampleUser, `"type": "work"`, `"type": "other"`, 1)
 	for _, tc := range []struct {

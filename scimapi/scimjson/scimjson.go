@@ -33,7 +33,7 @@ func KeyOf(obj map[string]any, key string) string {
 }
 
 // ParseBool accepts a JSON boolean or the strings true/false in any case:
-// Entra's default dialect sends "True"/"False" (entra-scim.md §7.1) and admins'
+// Entra's default dialect sends "True"/"False" (docs/entra-wire-reference.md §7.1) and admins'
 // edited mappings "true"/"false".
 func ParseBool(v any) (bool, bool) {
 	switch t := v.(type) {
