@@ -58,6 +58,11 @@ func Load(src Source) (*Config, error) {
 	}
 	raw, err := yaml.Parser().Unmarshal(data)
 	if err != nil {
+		if strings.Contains(err.Error(), "unknown escape character") {
+			// Typically a down-level bind name, "EXAMPLE\svc", in double quotes.
+			err = fmt.Errorf("%w (in a double-quoted YAML string a backslash starts an escape: write a value "+
+				"such as EXAMPLE\\svc in single quotes or without quotes)", err)
+		}
 		return nil, fmt.Errorf("config: %s: %w", src.File, err)
 	}
 	vars := envMap(environ())

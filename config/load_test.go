@@ -224,6 +224,8 @@ func TestLoadRejects(t *testing.T) {
 		{"not YAML", "ldap: [\n", ""},
 		{"top level list", "- a\n- b\n", ""},
 		{"top level scalar", "42\n", ""},
+		// A down-level name in double quotes: \s is no YAML escape.
+		{"escape in double quotes", `ldap: {bind_dn: "EXAMPLE\svc"}` + "\n", "single quotes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := config.Load(config.Source{Data: []byte(tc.yaml), Environ: exampleEnv()})

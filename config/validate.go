@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-ldap/ldap/v3"
 )
@@ -302,9 +305,7 @@ func (c *Config) validateLDAP(ps *Problems) {
 		}
 	}
 	if l.BindDN != "" {
-		if _, err := ldap.ParseDN(l.BindDN); err != nil {
-			ps.Add("ldap.bind_dn", "is not a valid DN: %v", err)
-		}
+		checkBindName(ps, l.BindDN, l.Flavor == FlavorAD)
 	}
 	switch l.Flavor {
 	case FlavorOpenLDAP, FlavorAD:
@@ -323,6 +324,56 @@ func (c *Config) validateLDAP(ps *Problems) {
 	if l.PageSize < 1 {
 		ps.Add("ldap.page_size", "must be positive")
 	}
+}
+
+// Active Directory takes more than a DN as the name of a simple bind
+// ([MS-ADTS] 5.1.1.1.1): also a user principal name (svc-scim@example.org) and
+// a down-level logon name (EXAMPLE\svc-scim), which is what AD admins are used
+// to writing. Other directories take a DN only.
+var (
+	// upnName is prefix@suffix; the suffix is the domain's DNS name or an
+	// alternative UPN suffix, both made of DNS labels.
+	upnName = regexp.MustCompile(`^[^@\s\\/"<>;,:()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
+	// downLevelName is NETBIOS\sAMAccountName: a NetBIOS domain name has at
+	// most 15 characters, and neither part holds the characters Windows
+	// forbids in it.
+	downLevelName = regexp.MustCompile(`^[^\\/:*?"<>|\s.][^\\/:*?"<>|\s]{0,14}\\[^\\/"\[\]:;|=,+*?<>]+$`)
+)
+
+// checkBindName checks ldap.bind_dn: a DN, or with ad also a UPN or a
+// down-level logon name.
+func checkBindName(ps *Problems, name string, ad bool) {
+	if i := strings.IndexFunc(name, isEscaped); i >= 0 {
+		// No bind name holds a control character, but a down-level name in
+		// YAML double quotes does: "EXAMPLE\nsvc" is EXAMPLE, newline, svc.
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		ps.Add("ldap.bind_dn", "contains %U, which no bind name holds: in a double-quoted YAML string a backslash starts an "+
+			"escape (\"EXAMPLE\\nsvc\" holds a newline); write a down-level name such as EXAMPLE\\svc in single quotes or "+
+			"without quotes", r)
+		return
+	}
+	_, err := ldap.ParseDN(name)
+	if err == nil {
+		return
+	}
+	// A leading or trailing space (inside quotes) is a typo, which AD would
+	// refuse with "invalid credentials": say so here instead.
+	adName := strings.TrimSpace(name) == name && (upnName.MatchString(name) || downLevelName.MatchString(name))
+	switch {
+	case ad && adName:
+	case ad:
+		ps.Add("ldap.bind_dn", "is neither a DN (%v) nor a UPN such as svc@example.org nor a down-level name "+
+			"such as EXAMPLE\\svc", err)
+	default:
+		ps.Add("ldap.bind_dn", "is not a valid DN: %v (a UPN such as svc@example.org or a down-level name such as "+
+			"EXAMPLE\\svc is accepted only with ldap.flavor: ad)", err)
+	}
+}
+
+// isEscaped tells whether r is what a YAML escape (\n, \t, \a, \N, \_, \L,
+// \P, ...) yields: a control character or an invisible break or space.
+func isEscaped(r rune) bool {
+	return unicode.IsControl(r) || r == '\u00a0' || r == '\u2028' || r == '\u2029'
 }
 
 func (c *Config) validateUsers(ps *Problems) {

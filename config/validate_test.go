@@ -151,3 +151,106 @@ func FuzzConfigLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestBindName: Active Directory binds with a DN, a UPN or a down-level logon
+// name; other directories with a DN only, and the message says why.
+func TestBindName(t *testing.T) {
+	const (
+		ok     = ""
+		notDN  = "is not a valid DN: DN ended with incomplete type, value pair (a UPN such as svc@example.org or a down-level name such as EXAMPLE\\svc is accepted only with ldap.flavor: ad)"
+		notAD  = "is neither a DN (DN ended with incomplete type, value pair) nor a UPN such as svc@example.org nor a down-level name such as EXAMPLE\\svc"
+		escape = "contains U+000A, which no bind name holds: in a double-quoted YAML string a backslash starts an escape"
+	)
+	for _, tc := range []struct {
+		name, bind   string
+		openldap, ad string // the problem's message (a prefix of it); "" for none
+	}{
+		{"DN", "cn=admin,dc=example,dc=org", ok, ok},
+		{"AD DN", "CN=Administrator,CN=Users,DC=lab,DC=example,DC=org", ok, ok},
+		{"UPN", "Administrator@lab.example.org", notDN, ok},
+		{"UPN, single-label suffix", "svc-scim@example", notDN, ok},
+		{"down-level", `EXAMPLE\svc-scim`, notDN, ok},
+		{"down-level with a space", `EXAMPLE\scim bridge`, notDN, ok},
+		{"down-level, dotted domain", `LAB.EXAMPLE\svc`, notDN, ok},
+		{"garbage: a bare name", "admin", notDN, notAD},
+		{"garbage: UPN without prefix", "@example.org", notDN, notAD},
+		{"garbage: UPN without suffix", "svc@", notDN, notAD},
+		{"garbage: two @", "svc@a@example.org", notDN, notAD},
+		{"garbage: space in UPN", "svc scim@example.org", notDN, notAD},
+		{"garbage: trailing space", "svc@example.org ", notDN, notAD},
+		{"garbage: down-level without user", `EXAMPLE\`, notDN, notAD},
+		{"garbage: down-level without domain", `\svc`, notDN, notAD},
+		{"garbage: two backslashes", `EXAMPLE\\svc`, notDN, notAD},
+		{"garbage: NetBIOS name too long", `SIXTEENCHARSLONG\svc`, notDN, notAD},
+		{"garbage: forbidden character", `EXAMPLE\svc*`, notDN, notAD},
+		{"garbage: bad DN", "cn=admin,dc", "is not a valid DN: ", "is neither a DN ("},
+		// "EXAMPLE\nsvc" in YAML double quotes.
+		{"YAML escape", "EXAMPLE\nsvc", escape, escape},
+	} {
+		for _, flavor := range []string{config.FlavorOpenLDAP, config.FlavorAD} {
+			t.Run(tc.name+"/"+flavor, func(t *testing.T) {
+				cfg := loadExample(t)
+				cfg.LDAP.Flavor, cfg.LDAP.BindDN = flavor, tc.bind
+				want := tc.openldap
+				if flavor == config.FlavorAD {
+					want = tc.ad
+				}
+				err := cfg.Validate()
+				if want == ok {
+					if err != nil {
+						t.Fatalf("problems: %v", err)
+					}
+					return
+				}
+				ps := problems(t, err)
+				if len(ps) != 1 || ps[0].Path != "ldap.bind_dn" || !strings.HasPrefix(ps[0].Msg, want) {
+					t.Fatalf("problems %q, want ldap.bind_dn: %s…", ps, want)
+				}
+			})
+		}
+	}
+}
+
+// TestBindNameYAML: how the down-level form is written in the file, and that
+// the flavor counts after defaults (none written is openldap).
+func TestBindNameYAML(t *testing.T) {
+	for _, tc := range []struct {
+		name, flavor, bind, want string
+	}{
+		{"single quotes", "ad", `'EXAMPLE\svc-scim'`, ""},
+		{"plain scalar", "ad", `EXAMPLE\svc-scim`, ""},
+		{"double quotes, backslash escaped", "ad", `"EXAMPLE\\svc-scim"`, ""},
+		{"double quotes, \\n read as a newline", "ad", `"EXAMPLE\nsvc"`, "contains U+000A"},
+		{"UPN", "ad", `svc-scim@example.org`, ""},
+		{"UPN, flavor left out", "", `svc-scim@example.org`, "is not a valid DN"},
+		{"down-level, openldap", "openldap", `'EXAMPLE\svc-scim'`, "is not a valid DN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := strings.Replace(string(examples.OpenLDAP), "  bind_dn: cn=admin,dc=example,dc=org\n",
+				"  bind_dn: "+tc.bind+"\n", 1)
+			flavor := ""
+			if tc.flavor != "" {
+				flavor = "  flavor: " + tc.flavor + "\n"
+			}
+			yaml = strings.Replace(yaml, "  flavor: openldap\n", flavor, 1)
+			cfg, err := config.Load(config.Source{Data: []byte(yaml), Environ: exampleEnv()})
+			if cfg == nil {
+				t.Fatalf("Load: %v", err)
+			}
+			var got []config.Problem
+			if err != nil {
+				for _, p := range problems(t, err) {
+					if p.Path == "ldap.bind_dn" {
+						got = append(got, p)
+					}
+				}
+			}
+			switch {
+			case tc.want == "" && len(got) > 0:
+				t.Errorf("problems %q", got)
+			case tc.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0].Msg, tc.want) || got[0].Line != 15):
+				t.Errorf("problems %q, want line 15: ldap.bind_dn: %s…", got, tc.want)
+			}
+		})
+	}
+}
