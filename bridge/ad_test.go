@@ -54,14 +54,15 @@ func adHarness(t *testing.T, mutate func(*config.Config)) *harness {
 			t.Fatal(err)
 		}
 	}
-	app, err := bridge.NewApp(cfg, zerolog.Nop())
+	logs := &syncBuffer{}
+	app, err := bridge.NewApp(cfg, zerolog.New(logs).Level(zerolog.WarnLevel))
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
 	return &harness{t: t, srv: &testenv.Server{URL: ad.URL, BindDN: ad.BindDN, BindPassword: ad.BindPassword, BaseDN: ad.BaseDN},
 		ns: testenv.Namespace(ns), ldap: testenv.ADConn(t, ad), app: app,
-		token: tok, cfg: cfg, ad: ad}
+		token: tok, cfg: cfg, ad: ad, logs: logs}
 }
 
 // adUnique makes names unique across the domain: sAMAccountName and

@@ -269,3 +269,46 @@ func TestRolesInSchema(t *testing.T) {
 		t.Errorf("roles not in the User schema: %s", r.raw)
 	}
 }
+
+// The same on Samba AD, without a role attribute: the roles are read back
+// from memberOf (which AD keeps itself), and memberships use AD's groups.
+func TestADRolesFromMemberOf(t *testing.T) {
+	h := adHarness(t, nil)
+	ou := "OU=Roles," + h.ns.DN
+	add := ldap.NewAddRequest(ou, nil)
+	add.Attribute("objectClass", []string{"organizationalUnit"})
+	if err := h.ldap.Add(add); err != nil {
+		t.Fatal(err)
+	}
+	admins, readers := "CN=app-admins-"+adUnique(t, "")+","+ou, "CN=app-readers-"+adUnique(t, "")+","+ou
+	for _, dn := range []string{admins, readers} {
+		g := ldap.NewAddRequest(dn, nil)
+		g.Attribute("objectClass", []string{"group"})
+		if err := h.ldap.Add(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h = rebuildWith(t, h, func(c *config.Config) {
+		c.Users.Roles = config.RolesConfig{Default: "Reader", Groups: map[string]string{"Admin": admins, "Reader": readers}}
+	})
+	upn := adUnique(t, "roleuser") + "@" + h.ad.Domain
+	id := h.create(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + upn +
+		`","displayName":"Role User ` + adUnique(t, "") + `","active":true,"name":{"givenName":"R","familyName":"U"},"roles":[]}`)
+	if !h.inGroup(id, readers) || h.inGroup(id, admins) {
+		t.Fatal("default role: want app-readers only")
+	}
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"Add","path":"roles","value":[{"value":"{\"id\":\"x\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}]}`))
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"remove","path":"roles[value eq \"Reader\"]"}`))
+	if !h.inGroup(id, admins) || h.inGroup(id, readers) {
+		t.Fatal("after add Admin, remove Reader: want app-admins only")
+	}
+	r := h.must(http.StatusOK, "GET", "/Users/"+id, "")
+	if rv := roleValues(r.body); len(rv) != 1 || rv[0] != "Admin" {
+		t.Errorf("GET roles %q, want [Admin] from memberOf: %s", rv, r.raw)
+	}
+	dn := h.entry(id).DN
+	h.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
+	if h.isMemberDN(dn, admins) {
+		t.Error("the deleted user is still in its role group")
+	}
+}
