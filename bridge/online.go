@@ -353,7 +353,7 @@ func (c *onlineCheck) checkEntries(ctx context.Context) error {
 			c.warn(r.path, "cannot check that %q exists: %v", r.dn, err)
 		case !ok:
 			// OpenLDAP also answers noSuchObject for entries the bind DN may not see.
-			c.ps.Add(r.path, "entry %q does not exist (or the bind DN cannot read it)", r.dn)
+			c.ps.Add(r.path, "entry %q does not exist (or the bind account cannot read it)", r.dn)
 		}
 	}
 	return nil
@@ -419,7 +419,7 @@ func (c *onlineCheck) checkWrite(ctx context.Context, root *ldap.Entry) error {
 		switch {
 		case errors.As(err, &le) && le.ResultCode == ldap.LDAPResultNoSuchObject && ldapmap.SameDN(le.MatchedDN, base):
 		case ldap.IsErrorWithCode(err, ldap.LDAPResultInsufficientAccessRights):
-			c.ps.Add(path, "the bind DN %q may not add, rename or delete entries under %q (insufficientAccessRights%s); "+
+			c.ps.Add(path, "the bind account %q may not add, rename or delete entries under %q (insufficientAccessRights%s); "+
 				"grant it write access to that subtree", c.cfg.LDAP.BindDN, base, ldapText(err))
 		case lost(err):
 			return err
@@ -481,7 +481,7 @@ func (c *onlineCheck) checkLockout(ctx context.Context, root *ldap.Entry) error 
 			return nil
 		}
 	}
-	c.warn("users.disable.method", "ppolicy: no password policy with pwdLockout: TRUE was found under %s (or the bind DN "+
+	c.warn("users.disable.method", "ppolicy: no password policy with pwdLockout: TRUE was found under %s (or the bind account "+
 		"cannot read it). OpenLDAP stores pwdAccountLockedTime but still lets the user bind unless the entry's password "+
 		"policy (ppolicy_default, or pwdPolicySubentry on the entry) has pwdLockout: TRUE, so users disabled through SCIM "+
 		"could still log in. Add such a policy (objectClass pwdPolicy, pwdAttribute: userPassword, pwdLockout: TRUE) and "+

@@ -183,7 +183,7 @@ func TestCheckOnlineBindDNWithoutWriteAccess(t *testing.T) {
 	ps, warns := checkOnline(t, onlineConfig(t, srv, ns, func(c *config.Config) {
 		c.LDAP.BindDN, c.LDAP.BindPassword = dn, pw
 	}))
-	msg := fmt.Sprintf("the bind DN %q may not add, rename or delete entries under", dn)
+	msg := fmt.Sprintf("the bind account %q may not add, rename or delete entries under", dn)
 	wantProblems(t, ps, map[string][]string{"users.base_dn": {msg}, "groups.base_dn": {msg}})
 	if len(warns) > 0 {
 		t.Errorf("warnings: %q", warns)
