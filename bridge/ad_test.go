@@ -54,7 +54,7 @@ func adHarness(t *testing.T, mutate func(*config.Config)) *harness {
 			t.Fatal(err)
 		}
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	app, err := bridge.NewApp(cfg, zerolog.New(logs).Level(zerolog.WarnLevel))
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -36,8 +35,8 @@ type harness struct {
 	app   *bridge.App
 	token string
 	cfg   *config.Config
-	ad    *testenv.ADServer // set for Active Directory runs
-	logs  *syncBuffer       // the bridge's log, warn level and up
+	ad    *testenv.ADServer  // set for Active Directory runs
+	logs  *testenv.LogBuffer // the bridge's log, warn level and up
 }
 
 // idFilter finds an entry by SCIM id: entryUUID, or AD's objectGUID as escaped
@@ -97,7 +96,7 @@ func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
 		}
 	}
 	// Warnings are kept for tests that assert what an admin would read.
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	var out io.Writer = logs
 	if os.Getenv("SCIMBRIDGE_TEST_LOG") != "" {
 		out = io.MultiWriter(logs, os.Stderr)
@@ -109,24 +108,6 @@ func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
 	}
 	t.Cleanup(func() { _ = app.Pool().Close() })
 	return &harness{t: t, srv: srv, ns: ns, ldap: testenv.Conn(t, srv), app: app, token: tok, cfg: cfg, logs: logs}
-}
-
-// syncBuffer is a log sink that concurrent requests may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type response struct {

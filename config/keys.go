@@ -375,21 +375,13 @@ func DropFollowOns(err error) error {
 	}
 	covered := Covered(err)
 	var out []error
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
+	eachJoined(err, func(e error) {
 		var p Problem
 		if errors.As(e, &p) && p.Covers == "" && underAny(p.Path, covered) {
 			return
 		}
 		out = append(out, e)
-	}
-	walk(err)
+	})
 	return errors.Join(out...)
 }
 
@@ -413,23 +405,28 @@ func dropFollowOns(ps Problems) Problems {
 // Covered lists the paths that problems in err cover (see Problem.Covers).
 func Covered(err error) []string {
 	var out []string
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
+	eachJoined(err, func(e error) {
 		var p Problem
 		if errors.As(e, &p) && p.Covers != "" {
 			out = append(out, p.Covers)
 		}
-	}
-	if err != nil {
-		walk(err)
-	}
+	})
 	return out
+}
+
+// eachJoined calls fn for every error joined in err, depth first: problems
+// arrive as errors.Join lists, possibly nested (a caller joins its own).
+func eachJoined(err error, fn func(error)) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, x := range j.Unwrap() {
+			eachJoined(x, fn)
+		}
+		return
+	}
+	fn(err)
 }
 
 // underAny tells whether path is one of paths or lies below one of them.

@@ -126,14 +126,7 @@ func WithLines(err error, f *LineFinder) error {
 		return err
 	}
 	var out []error
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
+	eachJoined(err, func(e error) {
 		var p Problem
 		if errors.As(e, &p) {
 			if p.Line == 0 && p.Origin == "" {
@@ -143,7 +136,6 @@ func WithLines(err error, f *LineFinder) error {
 			return
 		}
 		out = append(out, e)
-	}
-	walk(err)
+	})
 	return errors.Join(out...)
 }

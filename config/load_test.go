@@ -243,41 +243,21 @@ func TestLoadRejects(t *testing.T) {
 	}
 }
 
-// sixMistakes misspells attributes under users and groups and has four more
-// mistakes elsewhere: a misspelt key in a list element, a misspelt key two
-// levels down, a value of the wrong type and a value Validate refuses.
-const sixMistakes = `server:
-  listen: 127.0.0.1:8080
-auth:
-  bearer_tokens:
-    - name: entra
-      sha265: "${SCIMBRIDGE_TOKEN_SHA256}"
-ldap:
-  url: ldap://127.0.0.1:3890
-  bind_dn: cn=admin,dc=example,dc=org
-  pool_size: abc
-users:
-  base_dn: ou=people,dc=example,dc=org
-  atributes:
-    - { scim: userName, ldap: uid }
-  disable:
-    methd: none
-groups:
-  base_dn: ou=groups,dc=example,dc=org
-  empty_member: cn=nobody,dc=example,dc=org
-  atributes:
-    - { scim: displayName, ldap: cn }
-log:
-  format: xml
-`
-
 // TestLoadReportsEveryMistake: unknown keys and wrong types are problems like
 // the others, with path, line and did-you-mean, and do not stop the rest of
 // the file from being decoded and validated. What only follows from a
 // misspelling (users.attributes "is required", the token's sha256 "must be 64
 // hex characters") is not reported on top of it.
 func TestLoadReportsEveryMistake(t *testing.T) {
-	cfg, err := config.Load(config.Source{Data: []byte(sixMistakes), Environ: exampleEnv()})
+	// testdata/six-mistakes.yaml misspells attributes under users and groups and
+	// has four more mistakes elsewhere: a misspelt key in a list element, a
+	// misspelt key two levels down, a value of the wrong type and a value
+	// Validate refuses.
+	data, err := os.ReadFile("testdata/six-mistakes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.Source{Data: data, Environ: exampleEnv()})
 	if cfg == nil {
 		t.Fatalf("no Config: %v", err)
 	}

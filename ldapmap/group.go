@@ -67,14 +67,9 @@ func checkGroupPath(p filter.Path) string {
 // {"value": id, "$ref": ..., "display": ...} objects (Entra sends "$ref": null),
 // one such object, or bare id strings.
 func MemberIDs(v any) ([]string, error) {
-	var list []any
-	switch t := v.(type) {
-	case nil:
+	list := elements(v)
+	if list == nil {
 		return nil, nil
-	case []any:
-		list = t
-	default:
-		list = []any{t}
 	}
 	ids := make([]string, 0, len(list))
 	for _, el := range list {

@@ -132,6 +132,18 @@ func (a *Attr) clear(res Resource) {
 	}
 }
 
+// elements are the values of a multi-valued attribute: its array, or one
+// element sent bare (Entra does that in PATCH values); nil for null.
+func elements(v any) []any {
+	switch t := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return t
+	}
+	return []any{v}
+}
+
 // scalarString renders a JSON scalar the way LDAP stores it. Objects and arrays
 // are not scalars: Entra sometimes wraps a single value as [{"value": x}]
 // (docs/entra-wire-reference.md §7.6), which is unwrapped here.

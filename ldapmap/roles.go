@@ -123,17 +123,8 @@ func (r *Roles) render(e *ldap.Entry) []any {
 // objects, or values serialized as JSON inside a string (UnwrapRole).
 func Values(res Resource) ([]string, error) {
 	v, _ := scimjson.Lookup(res, "roles")
-	var list []any
-	switch t := v.(type) {
-	case nil:
-		return nil, nil
-	case []any:
-		list = t
-	default:
-		list = []any{t} // one element sent bare
-	}
 	var out []string
-	for _, el := range list {
+	for _, el := range elements(v) {
 		el = UnwrapRole(el)
 		if m, ok := el.(map[string]any); ok {
 			el, _ = scimjson.Lookup(m, "value")
@@ -199,10 +190,10 @@ func UnwrapRole(el any) any {
 	return out
 }
 
-// roleChanges are the writes of the role attribute when roles go from before
-// to after: one replace of the whole value set (or a delete), sorted.
-func (r *Roles) roleChanges(before, after []string) []ldap.Change {
-	if r.Attr == "" || sameSetFold(before, after) {
+// roleChanges are the writes of the role attribute when the roles changed to
+// after: one replace of the whole value set (or a delete), sorted.
+func (r *Roles) roleChanges(after []string) []ldap.Change {
+	if r.Attr == "" {
 		return nil
 	}
 	if len(after) == 0 {
@@ -227,7 +218,7 @@ func (m *Map) planRoles(e *ldap.Entry, after Resource, u *Update) error {
 		return nil
 	}
 	u.Roles = now
-	u.Changes = append(u.Changes, m.Roles.roleChanges(before, now)...)
+	u.Changes = append(u.Changes, m.Roles.roleChanges(now)...)
 	u.JoinGroups, u.LeaveGroups = m.Roles.Diff(before, now)
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -187,7 +185,7 @@ func runBinary(t *testing.T, bin string, env []string, timeout time.Duration, ar
 
 type process struct {
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *testenv.LogBuffer
 	done chan error
 }
 
@@ -195,7 +193,7 @@ type process struct {
 // did not stop it.
 func startBinary(t *testing.T, bin string, env []string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin, args...), log: &syncBuffer{}, done: make(chan error, 1)}
+	p := &process{cmd: exec.Command(bin, args...), log: &testenv.LogBuffer{}, done: make(chan error, 1)}
 	p.cmd.Env = processEnv(env)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -248,22 +246,4 @@ func waitReady(t *testing.T, p *process, url string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s not ready after a minute:\n%s", url, p.log.String())
-}
-
-// syncBuffer collects a process's output, written by exec's copying goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

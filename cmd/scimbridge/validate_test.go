@@ -145,34 +145,6 @@ func TestValidateOnlineExample(t *testing.T) {
 	}
 }
 
-// sixKeyMistakes misspells attributes under users and groups and has four
-// more mistakes: a misspelt key in a list element and one two levels down, a
-// value of the wrong type and a value the checks refuse.
-const sixKeyMistakes = `server:
-  listen: 127.0.0.1:8080
-auth:
-  bearer_tokens:
-    - name: entra
-      sha265: "${SCIMBRIDGE_TOKEN_SHA256}"
-ldap:
-  url: ldap://127.0.0.1:3890
-  bind_dn: cn=admin,dc=example,dc=org
-  pool_size: abc
-users:
-  base_dn: ou=people,dc=example,dc=org
-  atributes:
-    - { scim: userName, ldap: uid }
-  disable:
-    methd: none
-groups:
-  base_dn: ou=groups,dc=example,dc=org
-  empty_member: cn=nobody,dc=example,dc=org
-  atributes:
-    - { scim: displayName, ldap: cn }
-log:
-  format: xml
-`
-
 // TestValidateUnknownKeys: validate (and serve) name every mistake in one
 // run, unknown keys with their line and a did-you-mean, and nothing that only
 // follows from a misspelling (the mapping check of a users section whose
@@ -180,10 +152,10 @@ log:
 func TestValidateUnknownKeys(t *testing.T) {
 	t.Setenv("SCIMBRIDGE_TOKEN_SHA256", strings.Repeat("ab", 32))
 	t.Setenv("SCIMBRIDGE_LDAP__URLL", "ldap://x")
-	f := filepath.Join(t.TempDir(), "six.yaml")
-	if err := os.WriteFile(f, []byte(sixKeyMistakes), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// Six mistakes: attributes misspelt under users and groups, a misspelt key
+	// in a list element and one two levels down, a value of the wrong type and
+	// a value the checks refuse (shared with config's TestLoadReportsEveryMistake).
+	f := "../../config/testdata/six-mistakes.yaml"
 	want := `error: line 6: auth.bearer_tokens[0].sha265: unknown key; did you mean "sha256"?
 error: line 10: ldap.pool_size: must be a whole number, got "abc"
 error: line 13: users.atributes: unknown key; did you mean "attributes"?
