@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
-	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
@@ -55,7 +54,7 @@ func adHarness(t *testing.T, mutate func(*config.Config)) *harness {
 		}
 	}
 	logs := &testenv.LogBuffer{}
-	app, err := bridge.NewApp(cfg, zerolog.New(logs).Level(zerolog.WarnLevel))
+	app, err := bridge.NewApp(cfg, testLogger(logs))
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}

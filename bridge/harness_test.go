@@ -77,6 +77,15 @@ func exampleConfig(t testing.TB, srv *testenv.Server, ns testenv.Namespace, hash
 	return cfg
 }
 
+// testLogger keeps the bridge's warnings in logs, for tests that assert what
+// an admin would read; SCIMBRIDGE_TEST_LOG=1 also prints every line.
+func testLogger(logs *testenv.LogBuffer) zerolog.Logger {
+	if os.Getenv("SCIMBRIDGE_TEST_LOG") != "" {
+		return zerolog.New(io.MultiWriter(logs, os.Stderr))
+	}
+	return zerolog.New(logs).Level(zerolog.WarnLevel)
+}
+
 // newHarness loads the example configuration exactly as an admin would, with
 // the connection settings overridden through the environment, then lets
 // mutate adjust it (delete mode, disable method, ...).
@@ -97,11 +106,7 @@ func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
 	}
 	// Warnings are kept for tests that assert what an admin would read.
 	logs := &testenv.LogBuffer{}
-	var out io.Writer = logs
-	if os.Getenv("SCIMBRIDGE_TEST_LOG") != "" {
-		out = io.MultiWriter(logs, os.Stderr)
-	}
-	log := zerolog.New(out).Level(zerolog.WarnLevel)
+	log := testLogger(logs)
 	app, err := bridge.NewApp(cfg, log)
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
@@ -267,7 +272,7 @@ func rebuildWith(t testing.TB, h *harness, mutate func(*config.Config)) *harness
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	app, err := bridge.NewApp(&cfg, zerolog.New(h.logs).Level(zerolog.WarnLevel))
+	app, err := bridge.NewApp(&cfg, testLogger(h.logs))
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}

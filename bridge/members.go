@@ -11,6 +11,11 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
+// memberRetries bounds how often modifyMembers looks the values up again
+// after the directory refused an add of a present or a delete of an absent
+// value.
+const memberRetries = 3
+
 // memberChange is what one request does to a group's members. Values are
 // already resolved (DNs, or uids for memberUid).
 type memberChange struct {
@@ -55,53 +60,73 @@ func (s *Groups) memberChanges(mc *memberChange, hasPlaceholder bool) []ldap.Cha
 // exists (20) or one removed value is absent (16): only then does it look the
 // values up, one cheap "is X a member" search each, and retry with what is left.
 // Removing the last member of a group that requires one (65) retries with the
-// placeholder added.
+// placeholder added. The values can change again between a look-up and the
+// retry (slapd's refint removes a deleted user's DN in the background), so
+// this repeats a few times before an error stands.
 func (s *Groups) modifyMembers(ctx context.Context, dn string, attrs []ldap.Change, mc *memberChange, hasPlaceholder bool) error {
-	changes := append(append([]ldap.Change(nil), attrs...), s.memberChanges(mc, hasPlaceholder)...)
+	addPlaceholder := false
+	build := func() []ldap.Change {
+		changes := append(append([]ldap.Change(nil), attrs...), s.memberChanges(mc, hasPlaceholder)...)
+		if addPlaceholder && !hasPlaceholder {
+			changes = append(changes, ldap.Change{Operation: ldap.AddAttribute,
+				Modification: ldap.PartialAttribute{Type: s.g.MemberAttr, Vals: []string{s.g.EmptyMember}}})
+		}
+		return changes
+	}
+	changes := build()
 	if len(changes) == 0 {
 		return nil
 	}
 	err := s.modify(ctx, dn, changes)
-	// OpenLDAP says 20/16; AD without the permissive control says 68/53.
-	if isCode(err, ldap.LDAPResultAttributeOrValueExists, ldap.LDAPResultNoSuchAttribute, ldap.LDAPResultEntryAlreadyExists,
-		ldap.LDAPResultUnwillingToPerform) && !mc.replaceOK {
-		fixed := &memberChange{}
-		for _, v := range mc.add {
-			present, err := s.isMember(ctx, dn, v)
-			if err != nil {
+	for try := 0; err != nil && try < memberRetries && !mc.replaceOK; try++ {
+		switch {
+		// OpenLDAP says 20/16; AD without the permissive control says 68/53.
+		case isCode(err, ldap.LDAPResultAttributeOrValueExists, ldap.LDAPResultNoSuchAttribute,
+			ldap.LDAPResultEntryAlreadyExists, ldap.LDAPResultUnwillingToPerform):
+			if mc, err = s.stillToDo(ctx, dn, mc); err != nil {
 				return err
 			}
-			if !present {
-				fixed.add = append(fixed.add, v)
+			if hasPlaceholder || addPlaceholder {
+				if hasPlaceholder, err = s.isMember(ctx, dn, s.g.EmptyMember); err != nil {
+					return err
+				}
 			}
+		case isCode(err, ldap.LDAPResultObjectClassViolation) && s.g.EmptyMember != "" && len(mc.remove) > 0 && len(mc.add) == 0:
+			addPlaceholder = true
+		default:
+			return classify(err, "modify group")
 		}
-		for _, v := range mc.remove {
-			present, err := s.isMember(ctx, dn, v)
-			if err != nil {
-				return err
-			}
-			if present {
-				fixed.remove = append(fixed.remove, v)
-			}
-		}
-		if hasPlaceholder {
-			if hasPlaceholder, err = s.isMember(ctx, dn, s.g.EmptyMember); err != nil {
-				return err
-			}
-		}
-		mc = fixed
-		changes = append(append([]ldap.Change(nil), attrs...), s.memberChanges(mc, hasPlaceholder)...)
-		if len(changes) == 0 {
+		if changes = build(); len(changes) == 0 {
 			return nil
 		}
 		err = s.modify(ctx, dn, changes)
 	}
-	if isCode(err, ldap.LDAPResultObjectClassViolation) && s.g.EmptyMember != "" && len(mc.remove) > 0 && len(mc.add) == 0 {
-		changes = append(changes, ldap.Change{Operation: ldap.AddAttribute,
-			Modification: ldap.PartialAttribute{Type: s.g.MemberAttr, Vals: []string{s.g.EmptyMember}}})
-		err = s.modify(ctx, dn, changes)
-	}
 	return classify(err, "modify group")
+}
+
+// stillToDo keeps of mc the adds of values that are not members and the
+// removes of values that are.
+func (s *Groups) stillToDo(ctx context.Context, dn string, mc *memberChange) (*memberChange, error) {
+	fixed := &memberChange{}
+	for _, v := range mc.add {
+		present, err := s.isMember(ctx, dn, v)
+		if err != nil {
+			return nil, err
+		}
+		if !present {
+			fixed.add = append(fixed.add, v)
+		}
+	}
+	for _, v := range mc.remove {
+		present, err := s.isMember(ctx, dn, v)
+		if err != nil {
+			return nil, err
+		}
+		if present {
+			fixed.remove = append(fixed.remove, v)
+		}
+	}
+	return fixed, nil
 }
 
 func (s *Groups) modify(ctx context.Context, dn string, changes []ldap.Change) error {
