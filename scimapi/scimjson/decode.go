@@ -2,7 +2,6 @@ package scimjson
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -11,100 +10,60 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
-// maxDepth is encoding/json's nesting limit, kept so that a body it accepts
-// is accepted here too; the recursion below is bounded by it.
-const maxDepth = 10000
-
 // Decode reads the next JSON value from dec as encoding/json decodes into an
 // any (objects map[string]any, arrays []any, and json.Number when dec has
-// UseNumber), in one pass, refusing an object that has two keys equal but
-// for case (RFC 7643 §2.1 makes attribute names case-insensitive): which of
+// UseNumber), and refuses an object that has two keys equal but for case
+// (RFC 7643 §2.1 makes attribute names case-insensitive): which of
 // "UserName" and "userName" a map lookup finds depends on Go's map order,
 // so such a body could be read differently from one request to the next.
-// An exactly repeated key is refused too; encoding/json would keep the last.
 //
-// A duplicate, or nesting deeper than encoding/json allows, is a scimerr
-// InvalidSyntax error naming the keys and where they are. Other errors are
-// returned as dec gives them: *json.SyntaxError, io.ErrUnexpectedEOF, or
-// the reader's own (an *http.MaxBytesError passes through for a 413); the
-// caller words those.
+// An exactly repeated key is left to encoding/json, which keeps the last:
+// that reading is the same on every request. Catching it too would need a
+// token-by-token decoder, measured at 3.2x the time of encoding/json on
+// Entra's create body (59 µs against 19 µs); decoding then walking takes
+// 1.3x (24 µs, medians of 6 runs of BenchmarkDecode).
+//
+// A duplicate is a scimerr InvalidSyntax error naming the keys and where
+// they are. Other errors are returned as dec gives them: *json.SyntaxError,
+// io.ErrUnexpectedEOF, or the reader's own (an *http.MaxBytesError passes
+// through for a 413); the caller words those.
 func Decode(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	v, err := decodeValue(dec, tok, 0)
-	if d, ok := err.(*dupError); ok {
-		return nil, d.scimError()
-	}
-	return v, err
-}
-
-func decodeValue(dec *json.Decoder, tok json.Token, depth int) (any, error) {
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil // string, json.Number, float64, bool or nil
-	}
-	if depth >= maxDepth {
-		return nil, scimerr.New(scimerr.InvalidSyntax, "request body is nested more than %d levels deep", maxDepth)
-	}
-	switch d {
-	case '{':
-		return decodeObject(dec, depth+1)
-	case '[':
-		return decodeArray(dec, depth+1)
-	}
-	// Token never returns a closing delimiter where a value starts.
-	return nil, fmt.Errorf("unexpected %q", rune(d))
-}
-
-func decodeObject(dec *json.Decoder, depth int) (map[string]any, error) {
-	obj := map[string]any{}
-	var keys keySet
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
+	if err := checkKeys(v); err != nil {
+		if d, ok := err.(*dupError); ok {
+			return nil, d.scimError()
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, fmt.Errorf("object key is %T", tok) // Token reports this first
-		}
-		if prev, dup := keys.add(key); dup {
-			return nil, &dupError{first: prev, second: key}
-		}
-		if tok, err = dec.Token(); err != nil {
-			return nil, err
-		}
-		v, err := decodeValue(dec, tok, depth)
-		if err != nil {
-			return nil, within(err, keySegment(key))
-		}
-		obj[key] = v
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
 		return nil, err
 	}
-	return obj, nil
+	return v, nil
 }
 
-func decodeArray(dec *json.Decoder, depth int) ([]any, error) {
-	arr := []any{}
-	for i := 0; dec.More(); i++ {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
+// checkKeys walks a decoded value for objects with keys equal but for case.
+// encoding/json bounds the nesting, and so this recursion.
+func checkKeys(v any) error {
+	switch t := v.(type) {
+	case map[string]any:
+		var keys keySet
+		for key, x := range t {
+			if prev, dup := keys.add(key); dup {
+				// Map order is random: name the pair in a stable order.
+				return &dupError{first: min(prev, key), second: max(prev, key)}
+			}
+			if err := checkKeys(x); err != nil {
+				return within(err, keySegment(key))
+			}
 		}
-		v, err := decodeValue(dec, tok, depth)
-		if err != nil {
-			return nil, within(err, "["+strconv.Itoa(i)+"]")
+	case []any:
+		for i, x := range t {
+			if err := checkKeys(x); err != nil {
+				return within(err, "["+strconv.Itoa(i)+"]")
+			}
 		}
-		arr = append(arr, v)
 	}
-	if _, err := dec.Token(); err != nil { // the closing ']'
-		return nil, err
-	}
-	return arr, nil
+	return nil
 }
 
 // dupError is a duplicate key; the path to its object is collected on the
