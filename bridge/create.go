@@ -21,6 +21,9 @@ const maxNameCandidates = 20
 func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {
 	r := u.resolver(ctx)
 	req, err := u.m.PlanAdd(res, r)
+	if err == nil {
+		err = u.m.CheckScope(req)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,9 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Reso
 		return nil, err
 	}
 	req, err := s.g.PlanAdd(res, vals)
+	if err == nil {
+		err = s.g.CheckScope(req)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,9 @@ func CheckOnline(ctx context.Context, cfg *config.Config, pool *Pool) (problems 
 		err = c.checkEntries(ctx)
 	}
 	if err == nil {
+		err = c.checkScope(ctx)
+	}
+	if err == nil {
 		err = c.checkWrite(ctx, root)
 	}
 	if err == nil && cfg.Users.Disable.Method == "ppolicy" && (schema == nil || schema.Attribute("pwdAccountLockedTime") != nil) {

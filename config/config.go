@@ -168,8 +168,12 @@ type UsersConfig struct {
 	IDAttribute string `koanf:"id_attribute"`
 	// Filter is an extra LDAP filter that managed entries must match, e.g.
 	// (objectClass=inetOrgPerson). Default: the last object class.
-	Filter     string             `koanf:"filter"`
-	Attributes []AttributeMapping `koanf:"attributes"`
+	Filter string `koanf:"filter"`
+	// ScopeFilter narrows what SCIM may see and change under BaseDN to the
+	// entries Entra owns, e.g. (businessCategory=entra), set on new entries by
+	// a constant derive; hand-made entries beside them stay out of reach.
+	ScopeFilter string             `koanf:"scope_filter"`
+	Attributes  []AttributeMapping `koanf:"attributes"`
 	// Derive fills LDAP attributes that SCIM did not set (e.g. the MUST attributes
 	// cn and sn of inetOrgPerson) from a Go template over the entry's attributes.
 	Derive  []DeriveConfig `koanf:"derive"`
@@ -227,6 +231,9 @@ type GroupsConfig struct {
 	ObjectClasses []string `koanf:"object_classes"`
 	IDAttribute   string   `koanf:"id_attribute"`
 	Filter        string   `koanf:"filter"`
+	// ScopeFilter is users.scope_filter for groups; new groups get the
+	// attribute it tests from Constants.
+	ScopeFilter string `koanf:"scope_filter"`
 	// MemberAttribute holds the members: member or uniqueMember (user DNs) or
 	// memberUid (posixGroup: the users' uid values).
 	MemberAttribute string             `koanf:"member_attribute"`

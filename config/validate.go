@@ -378,7 +378,7 @@ func isEscaped(r rune) bool {
 
 func (c *Config) validateUsers(ps *Problems) {
 	u := c.Users
-	validateEntries(ps, "users", u.BaseDN, "is required", u.Filter, u.ObjectClasses, u.IDAttribute, u.RDN)
+	validateEntries(ps, "users", u.BaseDN, "is required", u.Filter, u.ScopeFilter, u.ObjectClasses, u.IDAttribute, u.RDN)
 	if len(u.Attributes) == 0 {
 		ps.Add("users.attributes", "at least the mapping of userName is required")
 	}
@@ -451,7 +451,7 @@ func (c *Config) validateUsers(ps *Problems) {
 func (c *Config) validateGroups(ps *Problems) {
 	g := c.Groups
 	validateEntries(ps, "groups", g.BaseDN, "is required when groups are enabled (or set groups.enabled: false)",
-		g.Filter, g.ObjectClasses, g.IDAttribute, g.RDN)
+		g.Filter, g.ScopeFilter, g.ObjectClasses, g.IDAttribute, g.RDN)
 	if !isAttrName(g.MemberAttribute) {
 		ps.Add("groups.member_attribute", "%q is not a valid attribute name", g.MemberAttribute)
 	}
@@ -516,7 +516,7 @@ func (c *Config) ldapEncrypted() bool {
 
 // validateEntries checks what users and groups share: where entries live, how
 // they are found and named.
-func validateEntries(ps *Problems, prefix, baseDN, missing, filter string, classes []string, idAttr, rdn string) {
+func validateEntries(ps *Problems, prefix, baseDN, missing, filter, scope string, classes []string, idAttr, rdn string) {
 	if baseDN == "" {
 		ps.Add(prefix+".base_dn", "%s", missing)
 	} else if _, err := ldap.ParseDN(baseDN); err != nil {
@@ -524,6 +524,9 @@ func validateEntries(ps *Problems, prefix, baseDN, missing, filter string, class
 	}
 	if _, err := ldap.CompileFilter(filter); err != nil {
 		ps.Add(prefix+".filter", "is not a valid LDAP filter: %v", err)
+	}
+	if _, err := ldap.CompileFilter(scope); scope != "" && err != nil {
+		ps.Add(prefix+".scope_filter", "is not a valid LDAP filter: %v", err)
 	}
 	for i, oc := range classes {
 		if !isAttrName(oc) {

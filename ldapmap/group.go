@@ -31,7 +31,7 @@ type GroupMap struct {
 func NewGroups(cfg config.GroupsConfig) (*GroupMap, error) {
 	var ps config.Problems
 	m := compile(spec{prefix: "groups", kind: "Group", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
-		idAttr: cfg.IDAttribute, filter: cfg.Filter, attrs: cfg.Attributes, check: checkGroupPath}, &ps)
+		idAttr: cfg.IDAttribute, filter: cfg.Filter, scope: cfg.ScopeFilter, attrs: cfg.Attributes, check: checkGroupPath}, &ps)
 	m.MaxResults = cfg.MaxResults
 	m.checkRDN("groups", &ps)
 	g := &GroupMap{Map: m, MemberAttr: cfg.MemberAttribute, ByUID: strings.EqualFold(cfg.MemberAttribute, "memberUid"),
@@ -40,6 +40,12 @@ func NewGroups(cfg config.GroupsConfig) (*GroupMap, error) {
 		ps.Add("groups.empty_member", "memberUid groups may be empty: leave empty_member unset")
 	}
 	m.members = g
+	constants := map[string][]string{}
+	for _, c := range cfg.Constants {
+		k := strings.ToLower(c.LDAP)
+		constants[k] = append(constants[k], c.Value)
+	}
+	m.checkScopeOffline(constants, &ps)
 	return g, ps.Err()
 }
 

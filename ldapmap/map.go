@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/config"
@@ -44,8 +45,13 @@ type Map struct {
 	RDN           string
 	ObjectClasses []string
 	IDAttr        string
-	// Managed is the LDAP filter every managed entry matches.
+	// Managed is the LDAP filter every managed entry matches: the filter and
+	// the scope filter.
 	Managed string
+	// Scope is the scope filter as written ("" = none); scope compiled.
+	Scope  string
+	scope  *ber.Packet
+	prefix string // users or groups, for messages
 	Attrs   []*Attr
 	rdnAttr *Attr
 	derives []*derive
@@ -75,6 +81,7 @@ type spec struct {
 	objectClasses []string
 	idAttr        string
 	filter        string
+	scope         string // users/groups.scope_filter
 	attrs         []config.AttributeMapping
 	// check returns a message when a SCIM path cannot be mapped.
 	check func(filter.Path) string
@@ -88,9 +95,15 @@ func compile(s spec, ps *config.Problems) *Map {
 		RDN:           s.rdn,
 		ObjectClasses: s.objectClasses,
 		IDAttr:        s.idAttr,
-		Managed:       s.filter,
+		Managed:       andFilters(s.filter, s.scope),
+		Scope:         s.scope,
+		prefix:        s.prefix,
 		Disable:       noDisable{},
 		byLDAP:        map[string]*Attr{},
+	}
+	if s.scope != "" {
+		// An invalid filter is config.Validate's to report.
+		m.scope, _ = ldap.CompileFilter(s.scope)
 	}
 	if dn, err := ldap.ParseDN(s.baseDN); err == nil {
 		m.baseDN = dn
@@ -155,7 +168,7 @@ func (m *Map) checkRDN(prefix string, ps *config.Problems) {
 func New(cfg config.UsersConfig) (*Map, error) {
 	var ps config.Problems
 	m := compile(spec{prefix: "users", kind: "User", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
-		idAttr: cfg.IDAttribute, filter: cfg.Filter, attrs: cfg.Attributes, check: checkUserPath}, &ps)
+		idAttr: cfg.IDAttribute, filter: cfg.Filter, scope: cfg.ScopeFilter, attrs: cfg.Attributes, check: checkUserPath}, &ps)
 	m.Delete = cfg.Delete
 	m.MaxResults = cfg.MaxResults
 	if m.UserNameAttr() == nil {
@@ -180,6 +193,13 @@ func New(cfg config.UsersConfig) (*Map, error) {
 	}
 	m.Disable = dis
 	m.Roles = newRoles(cfg.Roles)
+	constants := map[string][]string{}
+	for _, d := range cfg.Derive {
+		if !strings.Contains(d.Template, "{{") {
+			constants[strings.ToLower(d.LDAP)] = []string{d.Template}
+		}
+	}
+	m.checkScopeOffline(constants, &ps)
 	return m, ps.Err()
 }
 

@@ -31,7 +31,7 @@ func compileMatch(list []config.MatchConfig, ps *config.Problems) []*MatchRule {
 
 // MatchFilters returns, for each rule, the LDAP filter that finds the entry a
 // new user (as planned by PlanAdd) should adopt; "" where the template gives
-// no value. Values are escaped here.
+// no value. Values are escaped here; users.scope_filter, when set, is ANDed in.
 func (m *Map) MatchFilters(req *ldap.AddRequest) ([]string, error) {
 	vals := values{}
 	for _, a := range req.Attributes {
@@ -46,7 +46,9 @@ func (m *Map) MatchFilters(req *ldap.AddRequest) ([]string, error) {
 			return nil, err
 		}
 		if v != "" {
-			out[i] = "(" + r.LDAP + "=" + ldap.EscapeFilter(v) + ")"
+			// Only entries inside the managed scope may be adopted: a
+			// scope filter keeps hand-made entries out of SCIM's reach.
+			out[i] = andFilters(m.Scope, "("+r.LDAP+"="+ldap.EscapeFilter(v)+")")
 		}
 	}
 	return out, nil
