@@ -49,9 +49,9 @@ type Map struct {
 	// the scope filter.
 	Managed string
 	// Scope is the scope filter as written ("" = none); scope compiled.
-	Scope  string
-	scope  *ber.Packet
-	prefix string // users or groups, for messages
+	Scope   string
+	scope   *ber.Packet
+	prefix  string // users or groups, for messages
 	Attrs   []*Attr
 	rdnAttr *Attr
 	derives []*derive
