@@ -217,10 +217,12 @@ func (a *App) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := a.acquire()
 		defer c.refs.Add(-1)
+		ctx, cancel := context.WithTimeout(r.Context(), c.cfg.RequestBudget())
+		defer cancel()
 		if c.dryRun {
-			r = r.WithContext(withOverlay(r.Context()))
+			ctx = withOverlay(ctx)
 		}
-		c.scim.ServeHTTP(w, r)
+		c.scim.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -247,13 +247,25 @@ func isConnError(err error) bool {
 // the pooled connection went stale (the directory restarted) is retried once on
 // a fresh connection; writes are not retried here, because a write may have
 // been applied before the connection broke.
+//
+// A request's deadline (RequestBudget) bounds the wait for a connection and a
+// read. A write is not started once the deadline has passed, and once started
+// gets the full ldap.timeout: cutting it short would answer 503 for a write
+// the directory may still apply.
 func (p *Pool) do(ctx context.Context, op string, noRetry bool, fn func(*ldap.Conn) error) error {
+	write := op != "search"
 	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			if write {
+				return scimerr.Wrap(scimerr.Unavailable, err, "the request ran out of time before its %s; nothing was written, retry later", op)
+			}
+			return scimerr.Wrap(scimerr.Unavailable, err, "the request ran out of time; retry later")
+		}
 		c, err := p.acquire(ctx)
 		if err != nil {
 			return err
 		}
-		if dl, ok := ctx.Deadline(); ok {
+		if dl, ok := ctx.Deadline(); ok && !write {
 			if d := time.Until(dl); d < p.cfg.Timeout {
 				c.SetTimeout(max(d, time.Millisecond))
 			}

@@ -265,6 +265,16 @@ type GIDNumberConfig struct {
 	Start     int    `koanf:"start"`
 }
 
+// RequestBudget is how long a request may work before it must answer: the
+// server's write timeout less one LDAP operation and a margin, so that a
+// write that starts within the budget can finish (writes are never cut short)
+// and still be answered before the server would drop the connection. A
+// request out of budget before its write answers 503 and writes nothing, so
+// no client gets an empty reply for a committed write.
+func (c *Config) RequestBudget() time.Duration {
+	return c.Server.WriteTimeout - c.LDAP.Timeout - min(c.Server.WriteTimeout/10, time.Second)
+}
+
 // GroupsEnabled tells whether /Groups is served.
 func (c *Config) GroupsEnabled() bool {
 	if c.Groups.Enabled != nil {

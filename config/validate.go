@@ -212,6 +212,10 @@ func (c *Config) problems() Problems {
 		}
 	}
 	c.validateServer(&ps)
+	if c.Server.WriteTimeout > 0 && c.LDAP.Timeout > 0 && c.RequestBudget() < time.Second {
+		ps.Add("server.write_timeout", "must leave at least 1s for a request besides one LDAP operation (ldap.timeout %v) "+
+			"and the answer; got %v", c.LDAP.Timeout, c.Server.WriteTimeout)
+	}
 	c.validateAuth(&ps)
 	c.validateLDAP(&ps)
 	c.validateUsers(&ps)
