@@ -112,6 +112,9 @@ func generalizedTime(s string) (string, bool) {
 
 // PlanAdd turns a SCIM User into the LDAP add that creates it.
 func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
+	if err := m.checkTypes(res); err != nil {
+		return nil, err
+	}
 	vals := values{}
 	for _, a := range m.Attrs {
 		v := a.Value(res)
@@ -291,6 +294,9 @@ func (u *Update) Attributes() []string {
 // means LDAP values the map does not show (a second mail value, say) survive an
 // update that does not touch them.
 func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Update, error) {
+	if err := m.checkTypes(after); err != nil {
+		return nil, err
+	}
 	u := &Update{}
 	post := valuesOf(e)
 	for _, a := range m.Attrs {

@@ -66,10 +66,11 @@ func (a *Attr) Value(res Resource) string {
 // typedElement returns the element of a multi-valued attribute selected by the
 // mapping's value filter, nil if none. RFC 7643 §2.4 lets "type" repeat, but Entra
 // requires one element per type (docs/entra-wire-reference.md §1), so the first wins.
+// One element sent bare, not in a list, counts: checkTypes accepts it, so it
+// must not read as absent (an update would delete the value).
 func typedElement(v any, f filter.Expr) any {
 	sel, _ := selectorOf(f)
-	list, _ := v.([]any)
-	for _, el := range list {
+	for _, el := range elements(v) {
 		if m, ok := el.(map[string]any); ok && sel.matches(m) {
 			return m
 		}

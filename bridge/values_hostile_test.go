@@ -1,0 +1,190 @@
+package bridge_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Values that must not reach the directory (issue 11): a value of the wrong
+// JSON type for its SCIM attribute is a 400 invalidValue naming the path, and
+// the entry is left exactly as it was (same entryCSN).
+
+const coreSchema = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+
+const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+// typedUser fills every kind of mapped attribute: simple, name's
+// sub-attributes, typed elements of emails and phoneNumbers, the extension.
+const typedUser = `{` + coreSchema + `,"userName":"typed","displayName":"Typed User","title":"Boss",
+	"externalId":"ext-typed","name":{"givenName":"Ty","familyName":"Ped"},
+	"emails":[{"type":"work","value":"typed@example.org","primary":true}],
+	"phoneNumbers":[{"type":"work","value":"+1 555 0100"}],
+	"` + enterpriseURN + `":{"department":"Tech"}}`
+
+// jsonQuote writes s as a JSON string, control characters escaped.
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// csn is the entry's entryCSN, which every write changes.
+func csn(t *testing.T, h *harness, id string) string {
+	t.Helper()
+	e := h.entry(id)
+	if e == nil {
+		t.Fatalf("user %s is gone", id)
+	}
+	return e.GetEqualFoldAttributeValue("entryCSN")
+}
+
+func groupCSN(t *testing.T, h *harness, id string) string {
+	t.Helper()
+	e := h.groupEntry(id)
+	if e == nil {
+		t.Fatalf("group %s is gone", id)
+	}
+	return e.GetEqualFoldAttributeValue("entryCSN")
+}
+
+// refused asserts a 400 invalidValue whose detail names path.
+func refused(t *testing.T, r response, path string) {
+	t.Helper()
+	scimErr(t, r, http.StatusBadRequest, "invalidValue")
+	if d, _ := r.body["detail"].(string); !strings.Contains(d, path) {
+		t.Errorf("detail %q does not name %s", d, path)
+	}
+}
+
+func TestWrongTypesWriteNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.create(typedUser)
+	put := func(extra string) string { return `{` + coreSchema + `,"userName":"typed"` + extra + `}` }
+	for _, c := range []struct{ name, method, body, path string }{
+		{"PATCH emails as a string", "PATCH", patchBody(`{"op":"replace","path":"emails","value":"x@example.org"}`), "emails"},
+		{"PATCH title as a list", "PATCH", patchBody(`{"op":"replace","path":"title","value":["a","b"]}`), "title"},
+		{"PATCH name as a string", "PATCH", patchBody(`{"op":"replace","path":"name","value":"Ty Ped"}`), "name"},
+		{"PATCH displayName as an object", "PATCH", patchBody(`{"op":"replace","path":"displayName","value":{"first":"a"}}`), "displayName"},
+		{"PATCH userName as a number", "PATCH", patchBody(`{"op":"replace","path":"userName","value":42}`), "userName"},
+		{"PATCH userName as an object", "PATCH", patchBody(`{"op":"replace","path":"userName","value":{"value":"other"}}`), "userName"},
+		{"PATCH path-less, title as a list", "PATCH", patchBody(`{"op":"replace","value":{"title":["a","b"]}}`), "title"},
+		{"PATCH work email as a list", "PATCH",
+			patchBody(`{"op":"replace","path":"emails[type eq \"work\"].value","value":["a@x.org","b@x.org"]}`), `emails[type eq "work"].value`},
+		{"PATCH primary not a boolean", "PATCH",
+			patchBody(`{"op":"replace","path":"emails[type eq \"work\"].primary","value":"yes"}`), `emails[type eq "work"].primary`},
+		{"PATCH givenName as an object", "PATCH", patchBody(`{"op":"replace","path":"name.givenName","value":{"x":"y"}}`), "name.givenName"},
+		{"PATCH department as a list", "PATCH",
+			patchBody(`{"op":"replace","path":"` + enterpriseURN + `:department","value":["a","b"]}`), enterpriseURN + ":department"},
+		{"PATCH path-less, the extension as a string", "PATCH", patchBody(`{"op":"replace","value":{"` + enterpriseURN + `":"x"}}`), enterpriseURN},
+		{"PATCH unmapped nickName as an object", "PATCH", patchBody(`{"op":"add","path":"nickName","value":{"a":"b"}}`), "nickName"},
+		{"PATCH an e-mail element as a string", "PATCH", patchBody(`{"op":"add","path":"emails","value":"x@example.org"}`), "emails"},
+		{"PUT emails as a string", "PUT", put(`,"emails":"x@example.org"`), "emails"},
+		{"PUT title as a list", "PUT", put(`,"title":["a","b"]`), "title"},
+		{"PUT name as a string", "PUT", put(`,"name":"Ty Ped"`), "name"},
+		{"PUT displayName as an object", "PUT", put(`,"displayName":{"first":"a"}`), "displayName"},
+		{"PUT a phone number element not an object", "PUT", put(`,"phoneNumbers":["+1 555 0100"]`), "phoneNumbers"},
+		{"PUT title as a boolean", "PUT", put(`,"title":true`), "title"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			was := csn(t, h, id)
+			refused(t, h.do(c.method, "/Users/"+id, c.body), c.path)
+			if now := csn(t, h, id); now != was {
+				t.Errorf("entryCSN %s → %s: the entry was written", was, now)
+			}
+		})
+	}
+	e := h.entry(id)
+	one(t, e, "uid", "typed")
+	one(t, e, "mail", "typed@example.org")
+	one(t, e, "title", "Boss")
+	one(t, e, "displayName", "Typed User")
+	one(t, e, "givenName", "Ty")
+	one(t, e, "sn", "Ped")
+	one(t, e, "telephoneNumber", "+1 555 0100")
+	one(t, e, "departmentNumber", "Tech")
+}
+
+func TestWrongTypesCreateNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, c := range []struct{ name, body, path string }{
+		{"emails as a string", `"emails":"x@example.org"`, "emails"},
+		{"title as a list", `"title":["a","b"]`, "title"},
+		{"name as a string", `"name":"First Last"`, "name"},
+		{"displayName as an object", `"displayName":{"first":"a"}`, "displayName"},
+		{"phone number element not an object", `"phoneNumbers":["+1 555 0100"]`, "phoneNumbers"},
+		{"department as a list", `"` + enterpriseURN + `":{"department":["a","b"]}`, enterpriseURN + ":department"},
+		{"manager as a list of two", `"` + enterpriseURN + `":{"manager":["a","b"]}`, enterpriseURN + ":manager"},
+		{"unmapped locale as an object", `"locale":{"a":"b"}`, "locale"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			refused(t, h.do("POST", "/Users", `{`+coreSchema+`,"userName":"newcomer",`+c.body+`}`), c.path)
+			if n := h.count("(uid=newcomer)"); n != 0 {
+				t.Errorf("%d entries written", n)
+			}
+		})
+	}
+}
+
+// Entra's liberal shapes stay accepted, and null and [] still clear.
+func TestLenientValueShapesAccepted(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.create(`{` + coreSchema + `,"userName":"lenient","active":"True","externalId":12345,
+		"title":[{"$ref":null,"value":"Wrapped"}],"displayName":{"value":"Object Wrapped"},
+		"emails":[{"type":"work","value":"lenient@example.org","primary":"True"}],
+		"phoneNumbers":{"type":"work","value":"+1 555 0100"}}`)
+	e := h.entry(id)
+	one(t, e, "employeeNumber", "12345")
+	one(t, e, "title", "Wrapped")
+	one(t, e, "displayName", "Object Wrapped")
+	one(t, e, "mail", "lenient@example.org")
+	one(t, e, "telephoneNumber", "+1 555 0100")
+
+	// One element sent bare replaces the list: its value is read, not lost.
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"Replace","path":"emails","value":{"type":"work","value":"bare@example.org"}}`))
+	one(t, h.entry(id), "mail", "bare@example.org")
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"Replace","path":"title","value":{"value":"Boss"}},`+
+		`{"op":"Replace","path":"emails[type eq \"work\"].primary","value":"False"}`))
+	one(t, h.entry(id), "title", "Boss")
+
+	// null and [] keep their meaning: no value.
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"title","value":null},`+
+		`{"op":"replace","path":"phoneNumbers","value":[]}`))
+	e = h.entry(id)
+	none(t, e, "title")
+	none(t, e, "telephoneNumber")
+	one(t, e, "mail", "bare@example.org")
+	h.must(http.StatusOK, "PUT", "/Users/"+id, `{`+coreSchema+`,"userName":"lenient","emails":[],"title":null}`)
+	none(t, h.entry(id), "mail")
+}
+
+func TestGroupWrongTypesWriteNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.must(http.StatusCreated, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
+		"displayName":"typed-group","externalId":"ext-group"}`)
+	gid := r.body["id"].(string)
+	for _, c := range []struct{ name, method, body, path string }{
+		{"PATCH displayName as a list", "PATCH", patchBody(`{"op":"replace","path":"displayName","value":["a","b"]}`), "displayName"},
+		{"PATCH externalId as an object", "PATCH", patchBody(`{"op":"replace","path":"externalId","value":{"a":"b"}}`), "externalId"},
+		{"PATCH externalId as a list", "PATCH", patchBody(`{"op":"Replace","path":"externalId","value":["a","b"]}`), "externalId"},
+		{"PUT externalId as a list", "PUT",
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"typed-group","externalId":["a","b"]}`, "externalId"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			was := groupCSN(t, h, gid)
+			refused(t, h.do(c.method, "/Groups/"+gid, c.body), c.path)
+			if now := groupCSN(t, h, gid); now != was {
+				t.Errorf("entryCSN %s → %s: the group was written", was, now)
+			}
+		})
+	}
+	e := h.groupEntry(gid)
+	one(t, e, "cn", "typed-group")
+	one(t, e, "description", "ext-group")
+
+	refused(t, h.do("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
+		"displayName":"other-group","externalId":{"a":"b"}}`), "externalId")
+	if got := h.groupsNamed("other-group"); len(got) != 0 {
+		t.Errorf("group written: %q", got)
+	}
+}
