@@ -3,12 +3,16 @@ package bridge_test
 import (
 	"encoding/json"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/scimbridge/scimbridge/config"
 )
 
 // Values that must not reach the directory (issue 11): a value of the wrong
-// JSON type for its SCIM attribute is a 400 invalidValue naming the path, and
+// JSON type for its SCIM attribute, and control or invisible characters in a
+// value that names an entry. Each is a 400 invalidValue naming the path, and
 // the entry is left exactly as it was (same entryCSN).
 
 const coreSchema = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
@@ -186,5 +190,107 @@ func TestGroupWrongTypesWriteNothing(t *testing.T) {
 		"displayName":"other-group","externalId":{"a":"b"}}`), "externalId")
 	if got := h.groupsNamed("other-group"); len(got) != 0 {
 		t.Errorf("group written: %q", got)
+	}
+}
+
+// forbiddenInNames are the characters a name may not hold: C0 (with TAB, LF,
+// CR), DEL, C1, bidi embeddings, overrides and isolates, zero-width
+// characters and the BOM.
+var forbiddenInNames = map[string]string{
+	"LF": "\n", "CR": "\r", "TAB": "\t", "SOH": "\u0001", "ESC": "\u001b", "DEL": "\u007f", "NEL": "\u0085",
+	"CSI": "\u009b", "LRE": "\u202a", "RLO": "\u202e", "LRI": "\u2066", "PDI": "\u2069", "ZWSP": "\u200b",
+	"ZWJ": "\u200d", "WJ": "\u2060", "BOM": "\ufeff",
+}
+
+func TestControlCharactersInNamesWriteNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.user("clean")
+	gid := h.group("clean-group")
+	names := make([]string, 0, len(forbiddenInNames))
+	for n := range forbiddenInNames {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		bad := "evil" + forbiddenInNames[n] + "name"
+		t.Run(n, func(t *testing.T) {
+			refused(t, h.do("POST", "/Users", `{`+coreSchema+`,"userName":`+jsonQuote(bad)+`}`), "userName")
+			if c := h.count("(uid=evil*)"); c != 0 {
+				t.Errorf("%d users written", c)
+			}
+			was := csn(t, h, id)
+			refused(t, h.do("PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"userName","value":`+jsonQuote(bad)+`}`)), "userName")
+			if now := csn(t, h, id); now != was {
+				t.Errorf("user written: entryCSN %s → %s", was, now)
+			}
+
+			refused(t, h.do("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":`+jsonQuote(bad)+`}`),
+				"displayName")
+			if got := h.groupsNamed("evil"); len(got) != 0 {
+				t.Errorf("groups written: %q", got)
+			}
+			was = groupCSN(t, h, gid)
+			refused(t, h.do("PATCH", "/Groups/"+gid, patchBody(`{"op":"replace","path":"displayName","value":`+jsonQuote(bad)+`}`)),
+				"displayName")
+			if now := groupCSN(t, h, gid); now != was {
+				t.Errorf("group written: entryCSN %s → %s", was, now)
+			}
+		})
+	}
+	// A value that names nothing may hold them: only names are refused.
+	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"displayName","value":"tab\there"}`))
+	one(t, h.entry(id), "displayName", "tab\there")
+}
+
+// A blank userName is refused by the bridge itself: the detail is the
+// bridge's, not the directory's diagnostic.
+func TestBlankUserNameWritesNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.user("notblank")
+	for _, blank := range []string{" ", "   ", "\u00a0", "\u3000 "} {
+		r := h.do("POST", "/Users", `{`+coreSchema+`,"userName":`+jsonQuote(blank)+`}`)
+		refused(t, r, "userName")
+		if d, _ := r.body["detail"].(string); strings.Contains(d, "directory") || strings.Contains(d, "LDAP") {
+			t.Errorf("detail %q carries the directory's diagnostic", d)
+		}
+		was := csn(t, h, id)
+		refused(t, h.do("PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"userName","value":`+jsonQuote(blank)+`}`)), "userName")
+		if now := csn(t, h, id); now != was {
+			t.Errorf("%q: entryCSN %s → %s", blank, was, now)
+		}
+	}
+	if n := h.count("(objectClass=inetOrgPerson)"); n != 1 {
+		t.Errorf("%d users, want only notblank", n)
+	}
+}
+
+// Entries named by a derived value, as AD names users CN=<displayName>: the
+// derived name is checked like a mapped one, and the message names the SCIM
+// attribute it came from.
+func TestControlCharactersInDerivedNames(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Users.RDN = "cn"
+		var attrs []config.AttributeMapping
+		for _, a := range c.Users.Attributes {
+			if !strings.EqualFold(a.LDAP, "cn") {
+				attrs = append(attrs, a)
+			}
+		}
+		c.Users.Attributes = attrs
+		c.Users.Derive = []config.DeriveConfig{{LDAP: "cn", Template: `{{ coalesce .displayName .uid }}`},
+			{LDAP: "sn", Template: `{{ coalesce .sn .uid }}`}}
+	})
+	id := h.create(`{` + coreSchema + `,"userName":"derived","displayName":"Derived User"}`)
+	if e := h.entry(id); e == nil || !strings.HasPrefix(strings.ToLower(e.DN), "cn=derived user,") {
+		t.Fatalf("entry %v is not named by its displayName", e)
+	}
+	refused(t, h.do("POST", "/Users", `{`+coreSchema+`,"userName":"spoof","displayName":"Jane\u202eeoD"}`), "displayName")
+	if n := h.count("(uid=spoof)"); n != 0 {
+		t.Errorf("%d entries written", n)
+	}
+	was := csn(t, h, id)
+	refused(t, h.do("PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"displayName","value":"two\nlines"}`)), "displayName")
+	if now := csn(t, h, id); now != was {
+		t.Errorf("entryCSN %s → %s", was, now)
 	}
 }

@@ -115,11 +115,17 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 	if err := m.checkTypes(res); err != nil {
 		return nil, err
 	}
+	userName := m.UserNameAttr()
 	vals := values{}
 	for _, a := range m.Attrs {
 		v := a.Value(res)
 		if v == "" {
 			continue
+		}
+		if a == userName || a == m.rdnAttr {
+			if err := checkName(a.SCIM.String(), v); err != nil {
+				return nil, err
+			}
 		}
 		if a.Ref {
 			dn, err := resolveRef(a, v, r)
@@ -155,6 +161,11 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 			what = m.rdnAttr.SCIM.String()
 		}
 		return nil, scimerr.New(scimerr.InvalidValue, "%s is required (it names the LDAP entry)", what)
+	}
+	if m.rdnAttr == nil {
+		if err := m.checkDerivedName(rdnVal, vals); err != nil {
+			return nil, err
+		}
 	}
 	active, present, err := Active(res)
 	if err != nil {
@@ -297,12 +308,18 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 	if err := m.checkTypes(after); err != nil {
 		return nil, err
 	}
+	userName := m.UserNameAttr()
 	u := &Update{}
 	post := valuesOf(e)
 	for _, a := range m.Attrs {
 		ov, nv := a.Value(before), a.Value(after)
 		if ov == nv {
 			continue
+		}
+		if (a == m.rdnAttr || a == userName) && nv != "" {
+			if err := checkName(a.SCIM.String(), nv); err != nil {
+				return nil, err
+			}
 		}
 		if a == m.rdnAttr {
 			if nv == "" {
@@ -348,6 +365,9 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 	// never by modify: AD refuses to modify an RDN attribute.
 	for i, c := range u.Changes {
 		if m.rdnAttr == nil && strings.EqualFold(c.Modification.Type, m.RDN) && len(c.Modification.Vals) == 1 {
+			if err := m.checkDerivedName(c.Modification.Vals[0], post); err != nil {
+				return nil, err
+			}
 			u.NewRDN = m.RDNString(c.Modification.Vals[0])
 			u.Changes = append(u.Changes[:i], u.Changes[i+1:]...)
 			break
