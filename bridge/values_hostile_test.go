@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -13,7 +14,8 @@ import (
 // Values that must not reach the directory (issue 11): a value of the wrong
 // JSON type for its SCIM attribute, and control or invisible characters in a
 // value that names an entry. Each is a 400 invalidValue naming the path, and
-// the entry is left exactly as it was (same entryCSN).
+// the entry is left exactly as it was (same entryCSN). Then value filters and
+// members pr, matched as RFC 7644 §3.4.2.2 says.
 
 const coreSchema = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
 
@@ -293,4 +295,66 @@ func TestControlCharactersInDerivedNames(t *testing.T) {
 	if now := csn(t, h, id); now != was {
 		t.Errorf("entryCSN %s → %s", was, now)
 	}
+}
+
+// filterIDs lists the ids a filtered GET returns.
+func filterIDs(t *testing.T, h *harness, resource, f string) []string {
+	t.Helper()
+	r := h.must(http.StatusOK, "GET", "/"+resource+"?filter="+url.QueryEscape(f), "")
+	var ids []string
+	list, _ := r.body["Resources"].([]any)
+	for _, res := range list {
+		ids = append(ids, path(res, "id").(string))
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func sameIDs(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("%s: got %q, want %q", what, got, want)
+	}
+}
+
+// A value filter matches users who have an element satisfying it: not inside
+// the brackets does not match users who have no element at all.
+func TestValueFilterNeedsAnElement(t *testing.T) {
+	h := newHarness(t, nil)
+	with := h.create(`{` + coreSchema + `,"userName":"with-mail","emails":[{"type":"work","value":"with@example.org"}]}`)
+	without := h.user("without-mail")
+	for _, c := range []struct {
+		filter string
+		want   []string
+	}{
+		{`emails[not (type eq "work")]`, nil},
+		{`emails[not (value eq "other@example.org")]`, []string{with}},
+		{`emails[value ne "other@example.org"]`, []string{with}},
+		{`emails[not (value eq "with@example.org")]`, nil},
+		{`emails[type eq "work"]`, []string{with}},
+		{`not (emails[type eq "work"])`, []string{without}},
+		{`not (emails[not (type eq "work")])`, []string{with, without}},
+	} {
+		sameIDs(t, c.filter, filterIDs(t, h, "Users", c.filter), c.want...)
+	}
+}
+
+// members pr is about real members: the placeholder that keeps an empty
+// groupOfNames valid (groups.empty_member) is no member.
+func TestMembersPresentIgnoresPlaceholder(t *testing.T) {
+	h := newHarness(t, nil)
+	empty := h.group("empty-group")
+	full := h.group("full-group")
+	u := h.user("member")
+	h.must(http.StatusNoContent, "PATCH", "/Groups/"+full, patchBody(`{"op":"add","path":"members","value":[{"value":"`+u+`"}]}`))
+	wantMembers(t, h.groupEntry(empty), "member", nobody)
+
+	sameIDs(t, "members pr", filterIDs(t, h, "Groups", `members pr`), full)
+	sameIDs(t, "not (members pr)", filterIDs(t, h, "Groups", `not (members pr)`), empty)
+	sameIDs(t, "members.value pr", filterIDs(t, h, "Groups", `members.value pr`), full)
+
+	h.must(http.StatusNoContent, "PATCH", "/Groups/"+full, patchBody(`{"op":"remove","path":"members[value eq \"`+u+`\"]"}`))
+	sameIDs(t, "members pr after the last member left", filterIDs(t, h, "Groups", `members pr`))
+	sameIDs(t, "not (members pr) after the last member left", filterIDs(t, h, "Groups", `not (members pr)`), empty, full)
 }

@@ -143,6 +143,11 @@ func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
 		}
 		return orAll(parts), nil
 	}
+	// A value filter matches an entry that has an element satisfying it
+	// (RFC 7644 §3.4.2.2), so each element's translation is ANDed with the
+	// element's presence: emails[not (type eq "work")] alone would become
+	// (!(mail=*)), every user without an e-mail. The mappings of one element
+	// translate alike, so each element counts once.
 	var parts []string
 	for _, a := range m.Attrs {
 		if !sameAttr(a.SCIM, h.Path) || a.SCIM.Filter == nil {
@@ -153,12 +158,52 @@ func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		parts = append(parts, f)
+		if f = andPresent(m.elementPresent(a), f); f != matchNone && !containsString(parts, f) {
+			parts = append(parts, f)
+		}
 	}
 	if len(parts) == 0 {
 		return matchNone, nil
 	}
 	return orAll(parts), nil
+}
+
+// elementPresent is the LDAP filter for "the element a maps exists": one of
+// the element's mapped sub-attributes has a value.
+func (m *Map) elementPresent(a *Attr) string {
+	sel, _ := selectorOf(a.SCIM.Filter)
+	var parts []string
+	for _, b := range m.Attrs {
+		if b.SCIM.Filter == nil || !strings.EqualFold(b.SCIM.Attr, a.SCIM.Attr) || !strings.EqualFold(b.SCIM.URN, a.SCIM.URN) {
+			continue
+		}
+		if s, _ := selectorOf(b.SCIM.Filter); s == sel {
+			parts = append(parts, "("+b.LDAP+"=*)")
+		}
+	}
+	return orAll(parts)
+}
+
+// andPresent is (&present f), without the conjunct when f already implies
+// present (f is present, or an AND that begins with it: present is a whole
+// filter, so it is then f's first operand) or cannot match anyway.
+func andPresent(present, f string) string {
+	switch {
+	case f == matchAll:
+		return present
+	case f == matchNone, f == present, strings.HasPrefix(f, "(&"+present):
+		return f
+	}
+	return "(&" + present + f + ")"
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // inner translates a value filter for one typed element mapping a.
@@ -173,11 +218,11 @@ func (m *Map) inner(e filter.Expr, a *Attr, sel selector, r Resolver) (string, e
 		if err != nil {
 			return "", err
 		}
-		return "(!" + x + ")", nil
+		return negate(x), nil
 	case *filter.Compare:
 		if strings.EqualFold(t.Path.Attr, sel.key) {
 			if matchesConst(sel.value, t) {
-				return "(" + a.LDAP + "=*)", nil // the element exists when its value does
+				return m.elementPresent(a), nil
 			}
 			return matchNone, nil
 		}
@@ -200,7 +245,31 @@ func (m *Map) innerPair(op string, l, rt filter.Expr, a *Attr, sel selector, r R
 	if err != nil {
 		return "", err
 	}
+	// The type test is decided from the mapping, so constants are common
+	// here; folding them keeps the filter the directory evaluates short.
+	absorbing, neutral := matchNone, matchAll
+	if op == "|" {
+		absorbing, neutral = matchAll, matchNone
+	}
+	switch {
+	case x == absorbing || y == absorbing:
+		return absorbing, nil
+	case x == neutral:
+		return y, nil
+	case y == neutral:
+		return x, nil
+	}
 	return "(" + op + x + y + ")", nil
+}
+
+func negate(x string) string {
+	switch x {
+	case matchNone:
+		return matchAll
+	case matchAll:
+		return matchNone
+	}
+	return "(!" + x + ")"
 }
 
 // matchesConst evaluates a comparison of the element's selector (its type, or

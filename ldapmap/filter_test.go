@@ -71,12 +71,24 @@ var searchFilterCases = []filterCase{
 		`(|(telephoneNumber=123)(mobile=123))`},
 	{"phoneNumbers alone", `phoneNumbers eq "123"`, `(|(telephoneNumber=123)(mobile=123))`},
 	{"value filter used as a filter", `emails[type eq "work" and value co "@x"]`, `(&(mail=*)(mail=*@x*))`},
-	{"value filter on a type without mapping", `emails[type eq "home" and value co "@x"]`,
-		`(&` + matchNone + `(mail=*@x*))`},
-	{"value filter selects one of two mappings", `phoneNumbers[type eq "mobile"]`,
-		`(|` + matchNone + `(mobile=*))`},
+	{"value filter on a type without mapping", `emails[type eq "home" and value co "@x"]`, matchNone},
+	{"value filter selects one of two mappings", `phoneNumbers[type eq "mobile"]`, `(mobile=*)`},
 	{"value filter on another mapped sub-attribute", `addresses[type eq "work" and locality eq "Paris"]`,
 		`(&(l=*)(l=Paris))`},
+
+	// A value filter needs an element that satisfies it (RFC 7644 §3.4.2.2):
+	// not inside the brackets never matches entries without the element.
+	{"not type inside a value filter", `emails[not (type eq "work")]`, `(&(mail=*)(!(mail=*)))`},
+	{"not another type inside a value filter", `emails[not (type eq "home")]`, `(mail=*)`},
+	{"not value inside a value filter", `emails[not (value eq "a@x")]`, `(&(mail=*)(!(mail=a@x)))`},
+	{"ne inside a value filter", `emails[value ne "a@x"]`, `(&(mail=*)(!(mail=a@x)))`},
+	{"value filter alone", `emails[value eq "a@x"]`, `(&(mail=*)(mail=a@x))`},
+	{"not around a value filter", `not (emails[not (value eq "a@x")])`, `(!(&(mail=*)(!(mail=a@x))))`},
+	{"or with an unmapped type", `emails[type eq "home" or value eq "a@x"]`, `(&(mail=*)(mail=a@x))`},
+	{"not type across two typed mappings", `phoneNumbers[not (type eq "work")]`,
+		`(|(&(telephoneNumber=*)(!(telephoneNumber=*)))(mobile=*))`},
+	{"type ne", `phoneNumbers[type ne "work"]`, `(mobile=*)`},
+	{"not of an unmapped sub-attribute", `emails[not (display eq "x")]`, `(mail=*)`},
 	{"sub-attribute", `name.givenName eq "Barbara"`, `(givenName=Barbara)`},
 	{"enterprise attribute by URN", `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Tech"`,
 		`(departmentNumber=Tech)`},
@@ -188,8 +200,10 @@ func TestSearchFilterEmails(t *testing.T) {
 		{"emails.value co", `emails.value co "@example"`, `(|(mail=*@example*)(otherMailbox=*@example*))`},
 		{"work only", `emails[type eq "work"].value eq "x"`, `(mail=x)`},
 		{"home only", `emails[type eq "home"].value eq "x"`, `(otherMailbox=x)`},
-		{"has work", `emails[type eq "work" and value co "@x"]`,
-			`(|(&(mail=*)(mail=*@x*))(&` + matchNone + `(otherMailbox=*@x*)))`},
+		{"has work", `emails[type eq "work" and value co "@x"]`, `(&(mail=*)(mail=*@x*))`},
+		{"either element", `emails[value co "@x"]`, `(|(&(mail=*)(mail=*@x*))(&(otherMailbox=*)(otherMailbox=*@x*)))`},
+		{"not work: the home address", `emails[not (type eq "work")]`,
+			`(|(&(mail=*)(!(mail=*)))(otherMailbox=*))`},
 	} {
 		t.Run(tc.name, func(t *testing.T) { checkSearchFilter(t, m, r, tc.in, tc.want) })
 	}
@@ -268,5 +282,66 @@ func TestSearchFilterResolverFailure(t *testing.T) {
 	}
 	if _, err := m.SearchFilter(e, &fakeResolver{err: boom}); !errors.Is(err, boom) {
 		t.Fatalf("SearchFilter with a failing resolver: err = %v, want %v", err, boom)
+	}
+}
+
+// TestSearchFilterElementOfSeveralMappings: an element mapped to several LDAP
+// attributes exists when any of them has a value.
+func TestSearchFilterElementOfSeveralMappings(t *testing.T) {
+	m := exampleMap(t, func(u *config.UsersConfig) {
+		u.Attributes = append(u.Attributes, config.AttributeMapping{SCIM: `addresses[type eq "work"].postalCode`, LDAP: "postalCode"})
+	})
+	r := newResolver()
+	for _, tc := range []filterCase{
+		{"element present", `addresses[type eq "work"]`, `(|(l=*)(postalCode=*))`},
+		{"not inside", `addresses[not (locality eq "Paris")]`, `(&(|(l=*)(postalCode=*))(!(l=Paris)))`},
+		{"sub-attribute of the other mapping", `addresses[type eq "work" and postalCode eq "75001"]`,
+			`(&(|(l=*)(postalCode=*))(postalCode=75001))`},
+	} {
+		t.Run(tc.name, func(t *testing.T) { checkSearchFilter(t, m, r, tc.in, tc.want) })
+	}
+}
+
+// TestGroupSearchFilterMembers: members pr means a real member, never the
+// placeholder an empty groupOfNames holds (groups.empty_member).
+func TestGroupSearchFilterMembers(t *testing.T) {
+	const real = `(&(member=*)(!(member=cn=nobody,dc=example,dc=org)))`
+	boss := `(member=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org)`
+	for _, tc := range []struct {
+		name, in, want string
+		memberUID      bool
+	}{
+		{"members pr", `members pr`, real, false},
+		{"not members pr", `not (members pr)`, `(!` + real + `)`, false},
+		{"members.value pr", `members.value pr`, real, false},
+		{"members pr and displayName", `members pr and displayName eq "team"`, `(&` + real + `(cn=team))`, false},
+		{"members eq id", `members eq "` + bossID + `"`, boss, false},
+		{"members value filter", `members[value eq "` + bossID + `"]`, boss, false},
+		{"memberUid groups have no placeholder", `members pr`, `(memberUid=*)`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := exampleConfig(t)
+			if tc.memberUID {
+				cfg.Groups.MemberAttribute, cfg.Groups.EmptyMember = "memberUid", ""
+			}
+			g, err := ldapmap.NewGroups(cfg.Groups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := filter.Parse(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := g.SearchFilter(e, newResolver())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "(&" + g.Managed + tc.want + ")"; got != want {
+				t.Errorf("SearchFilter(%q)\n got %s\nwant %s", tc.in, got, want)
+			}
+			if _, err := ldap.CompileFilter(got); err != nil {
+				t.Errorf("%s does not compile: %v", got, err)
+			}
+		})
 	}
 }

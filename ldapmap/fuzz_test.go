@@ -9,6 +9,7 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/scimbridge/scimbridge/ldapmap"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 )
 
@@ -22,43 +23,66 @@ func FuzzSearchFilter(f *testing.F) {
 	f.Add(`userName eq "\\5c"`)
 	f.Add(`userName sw "a*"`)
 	f.Add(`title lt "w)" or emails[type gt "(" and value sw "*"]`)
+	f.Add(`emails[not (type eq "w(rk")]`)
+	f.Add(`not (emails[not (value eq "*)(") or type ne "work"]) and phoneNumbers[not (type eq "mobile")]`)
+	f.Add(`addresses[not (locality co ")") and not (type eq "home")]`)
 	m := exampleMap(f, nil)
 	r := newResolver()
-	f.Fuzz(func(t *testing.T, s string) {
-		if len(s) > 4<<10 {
-			// Long chains only measure go-ldap's CompileFilter, which is
-			// quadratic (seconds per input at 64 KiB); the parser's own
-			// fuzz target covers the length limit.
-			return
-		}
-		e, err := filter.Parse(s)
-		if err != nil {
-			return
-		}
-		out, err := m.SearchFilter(e, r)
-		// The twin has every special character of every value replaced by a
-		// harmless one that sorts the same way against letters, so it takes
-		// the same branches; only the escaping can tell the two apart.
-		twin, twinErr := m.SearchFilter(mapValues(e, neutral), r)
-		if (err == nil) != (twinErr == nil) {
-			t.Fatalf("%q: error %v, but its neutral twin gives %v", s, err, twinErr)
-		}
-		if err != nil {
-			return
-		}
-		p, err := ldap.CompileFilter(out)
-		if err != nil {
-			t.Fatalf("%q → %q does not compile: %v", s, out, err)
-		}
-		tp, err := ldap.CompileFilter(twin)
-		if err != nil {
-			t.Fatalf("twin of %q → %q does not compile: %v", s, twin, err)
-		}
-		if a, b := shape(p), shape(tp); a != b {
-			t.Fatalf("%q: a value changed the filter structure\n out %s\ntwin %s\n%s\n%s", s, out, twin, a, b)
-		}
-		checkVerbatim(t, s, e, out, twin)
-	})
+	f.Fuzz(func(t *testing.T, s string) { fuzzSearchFilter(t, m, r, s) })
+}
+
+// FuzzGroupSearchFilter is FuzzSearchFilter on the example's groups, whose
+// members filters go through the resolver and the empty-group placeholder.
+func FuzzGroupSearchFilter(f *testing.F) {
+	for _, s := range []string{
+		`members pr`, `not (members pr)`, `members.value pr and displayName eq "a)("`,
+		`members eq "` + bossID + `" or members ne "*"`, `members[value eq "` + bossID + `" or value eq "x)"]`,
+		`not (members pr) or externalId sw "*"`,
+	} {
+		f.Add(s)
+	}
+	g, err := ldapmap.NewGroups(exampleConfig(f).Groups)
+	if err != nil {
+		f.Fatal(err)
+	}
+	r := newResolver()
+	f.Fuzz(func(t *testing.T, s string) { fuzzSearchFilter(t, g.Map, r, s) })
+}
+
+func fuzzSearchFilter(t *testing.T, m *ldapmap.Map, r ldapmap.Resolver, s string) {
+	if len(s) > 4<<10 {
+		// Long chains only measure go-ldap's CompileFilter, which is
+		// quadratic (seconds per input at 64 KiB); the parser's own
+		// fuzz target covers the length limit.
+		return
+	}
+	e, err := filter.Parse(s)
+	if err != nil {
+		return
+	}
+	out, err := m.SearchFilter(e, r)
+	// The twin has every special character of every value replaced by a
+	// harmless one that sorts the same way against letters, so it takes
+	// the same branches; only the escaping can tell the two apart.
+	twin, twinErr := m.SearchFilter(mapValues(e, neutral), r)
+	if (err == nil) != (twinErr == nil) {
+		t.Fatalf("%q: error %v, but its neutral twin gives %v", s, err, twinErr)
+	}
+	if err != nil {
+		return
+	}
+	p, err := ldap.CompileFilter(out)
+	if err != nil {
+		t.Fatalf("%q → %q does not compile: %v", s, out, err)
+	}
+	tp, err := ldap.CompileFilter(twin)
+	if err != nil {
+		t.Fatalf("twin of %q → %q does not compile: %v", s, twin, err)
+	}
+	if a, b := shape(p), shape(tp); a != b {
+		t.Fatalf("%q: a value changed the filter structure\n out %s\ntwin %s\n%s\n%s", s, out, twin, a, b)
+	}
+	checkVerbatim(t, s, e, out, twin)
 }
 
 // checkVerbatim is the textual form of the escape check: a value holding

@@ -151,7 +151,7 @@ func MemberPathIDs(p filter.Path) (ids []string, ok bool) {
 // resolver turns the user id into the value the group stores.
 func (g *GroupMap) memberCompare(c *filter.Compare, r Resolver) (string, error) {
 	if c.Op == filter.Pr {
-		return "(" + g.MemberAttr + "=*)", nil
+		return g.memberPresent(), nil
 	}
 	id, ok := c.Value.(string)
 	if (c.Op != filter.Eq && c.Op != filter.Ne) || !ok || (c.Path.SubAttr != "" && !strings.EqualFold(c.Path.SubAttr, "value")) {
@@ -170,4 +170,15 @@ func (g *GroupMap) memberCompare(c *filter.Compare, r Resolver) (string, error) 
 		return "(!" + f + ")", nil
 	}
 	return f, nil
+}
+
+// memberPresent matches groups with a real member. The placeholder
+// (groups.empty_member) is held only while a group is empty, the bridge
+// drops it with the first member it adds, so a group holding it counts as
+// empty: members pr must not find every group, nor not (members pr) none.
+func (g *GroupMap) memberPresent() string {
+	if g.EmptyMember == "" {
+		return "(" + g.MemberAttr + "=*)"
+	}
+	return "(&(" + g.MemberAttr + "=*)(!" + g.MemberFilter(g.EmptyMember) + "))"
 }
