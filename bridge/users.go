@@ -236,12 +236,14 @@ func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (stri
 }
 
 // checkVersion answers If-Match (RFC 7644 §3.14): "" and "*" match anything,
-// otherwise the entry's current version must be the one the client read.
+// otherwise the entry's current version must be one the client lists (a list
+// of entity-tags, as scimapi.ETagMatches reads it). The detail does not
+// quote the header, which may be a long list.
 func checkVersion(ifMatch string, e *ldap.Entry, what string) error {
-	if ifMatch == "" || ifMatch == "*" || ifMatch == ldapmap.Version(e) {
+	if scimapi.ETagMatches(ifMatch, ldapmap.Version(e)) {
 		return nil
 	}
-	return scimerr.New(scimerr.PreconditionFailed, "the %s changed since version %s", what, ifMatch)
+	return scimerr.New(scimerr.PreconditionFailed, "the %s changed since the version given in If-Match", what)
 }
 
 // assertionOID is the LDAP assertion control (RFC 4528).

@@ -48,7 +48,17 @@ func NewToken() (token string, hash string, err error) {
 // timing says nothing about which token nearly matched.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		hs := c.Request().Header.Values(echo.HeaderAuthorization)
+		if len(hs) > 1 {
+			// Authorization is not a list (RFC 9110 §11.6.2): with two, which
+			// one counts would depend on each proxy and library on the way, so
+			// neither does.
+			return scimerr.New(scimerr.InvalidSyntax, "more than one Authorization header")
+		}
+		var h string
+		if len(hs) == 1 {
+			h = hs[0]
+		}
 		scheme, tok, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 			return scimerr.New(scimerr.Unauthorized, "missing bearer token")

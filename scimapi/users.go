@@ -111,7 +111,7 @@ func (s *Server) replace(c echo.Context, ep *endpoint) error {
 	if err := ep.normalize(res); err != nil {
 		return err
 	}
-	out, err := ep.store.Replace(c.Request().Context(), c.Param("id"), res, c.Request().Header.Get("If-Match"))
+	out, err := ep.store.Replace(c.Request().Context(), c.Param("id"), res, ifMatch(c.Request()))
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *Server) patch(c echo.Context, ep *endpoint) error {
 	if err != nil {
 		return err
 	}
-	out, err := ep.store.Patch(c.Request().Context(), c.Param("id"), ops, c.Request().Header.Get("If-Match"))
+	out, err := ep.store.Patch(c.Request().Context(), c.Param("id"), ops, ifMatch(c.Request()))
 	if err != nil {
 		return err
 	}
@@ -140,10 +140,65 @@ func (s *Server) patch(c echo.Context, ep *endpoint) error {
 }
 
 func (s *Server) delete(c echo.Context, ep *endpoint) error {
-	if err := ep.store.Delete(c.Request().Context(), c.Param("id"), c.Request().Header.Get("If-Match")); err != nil {
+	if err := ep.store.Delete(c.Request().Context(), c.Param("id"), ifMatch(c.Request())); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// ifMatch is the If-Match value handed to a store: the field value as sent,
+// "*" or a comma-separated list of entity-tags (RFC 9110 §13.1.1). Several
+// If-Match fields are joined with ", ", which HTTP defines as the same
+// request (RFC 9110 §5.3); reading only the first would drop tags. The store
+// tests it with ETagMatches, so this package, not each store, knows the syntax.
+func ifMatch(r *http.Request) string {
+	return strings.Join(r.Header.Values("If-Match"), ", ")
+}
+
+// ETagMatches reports whether a resource at version satisfies ifMatch, an
+// If-Match value as ifMatch passes it to a store: "" (no If-Match) and "*"
+// match any version, otherwise version must equal one of the listed
+// entity-tags. Tags are compared as sent, W/ included: meta.version is a weak
+// ETag (RFC 7644 §3.14), and the strong comparison RFC 9110 §13.1.1 asks
+// for would make every SCIM version fail. A value that is not an entity-tag
+// list is split at commas and compared as it is, so it matches nothing.
+func ETagMatches(ifMatch, version string) bool {
+	if strings.TrimSpace(ifMatch) == "" {
+		return true
+	}
+	for _, tag := range etagList(ifMatch) {
+		if tag == "*" || tag == version {
+			return true
+		}
+	}
+	return false
+}
+
+// etagList splits an If-Match value into its elements. A quoted entity-tag
+// may hold a comma, so tags are read quote to quote, not split at commas.
+func etagList(s string) []string {
+	var out []string
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			return out
+		}
+		open := 0
+		if strings.HasPrefix(s, "W/") {
+			open = 2
+		}
+		if len(s) > open && s[open] == '"' {
+			if end := strings.IndexByte(s[open+1:], '"'); end >= 0 {
+				n := open + 1 + end + 1
+				out = append(out, s[:n])
+				s = s[n:]
+				continue
+			}
+		}
+		var tag string
+		tag, s, _ = strings.Cut(s, ",")
+		out = append(out, strings.TrimSpace(tag))
+	}
 }
 
 // writeResource answers with one resource, honouring attributes and
