@@ -65,6 +65,8 @@ func (c *onlineCheck) countSome(ctx context.Context, base, f string) (n int, mor
 	switch {
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded):
 		return n, true, nil
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject):
+		return 0, false, nil // a missing base DN is checkEntries' to report
 	case lost(err):
 		return 0, false, err
 	case err != nil:
