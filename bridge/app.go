@@ -127,21 +127,23 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 	}
 	cidrs, proxies := parseCIDRs(cfg.Server.AllowedCIDRs), parseCIDRs(cfg.Server.TrustedProxies)
 	c.scim = scimapi.New(scimapi.Options{
-		BasePath:         cfg.Server.BasePath,
-		PublicURL:        cfg.Server.PublicURL,
-		MaxBodyBytes:     cfg.Server.MaxBodyBytes,
-		Tokens:           tokens,
-		MaxCount:         cfg.Users.MaxResults,
-		RequestIDContext: WithRequestID,
-		Log:              a.log,
-		UserAttributes:   userPaths(cfg.Users),
-		GroupAttributes:  scimPaths(cfg.Groups.Attributes),
-		Observer:         a.Metrics,
-		AllowedCIDRs:     cidrs,
-		TrustedProxies:   proxies,
-		RateLimit:        cfg.Server.RateLimit.RequestsPerSecond,
-		RateBurst:        cfg.Server.RateLimit.Burst,
-		Audit:            a.audit,
+		BasePath:              cfg.Server.BasePath,
+		PublicURL:             cfg.Server.PublicURL,
+		MaxBodyBytes:          cfg.Server.MaxBodyBytes,
+		Tokens:                tokens,
+		MaxCount:              cfg.Users.MaxResults,
+		RequestIDContext:      WithRequestID,
+		Log:                   a.log,
+		UserAttributes:        userPaths(cfg.Users),
+		GroupAttributes:       scimPaths(cfg.Groups.Attributes),
+		Observer:              a.Metrics,
+		AllowedCIDRs:          cidrs,
+		TrustedProxies:        proxies,
+		RateLimit:             cfg.Server.RateLimit.RequestsPerSecond,
+		RateBurst:             cfg.Server.RateLimit.Burst,
+		AuthFailuresPerMinute: cfg.Server.AuthFailures.PerMinute,
+		AuthFailuresBurst:     cfg.Server.AuthFailures.Burst,
+		Audit:                 a.audit,
 	}, c.users, groupStore)
 	return c, nil
 }

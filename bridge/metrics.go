@@ -19,6 +19,7 @@ type Metrics struct {
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	tokens      *prometheus.CounterVec
+	authFails   *prometheus.CounterVec
 	ldapOps     *prometheus.CounterVec
 	ldapLatency *prometheus.HistogramVec
 	poolWait    prometheus.Histogram
@@ -34,6 +35,9 @@ func newMetrics(pool func() *Pool) *Metrics {
 			Help: "SCIM request latency.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"resource", "operation"}),
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_token_requests_total",
 			Help: "Authenticated requests by token name (never the token)."}, []string{"token"}),
+		authFails: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_auth_failures_total",
+			Help: "Requests refused at authentication: result refused (401, or 400 for two Authorization headers), " +
+				"or rate_limited (429: the address failed more often than server.auth_failures allows)."}, []string{"result"}),
 		ldapOps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_ldap_operations_total",
 			Help: "LDAP operations by operation and result (LDAP result code, or network)."}, []string{"operation", "result"}),
 		ldapLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "scimbridge_ldap_operation_duration_seconds",
@@ -43,7 +47,10 @@ func newMetrics(pool func() *Pool) *Metrics {
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_config_reloads_total",
 			Help: "Configuration reloads by result."}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.ldapOps, m.ldapLatency, m.poolWait, m.reloads,
+	// Both results exist from the start, so that rate() and alerts see a 0.
+	m.authFails.WithLabelValues("refused")
+	m.authFails.WithLabelValues("rate_limited")
+	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.authFails, m.ldapOps, m.ldapLatency, m.poolWait, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_in_use",
 			Help: "Pooled LDAP connections in use."}, func() float64 { return float64(pool().InUse()) }),
@@ -61,6 +68,15 @@ func (m *Metrics) Request(resource, operation string, status int, d time.Duratio
 	m.latency.WithLabelValues(resource, operation).Observe(d.Seconds())
 	if token != "" {
 		m.tokens.WithLabelValues(token).Inc()
+	}
+}
+
+// AuthRefused implements scimapi.AuthObserver.
+func (m *Metrics) AuthRefused(rateLimited bool) {
+	if rateLimited {
+		m.authFails.WithLabelValues("rate_limited").Inc()
+	} else {
+		m.authFails.WithLabelValues("refused").Inc()
 	}
 }
 

@@ -68,6 +68,10 @@ type ServerConfig struct {
 	// RateLimit bounds requests per bearer token; over it a client gets 429
 	// with Retry-After. Entra needs at least 25 requests/s per tenant.
 	RateLimit RateLimitConfig `koanf:"rate_limit"`
+	// AuthFailures bounds failed authentications per client address, so
+	// that a client without a token cannot flood the log; over it the
+	// client gets 429 with Retry-After.
+	AuthFailures AuthFailuresConfig `koanf:"auth_failures"`
 	// MetricsListen serves /metrics, /healthz and /readyz without
 	// authentication; keep it off the public network. Empty: off.
 	MetricsListen string `koanf:"metrics_listen"`
@@ -113,6 +117,16 @@ type RateLimitConfig struct {
 	// RequestsPerSecond 0 turns the limit off.
 	RequestsPerSecond float64 `koanf:"requests_per_second"`
 	Burst             int     `koanf:"burst"`
+}
+
+// AuthFailuresConfig is a token bucket of failed authentications per client
+// address (IPv6: per /64). Requests with a valid token do not count and are
+// never held back.
+type AuthFailuresConfig struct {
+	// PerMinute is the sustained rate; 0 means the default, 30.
+	PerMinute int `koanf:"per_minute"`
+	// Burst is how many failures may come at once; 0 means the default, 10.
+	Burst int `koanf:"burst"`
 }
 
 // AuthConfig holds the accepted bearer tokens. Only SHA-256 hashes are stored.

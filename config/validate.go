@@ -100,6 +100,12 @@ func (c *Config) ApplyDefaults() {
 	if c.Server.RateLimit.RequestsPerSecond > 0 && c.Server.RateLimit.Burst == 0 {
 		c.Server.RateLimit.Burst = int(c.Server.RateLimit.RequestsPerSecond*2) + 1
 	}
+	if c.Server.AuthFailures.PerMinute == 0 {
+		c.Server.AuthFailures.PerMinute = 30
+	}
+	if c.Server.AuthFailures.Burst == 0 {
+		c.Server.AuthFailures.Burst = 10
+	}
 	def(&c.LDAP.Flavor, FlavorOpenLDAP)
 	if c.LDAP.Flavor == FlavorAD {
 		c.applyADPreset()
@@ -263,6 +269,9 @@ func (c *Config) validateServer(ps *Problems) {
 	} else if rl.RequestsPerSecond > 0 && rl.RequestsPerSecond < 25 {
 		ps.Add("server.rate_limit.requests_per_second", "%v is below the 25 requests/s Entra needs per tenant; "+
 			"a lower limit sends the job into quarantine", rl.RequestsPerSecond)
+	}
+	if af := c.Server.AuthFailures; af.PerMinute < 0 || af.Burst < 0 {
+		ps.Add("server.auth_failures", "must not be negative")
 	}
 	if c.Server.MetricsListen != "" && c.Server.MetricsListen == c.Server.Listen && !strings.HasSuffix(c.Server.Listen, ":0") {
 		ps.Add("server.metrics_listen", "must differ from server.listen (metrics and health are unauthenticated)")

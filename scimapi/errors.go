@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
@@ -63,11 +64,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusNotFound:
-			kind, detail = scimerr.NotFound, "no such endpoint: "+c.Request().URL.Path
+			kind, detail = scimerr.NotFound, "no such endpoint: "+clip(c.Request().URL.Path)
 		case http.StatusMethodNotAllowed:
 			// echo's own 405 (its router sets Allow); the routes of this
 			// package answer 405 themselves, see methodNotAllowed.
-			kind, detail = scimerr.MethodNotAllowed, "method "+c.Request().Method+" is not allowed on "+c.Request().URL.Path
+			kind, detail = scimerr.MethodNotAllowed, "method "+clip(c.Request().Method)+" is not allowed on "+clip(c.Request().URL.Path)
 		case http.StatusRequestEntityTooLarge:
 			kind, detail = scimerr.PayloadTooLarge, errTooLarge(s.opts.MaxBodyBytes).Detail
 		default:
@@ -80,7 +81,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if k.status >= 500 {
 		ev = s.opts.Log.Error()
 	}
-	ev.Err(err).Str("request_id", requestID(c)).Int("status", k.status).Msg("request failed")
+	// The whole error, cause included, for the operator; bounded, since a
+	// detail may quote a client's id or filter.
+	ev.Str(zerolog.ErrorFieldName, clipError(err)).Str("request_id", requestID(c)).Int("status", k.status).Msg("request failed")
 	switch kind {
 	case scimerr.Unavailable:
 		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
@@ -109,6 +112,12 @@ func (s *Server) writeError(c echo.Context, status int, scimType, detail string)
 func errTooLarge(limit int64) *scimerr.Error {
 	return scimerr.New(scimerr.PayloadTooLarge, "request body larger than %d bytes", limit)
 }
+
+// maxLoggedError bounds an error in the log: enough for any directory
+// diagnostic, not for an id of 60 KB quoted in a detail.
+const maxLoggedError = 1024
+
+func clipError(err error) string { return clipTo(err.Error(), maxLoggedError) }
 
 func requestID(c echo.Context) string {
 	s, _ := c.Get("request_id").(string)

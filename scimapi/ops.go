@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
@@ -60,21 +61,58 @@ func resourceAndOp(r *http.Request, base string) (resource, op string) {
 
 // allowCIDRs refuses clients outside server.allowed_cidrs with 403. The client
 // address is the TCP peer, or what a trusted proxy says (server.trusted_proxies).
+// It runs before requestLog, so a refused client costs one short log line,
+// whatever path and headers it sends; it is counted in the metrics all the same.
 func (s *Server) allowCIDRs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if len(s.allowed) == 0 {
 			return next(c)
 		}
-		ip := net.ParseIP(c.RealIP())
-		if ip != nil {
+		ip := c.RealIP()
+		if a := net.ParseIP(ip); a != nil {
 			for _, n := range s.allowed {
-				if n.Contains(ip) {
+				if n.Contains(a) {
 					return next(c)
 				}
 			}
 		}
-		return scimerr.New(scimerr.Forbidden, "client address not allowed")
+		start := time.Now()
+		c.Error(scimerr.New(scimerr.Forbidden, "client address not allowed"))
+		r := c.Request()
+		resource, op := resourceAndOp(r, s.opts.BasePath)
+		s.observe(c, resource, op, start)
+		s.opts.Log.Info().Str("remote_ip", clip(ip)).Str("method", clip(r.Method)).Int("status", c.Response().Status).
+			Msg("client address not allowed")
+		return nil
 	}
+}
+
+// observe tells the Observer about a finished request.
+func (s *Server) observe(c echo.Context, resource, op string, start time.Time) {
+	if s.opts.Observer != nil {
+		tok, _ := c.Get("token").(string)
+		s.opts.Observer.Request(resource, op, c.Response().Status, time.Since(start), tok)
+	}
+}
+
+// maxLogged bounds each client-chosen string (path, id, method, address) in a
+// log line: ids and paths are logged so that operators can find a request,
+// and 128 bytes do that, while a 60 KB id must not become 60 KB of log for
+// every request a client sends.
+const maxLogged = 128
+
+// clip shortens s to maxLogged bytes (clipTo).
+func clip(s string) string { return clipTo(s, maxLogged) }
+
+// clipTo shortens s to at most n bytes, at a UTF-8 boundary, marked with "…".
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // limiters hands out one token bucket per bearer token name.
@@ -143,15 +181,21 @@ func RecordWrite(ctx context.Context, w AuditWrite) {
 
 // audit writes one line per SCIM write request: who (token name, client IP),
 // what (operation, resource, id), the LDAP writes it caused and the result.
+// Only authenticated requests are audited: a request without a valid token
+// wrote nothing and says nothing about who did what, and auditing it would
+// let anyone fill the audit trail.
 func (s *Server) audit(c echo.Context, resource, op string, trail *auditTrail) {
 	if op != "create" && op != "replace" && op != "patch" && op != "delete" {
+		return
+	}
+	tok, _ := c.Get("token").(string)
+	if tok == "" {
 		return
 	}
 	id := c.Param("id")
 	if id == "" {
 		id = path.Base(c.Response().Header().Get(echo.HeaderLocation))
 	}
-	tok, _ := c.Get("token").(string)
 	arr := zerolog.Arr()
 	trail.mu.Lock()
 	for _, w := range trail.writes {
@@ -163,6 +207,6 @@ func (s *Server) audit(c echo.Context, resource, op string, trail *auditTrail) {
 	}
 	trail.mu.Unlock()
 	s.opts.Audit.Info().Str("audit", "scim_write").Str("token", tok).Str("remote_ip", c.RealIP()).
-		Str("request_id", requestID(c)).Str("scim_op", op).Str("resource", resource).Str("id", id).
+		Str("request_id", requestID(c)).Str("scim_op", op).Str("resource", resource).Str("id", clip(id)).
 		Int("status", c.Response().Status).Array("ldap_writes", arr).Msg("audit")
 }

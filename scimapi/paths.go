@@ -130,6 +130,6 @@ func methodNotAllowed(allow string) echo.HandlerFunc {
 		c.Response().Header().Set(echo.HeaderAllow, allow)
 		r := c.Request()
 		return scimerr.New(scimerr.MethodNotAllowed, "method %s is not allowed on %s; allowed: %s",
-			r.Method, r.URL.Path, allow)
+			clip(r.Method), clip(r.URL.Path), allow)
 	}
 }

@@ -63,6 +63,12 @@ type Options struct {
 	// RateLimit and RateBurst bound requests per token; 0: no limit.
 	RateLimit float64
 	RateBurst int
+	// AuthFailuresPerMinute and AuthFailuresBurst bound the failed
+	// authentications of one client address (server.auth_failures): beyond
+	// them it gets 429 with Retry-After instead of 401, and the refusals
+	// are logged at debug level only. A valid token is never held back.
+	// 0: no limit.
+	AuthFailuresPerMinute, AuthFailuresBurst int
 	// Audit receives one line per SCIM write; the zero value means Log.
 	Audit *zerolog.Logger
 }
@@ -76,6 +82,8 @@ type Server struct {
 	echo    *echo.Echo
 	allowed []*net.IPNet
 	limits  *limiters
+	// authFails counts failed authentications per client; nil: no limit.
+	authFails *failureLimiter
 }
 
 // New builds the handler serving users and groups under opts.BasePath. A nil
@@ -101,6 +109,9 @@ func New(opts Options, users, groups ResourceStore) *Server {
 	if opts.RateLimit > 0 {
 		s.limits = &limiters{rps: rate.Limit(opts.RateLimit), burst: max(opts.RateBurst, 1), buckets: map[string]*rate.Limiter{}}
 	}
+	if opts.AuthFailuresPerMinute > 0 {
+		s.authFails = newFailureLimiter(opts.AuthFailuresPerMinute, opts.AuthFailuresBurst)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -117,7 +128,9 @@ func New(opts Options, users, groups ResourceStore) *Server {
 	// fixBaseQuery first: it may move the resource path out of the query
 	// string, and canonicalPath then fixes the case of what it moved.
 	e.Pre(s.fixBaseQuery, s.canonicalPath)
-	e.Use(s.requestLog, s.allowCIDRs, s.limitBody)
+	// allowCIDRs before requestLog: a client that may not connect at all
+	// gets one short line, not a request line with what it chose to send.
+	e.Use(s.allowCIDRs, s.requestLog, s.limitBody)
 	g := e.Group(strings.TrimSuffix(opts.BasePath, "/"), s.authenticate, s.rateLimit)
 	s.route(g, &endpoint{name: "Users", store: users, normalize: normalizeUser})
 	if groups != nil {
@@ -169,6 +182,10 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requestLog writes one line per request (and the audit line of a write),
+// with the client-chosen path and method clipped to maxLogged bytes. A request
+// answered 429 by the failed-authentication limit is logged at debug level:
+// authFailed has logged one warning for the episode and the metrics count it.
 func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -187,21 +204,20 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		r := c.Request()
 		resource, op := resourceAndOp(r, s.opts.BasePath)
-		if s.opts.Observer != nil {
-			tok, _ := c.Get("token").(string)
-			s.opts.Observer.Request(resource, op, c.Response().Status, time.Since(start), tok)
-		}
+		s.observe(c, resource, op, start)
 		if resource == "Users" || resource == "Groups" {
 			s.audit(c, resource, op, trail)
 		}
 		ev := s.opts.Log.Info()
-		if c.Response().Status >= 500 {
+		if limited, _ := c.Get(authLimitedKey).(bool); limited {
+			ev = s.opts.Log.Debug()
+		} else if c.Response().Status >= 500 {
 			ev = s.opts.Log.Error()
 		}
 		tok, _ := c.Get("token").(string)
-		ev.Str("request_id", id).Str("method", r.Method).Str("path", r.URL.Path).
+		ev.Str("request_id", id).Str("method", clip(r.Method)).Str("path", clip(r.URL.Path)).
 			Int("status", c.Response().Status).Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).
-			Str("token", tok).Str("remote_ip", c.RealIP()).Msg("request")
+			Str("token", tok).Str("remote_ip", clip(c.RealIP())).Msg("request")
 		return nil
 	}
 }
