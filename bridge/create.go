@@ -70,7 +70,7 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a user with this userName already exists")
 		}
 		if !u.ad || n >= maxNameCandidates {
-			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "the entry name %s is taken", req.DN)
+			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "another directory entry already has this user's entry name (its RDN)")
 		}
 		req = u.m.NameCandidate(base, n+1)
 		u.log.Warn().Str("request_id", RequestID(ctx)).Str("taken", base.DN).Str("trying", req.DN).

@@ -288,7 +288,7 @@ func (s *Groups) read(ctx context.Context, base string, scope int, f string, mem
 		return nil, classify(err, "read group")
 	}
 	if len(res.Entries) == 0 {
-		return nil, scimerr.New(scimerr.NotFound, "group %s vanished", base)
+		return nil, scimerr.New(scimerr.NotFound, "the group entry vanished while the request ran")
 	}
 	return res.Entries[0], nil
 }

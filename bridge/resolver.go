@@ -53,12 +53,12 @@ func (r *resolver) IDOf(dn string) (string, error) {
 	}
 	m := r.u.m
 	if !m.InBase(dn) {
-		return "", scimerr.New(scimerr.NotFound, "%s is outside users.base_dn", dn)
+		return "", scimerr.New(scimerr.NotFound, "the referenced entry is outside users.base_dn")
 	}
 	res, err := r.u.dir.Search(r.ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
 		1, 0, false, m.Managed, []string{m.IDAttr}, nil))
 	if isCode(err, ldap.LDAPResultNoSuchObject) || (err == nil && len(res.Entries) == 0) {
-		return "", scimerr.New(scimerr.NotFound, "no user at %s", dn)
+		return "", scimerr.New(scimerr.NotFound, "the referenced entry is not a managed user")
 	}
 	if err != nil {
 		return "", classify(err, "resolve user dn")

@@ -342,7 +342,7 @@ func (u *Users) readDN(ctx context.Context, dn string) (*ldap.Entry, error) {
 		return nil, classify(err, "read user")
 	}
 	if len(res.Entries) == 0 {
-		return nil, scimerr.New(scimerr.NotFound, "user entry %s vanished", dn)
+		return nil, scimerr.New(scimerr.NotFound, "the user entry vanished while the request ran")
 	}
 	return res.Entries[0], nil
 }
