@@ -84,6 +84,8 @@ type Server struct {
 	limits  *limiters
 	// authFails counts failed authentications per client; nil: no limit.
 	authFails *failureLimiter
+	// lists bounds the resources all list answers hold at once.
+	lists *listSlots
 }
 
 // New builds the handler serving users and groups under opts.BasePath. A nil
@@ -105,7 +107,7 @@ func New(opts Options, users, groups ResourceStore) *Server {
 	if opts.Audit == nil {
 		opts.Audit = &opts.Log
 	}
-	s := &Server{opts: opts, allowed: opts.AllowedCIDRs}
+	s := &Server{opts: opts, allowed: opts.AllowedCIDRs, lists: newListSlots(2 * opts.MaxCount)}
 	if opts.RateLimit > 0 {
 		s.limits = &limiters{rps: rate.Limit(opts.RateLimit), burst: max(opts.RateBurst, 1), buckets: map[string]*rate.Limiter{}}
 	}

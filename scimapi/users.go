@@ -82,25 +82,24 @@ func (s *Server) list(c echo.Context, ep *endpoint) error {
 	if err != nil {
 		return err
 	}
-	total, list, err := ep.store.List(c.Request().Context(), q.filter, q.startIndex, q.count,
-		Fields{Attributes: q.attributes, Excluded: q.excluded})
+	ctx := c.Request().Context()
+	held, err := s.lists.reserve(ctx, q.count)
 	if err != nil {
 		return err
 	}
+	total, list, err := ep.store.List(ctx, q.filter, q.startIndex, q.count,
+		Fields{Attributes: q.attributes, Excluded: q.excluded})
+	if err != nil {
+		s.lists.release(held)
+		return err
+	}
 	resources := make([]any, 0, len(list))
-	for _, r := range list {
+	for i, r := range list {
 		s.setMeta(c, ep.name, r)
 		resources = append(resources, project(r, q.attributes, q.excluded))
+		list[i] = nil
 	}
-	// Resources is always present, also when empty: Entra's Test connection
-	// expects {"totalResults":0,"Resources":[]} (docs/entra-wire-reference.md §2).
-	return writeJSON(c, http.StatusOK, map[string]any{
-		"schemas":      []string{SchemaListResponse},
-		"totalResults": total,
-		"startIndex":   q.startIndex,
-		"itemsPerPage": len(resources),
-		"Resources":    resources,
-	})
+	return s.writeList(c, total, q.startIndex, resources, held)
 }
 
 func (s *Server) replace(c echo.Context, ep *endpoint) error {

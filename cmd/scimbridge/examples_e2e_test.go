@@ -120,7 +120,7 @@ func runExample(t *testing.T, bin, name string, env []string, token, listenVar s
 
 // buildBinary builds cmd/scimbridge as `make build` does (no race detector,
 // no cgo), into the test's temp dir.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	defer func(start time.Time) { t.Logf("go build: %v", time.Since(start)) }(time.Now())
 	bin := filepath.Join(t.TempDir(), "scimbridge")
@@ -133,7 +133,7 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func newToken(t *testing.T) (token, hash string) {
+func newToken(t testing.TB) (token, hash string) {
 	t.Helper()
 	token, hash, err := scimapi.NewToken()
 	if err != nil {
@@ -143,7 +143,7 @@ func newToken(t *testing.T) (token, hash string) {
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -166,7 +166,7 @@ func processEnv(env []string) []string {
 }
 
 // runBinary runs a short command and returns its combined output and exit code.
-func runBinary(t *testing.T, bin string, env []string, timeout time.Duration, args ...string) (string, int) {
+func runBinary(t testing.TB, bin string, env []string, timeout time.Duration, args ...string) (string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -191,7 +191,7 @@ type process struct {
 
 // startBinary starts a long-running command; t.Cleanup kills it if the test
 // did not stop it.
-func startBinary(t *testing.T, bin string, env []string, args ...string) *process {
+func startBinary(t testing.TB, bin string, env []string, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, args...), log: &testenv.LogBuffer{}, done: make(chan error, 1)}
 	p.cmd.Env = processEnv(env)
@@ -226,7 +226,7 @@ func (p *process) stop() error {
 
 // waitReady polls url until it answers 200, failing if the process exits or
 // a minute passes.
-func waitReady(t *testing.T, p *process, url string) {
+func waitReady(t testing.TB, p *process, url string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	client := &http.Client{Timeout: 2 * time.Second}
