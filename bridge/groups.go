@@ -121,8 +121,12 @@ func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, 
 	if !hasMembers {
 		mc = &memberChange{}
 	}
-	after := deepCopy(body)
-	if err := s.update(ctx, id, ifMatch, after, mc); err != nil {
+	err = s.update(ctx, id, ifMatch, mc, func(before ldapmap.Resource) (ldapmap.Resource, error) {
+		after := deepCopy(body)
+		after["id"] = before["id"]
+		return after, nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, id, scimapi.Fields{})
@@ -175,68 +179,67 @@ func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, if
 		}
 		mc.remove = without(mc.remove, mc.add)
 	}
-	return nil, s.update(ctx, id, ifMatch, nil, mc, attrOps...)
+	return nil, s.update(ctx, id, ifMatch, mc, func(before ldapmap.Resource) (ldapmap.Resource, error) {
+		after := deepCopy(before)
+		if err := patch.Apply(after, attrOps); err != nil {
+			return nil, err
+		}
+		return after, nil
+	})
 }
 
-// update applies attribute changes (a new resource, or PATCH operations) and a
-// member change: rename first, then one modify.
-func (s *Groups) update(ctx context.Context, id, ifMatch string, after ldapmap.Resource, mc *memberChange, ops ...patch.Operation) error {
+// update writes a change of the group's attributes (change turns the group
+// as SCIM sees it into the new one) and a member change, on the pipeline
+// users share (updateEntry): rename first, then one modify.
+func (s *Groups) update(ctx context.Context, id, ifMatch string, mc *memberChange, change func(ldapmap.Resource) (ldapmap.Resource, error)) error {
 	checkPlaceholder := s.g.EmptyMember != "" && len(mc.add) > 0
-	e, err := s.find(ctx, id, false)
-	if err != nil {
-		return err
-	}
-	if err := checkVersion(ifMatch, e, "group"); err != nil {
-		return err
-	}
-	before, err := s.g.FromEntry(e, nil)
-	if err != nil {
-		return err
-	}
-	if after == nil {
-		after = deepCopy(before)
-		if err := patch.Apply(after, ops); err != nil {
-			return err
+	_, err := updateEntry(ctx, s.kind(), id, ifMatch, nil, change, func(w Directory, e *ldap.Entry, _ ldapmap.Resource, upd *ldapmap.Update) (struct{}, error) {
+		dn := e.DN
+		var err error
+		if upd.NewRDN != "" {
+			dn, err = s.users.applyVia(ctx, w, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
+			if scimerr.KindOf(err) == scimerr.Uniqueness {
+				return struct{}{}, scimerr.Wrap(scimerr.Uniqueness, err, "another group already has this displayName")
+			}
+			if err != nil {
+				return struct{}{}, err
+			}
 		}
-	} else {
-		after["id"] = before["id"]
-	}
-	if v, _ := scimjson.Lookup(after, "id"); v != before["id"] {
-		return scimerr.New(scimerr.Mutability, "id is read-only")
-	}
-	upd, err := s.g.PlanUpdate(e, before, after, nil)
-	if err != nil {
-		return err
-	}
-	dn := e.DN
-	if upd.NewRDN != "" {
-		dn, err = s.users.apply(ctx, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
-		if scimerr.KindOf(err) == scimerr.Uniqueness {
-			return scimerr.Wrap(scimerr.Uniqueness, err, "another group already has this displayName")
+		gw := s.via(w)
+		hasPlaceholder := false
+		if checkPlaceholder {
+			if hasPlaceholder, err = gw.isMember(ctx, dn, s.g.EmptyMember); err != nil {
+				return struct{}{}, err
+			}
 		}
-		if err != nil {
-			return err
-		}
-	}
-	hasPlaceholder := false
-	if checkPlaceholder {
-		if hasPlaceholder, err = s.isMember(ctx, dn, s.g.EmptyMember); err != nil {
-			return err
-		}
-	}
-	return s.modifyMembers(ctx, dn, upd.Changes, mc, hasPlaceholder)
+		return struct{}{}, gw.modifyMembers(ctx, dn, upd.Changes, mc, hasPlaceholder)
+	})
+	return err
+}
+
+// kind is what the shared write pipeline needs to know of groups; it reads
+// a group without its member list.
+func (s *Groups) kind() resourceKind {
+	return resourceKind{what: "group", m: s.g.Map, dir: s.dir, find: func(ctx context.Context, id string) (*ldap.Entry, error) {
+		return s.find(ctx, id, false)
+	}}
+}
+
+// via is s writing through w: the member writes (modifyMembers) must go
+// through the guarded directory of the request too.
+func (s *Groups) via(w Directory) *Groups {
+	c := *s
+	c.dir = w
+	return &c
 }
 
 // Delete removes the group. Its users are untouched.
 func (s *Groups) Delete(ctx context.Context, id, ifMatch string) error {
-	e, err := s.find(ctx, id, false)
+	e, w, err := s.kind().readForWrite(ctx, id, ifMatch)
 	if err != nil {
 		return err
 	}
-	if err := checkVersion(ifMatch, e, "group"); err != nil {
-		return err
-	}
-	err = s.dir.Del(ctx, ldap.NewDelRequest(e.DN, nil))
+	err = w.Del(ctx, ldap.NewDelRequest(e.DN, nil))
 	s.users.logWrite(ctx, "delete", e.DN, nil, err)
 	return classify(err, "delete group")
 }

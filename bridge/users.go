@@ -147,73 +147,191 @@ func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifM
 }
 
 func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldapmap.Resource) (ldapmap.Resource, error)) (ldapmap.Resource, error) {
-	e, err := u.find(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion(ifMatch, e, "user"); err != nil {
-		return nil, err
-	}
 	r := u.resolver(ctx)
-	before, err := u.m.FromEntry(e, r)
-	if err != nil {
-		return nil, err
-	}
-	after, err := change(before)
-	if err != nil {
-		return nil, err
-	}
-	if v, _ := scimjson.Lookup(after, "id"); v != before["id"] {
-		return nil, scimerr.New(scimerr.Mutability, "id is read-only")
-	}
-	upd, err := u.m.PlanUpdate(e, before, after, r)
-	if err != nil {
-		return nil, err
-	}
-	if upd.Empty() {
-		return before, nil
-	}
-	if csn := e.GetEqualFoldAttributeValue("entryCSN"); ifMatch != "" && ifMatch != "*" && csn != "" {
-		upd.Assert = "(entryCSN=" + ldap.EscapeFilter(csn) + ")"
-	}
-	dn, err := u.apply(ctx, e.DN, upd)
-	if err != nil {
-		return nil, err
-	}
-	ne, err := u.readDN(ctx, dn)
-	if err != nil {
-		return nil, err
-	}
-	if u.groups != nil && upd.NewRDN != "" {
-		if err := u.groups.renameMember(ctx, u.memberValue(e), u.memberValue(ne)); err != nil {
+	return updateEntry(ctx, u.kind(), id, ifMatch, r, change, func(w Directory, e *ldap.Entry, before ldapmap.Resource, upd *ldapmap.Update) (ldapmap.Resource, error) {
+		if upd.Empty() {
+			return before, nil
+		}
+		dn, err := u.applyVia(ctx, w, e.DN, upd)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if upd.Roles != nil || len(upd.LeaveGroups) > 0 {
-		u.logUnknownRoles(ctx, dn, upd.Roles)
-		if err := u.changeRoleGroups(ctx, ne, upd.JoinGroups, upd.LeaveGroups); err != nil {
+		ne, err := u.readDN(ctx, dn)
+		if err != nil {
 			return nil, err
 		}
-		if u.m.Roles.Attr == "" && len(upd.JoinGroups)+len(upd.LeaveGroups) > 0 {
-			if ne, err = u.readDN(ctx, dn); err != nil { // roles are read from memberOf
+		if u.groups != nil && upd.NewRDN != "" {
+			if err := u.groups.renameMember(ctx, u.memberValue(e), u.memberValue(ne)); err != nil {
 				return nil, err
 			}
 		}
-	}
-	// The write's answer leaves out groups (read-only, one more search per
-	// request); GET /Users/{id} shows them.
-	return u.render(ctx, ne, r, noGroups)
+		if upd.Roles != nil || len(upd.LeaveGroups) > 0 {
+			u.logUnknownRoles(ctx, dn, upd.Roles)
+			if err := u.changeRoleGroups(ctx, ne, upd.JoinGroups, upd.LeaveGroups); err != nil {
+				return nil, err
+			}
+			if u.m.Roles.Attr == "" && len(upd.JoinGroups)+len(upd.LeaveGroups) > 0 {
+				if ne, err = u.readDN(ctx, dn); err != nil { // roles are read from memberOf
+					return nil, err
+				}
+			}
+		}
+		// The write's answer leaves out groups (read-only, one more search per
+		// request); GET /Users/{id} shows them.
+		return u.render(ctx, ne, r, noGroups)
+	})
 }
 
-// apply writes an update: the rename first, so that a name collision fails
-// before anything is written, then one modify. It returns the entry's new DN.
+// kind is what the shared write pipeline needs to know of users.
+func (u *Users) kind() resourceKind {
+	return resourceKind{what: "user", m: u.m, dir: u.dir, find: u.find}
+}
+
+// resourceKind is what the write pipeline that users and groups share
+// (readForWrite, updateEntry) needs to know of one of them.
+type resourceKind struct {
+	what string // "user" or "group", for messages
+	m    *ldapmap.Map
+	dir  Directory
+	find func(ctx context.Context, id string) (*ldap.Entry, error)
+}
+
+// maxReplans bounds how often updateEntry reads and plans an update again
+// because the entry changed between its read and its first write.
+const maxReplans = 2
+
+// updateEntry is the one update pipeline of users and groups (PUT and
+// PATCH): read the entry and answer If-Match (readForWrite), apply change to
+// the resource as SCIM sees it, plan the LDAP writes, then let write do them
+// through the guarded directory, which makes If-Match and the first write
+// one atomic step, and answer.
+//
+// The plan deletes only values the read found. When the first write finds
+// one gone (noSuchAttribute) before anything was written, someone changed
+// the entry in between: the request is read, checked and planned again, as if
+// it had come after that change. This is what keeps a lockout written meanwhile
+// when an enable deletes the bridge's own lock value.
+func updateEntry[T any](ctx context.Context, k resourceKind, id, ifMatch string, r ldapmap.Resolver,
+	change func(before ldapmap.Resource) (ldapmap.Resource, error),
+	write func(w Directory, e *ldap.Entry, before ldapmap.Resource, upd *ldapmap.Update) (T, error)) (T, error) {
+	var zero T
+	for replan := 0; ; replan++ {
+		e, w, err := k.readForWrite(ctx, id, ifMatch)
+		if err != nil {
+			return zero, err
+		}
+		before, err := k.m.FromEntry(e, r)
+		if err != nil {
+			return zero, err
+		}
+		after, err := change(before)
+		if err != nil {
+			return zero, err
+		}
+		if v, _ := scimjson.Lookup(after, "id"); v != before["id"] {
+			return zero, scimerr.New(scimerr.Mutability, "id is read-only")
+		}
+		upd, err := k.m.PlanUpdate(e, before, after, r)
+		if err != nil {
+			return zero, err
+		}
+		out, err := write(w, e, before, upd)
+		if replan < maxReplans && !w.done && isCode(err, ldap.LDAPResultNoSuchAttribute) {
+			continue
+		}
+		return out, err
+	}
+}
+
+// readForWrite reads the entry a PUT, PATCH or DELETE names and answers
+// If-Match (RFC 7644 §3.14). The directory it returns is the one to write the
+// entry through: it carries the version that was checked into the write.
+func (k resourceKind) readForWrite(ctx context.Context, id, ifMatch string) (*ldap.Entry, *guarded, error) {
+	e, err := k.find(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkVersion(ifMatch, e, k.what); err != nil {
+		return nil, nil, err
+	}
+	return e, &guarded{Directory: k.dir, dn: e.DN, assert: assertion(versionAssertion(ifMatch, e))}, nil
+}
+
+// versionAssertion is the filter that holds while the entry is still at the
+// version it was read at, "" when there is nothing to assert: the client
+// named no version (no If-Match, or "*"), or the directory keeps no entryCSN
+// (AD, which has no assertion control either).
+func versionAssertion(ifMatch string, e *ldap.Entry) string {
+	csn := e.GetEqualFoldAttributeValue("entryCSN")
+	if ifMatch == "" || ifMatch == "*" || csn == "" {
+		return ""
+	}
+	return "(entryCSN=" + ldap.EscapeFilter(csn) + ")"
+}
+
+// guarded is the directory as one request's writes see it. Its writes to the
+// entry the request read carry the assertion control (slapd checks it in the
+// write itself, RFC 4528) until one of them succeeds; from then on the
+// entry's version is the request's own. So a write by anyone else between
+// the version check and the request's write makes that write fail with
+// assertionFailed (answered 412) instead of being overwritten, or deleted.
+// Checking the version only before the write let 3 to 20 of 20 concurrent
+// group PATCHes or PUTs with one If-Match through on slapd, and a DELETE
+// with a stale ETag delete what a PATCH had just written. AD has no
+// assertion control (docs/directory-lab.md): there the check in readForWrite
+// is all there is, one round trip before the write.
+//
+// A guarded belongs to one request, whose writes are sequential.
+type guarded struct {
+	Directory
+	dn     string
+	assert []ldap.Control // nil: nothing to assert
+	// done: a write to the entry succeeded.
+	done bool
+}
+
+// controls adds the assertion to a write to dn while it is due.
+func (g *guarded) controls(dn string, cs []ldap.Control) []ldap.Control {
+	if g.done || g.assert == nil || !strings.EqualFold(dn, g.dn) {
+		return cs
+	}
+	return append(append([]ldap.Control(nil), cs...), g.assert...)
+}
+
+func (g *guarded) wrote(dn string, err error) error {
+	if err == nil && strings.EqualFold(dn, g.dn) {
+		g.done = true
+	}
+	return err
+}
+
+func (g *guarded) Modify(ctx context.Context, req *ldap.ModifyRequest) error {
+	req.Controls = g.controls(req.DN, req.Controls)
+	return g.wrote(req.DN, g.Directory.Modify(ctx, req))
+}
+
+func (g *guarded) ModifyDN(ctx context.Context, req *ldap.ModifyDNRequest) error {
+	req.Controls = g.controls(req.DN, req.Controls)
+	return g.wrote(req.DN, g.Directory.ModifyDN(ctx, req))
+}
+
+func (g *guarded) Del(ctx context.Context, req *ldap.DelRequest) error {
+	req.Controls = g.controls(req.DN, req.Controls)
+	return g.wrote(req.DN, g.Directory.Del(ctx, req))
+}
+
+// apply writes an update to the entry at dn (see applyVia), for writes
+// outside updateEntry; upd.Assert, when set, guards its first write.
 func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (string, error) {
-	// The assertion guards the first write only: a rename changes entryCSN.
-	assert := assertion(upd.Assert)
+	return u.applyVia(ctx, &guarded{Directory: u.dir, dn: dn, assert: assertion(upd.Assert)}, dn, upd)
+}
+
+// applyVia writes an update through w: the rename first, so that a name
+// collision fails before anything is written, then one modify. It returns the
+// entry's new DN.
+func (u *Users) applyVia(ctx context.Context, w Directory, dn string, upd *ldapmap.Update) (string, error) {
 	if upd.NewRDN != "" {
-		req := ldap.NewModifyDNRequest(dn, upd.NewRDN, true, "")
-		req.Controls, assert = assert, nil
-		err := u.dir.ModifyDN(ctx, req)
+		err := w.ModifyDN(ctx, ldap.NewModifyDNRequest(dn, upd.NewRDN, true, ""))
 		u.logWrite(ctx, "modrdn", dn, []string{upd.NewRDN}, err)
 		if err != nil {
 			if isCode(err, ldap.LDAPResultEntryAlreadyExists) {
@@ -224,9 +342,9 @@ func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (stri
 		dn = upd.NewRDN + "," + parentDN(dn)
 	}
 	if len(upd.Changes) > 0 {
-		req := ldap.NewModifyRequest(dn, assert)
+		req := ldap.NewModifyRequest(dn, nil)
 		req.Changes = upd.Changes
-		err := u.dir.Modify(ctx, req)
+		err := w.Modify(ctx, req)
 		u.logWrite(ctx, "modify", dn, upd.Attributes(), err)
 		if err != nil {
 			return "", classify(err, "modify user")
@@ -264,11 +382,8 @@ func assertion(f string) []ldap.Control {
 
 // Delete implements DELETE according to users.delete.mode.
 func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
-	e, err := u.find(ctx, id)
+	e, w, err := u.kind().readForWrite(ctx, id, ifMatch)
 	if err != nil {
-		return err
-	}
-	if err := checkVersion(ifMatch, e, "user"); err != nil {
 		return err
 	}
 	switch u.m.Delete.Mode {
@@ -284,23 +399,23 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 		// Modify first, rename after: a refused modify then leaves the entry
 		// untouched instead of renamed but not anonymized. The role groups are
 		// left in between, while the member value is still the old DN.
-		dn, err := u.apply(ctx, e.DN, &ldapmap.Update{Changes: upd.Changes})
+		dn, err := u.applyVia(ctx, w, e.DN, &ldapmap.Update{Changes: upd.Changes})
 		if err == nil {
 			err = u.leaveAllRoleGroups(ctx, e)
 		}
 		if err == nil && upd.NewRDN != "" {
-			dn, err = u.apply(ctx, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
+			dn, err = u.applyVia(ctx, w, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
 		}
 		if err != nil || u.m.Delete.MoveTo == "" {
 			return err
 		}
 		// Park the entry in e.g. OU=Disabled Users. AD requires deleteOldRDN.
 		rdn := dn[:len(dn)-len(parentDN(dn))-1]
-		err = u.dir.ModifyDN(ctx, ldap.NewModifyDNRequest(dn, rdn, true, u.m.Delete.MoveTo))
+		err = w.ModifyDN(ctx, ldap.NewModifyDNRequest(dn, rdn, true, u.m.Delete.MoveTo))
 		u.logWrite(ctx, "move", dn, []string{u.m.Delete.MoveTo}, err)
 		return classify(err, "move deleted user")
 	}
-	err = u.dir.Del(ctx, ldap.NewDelRequest(e.DN, nil))
+	err = w.Del(ctx, ldap.NewDelRequest(e.DN, nil))
 	u.logWrite(ctx, "delete", e.DN, nil, err)
 	if err != nil {
 		return classify(err, "delete user")
