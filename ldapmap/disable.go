@@ -53,6 +53,12 @@ func newDisabler(c config.DisableConfig) (Disabler, error) {
 // 000001010000Z means "locked by an administrator, until unlocked". It only
 // blocks binds when the entry's password policy has pwdLockout: TRUE (see
 // docs/configuration.md): slapd stores the attribute either way.
+//
+// That value is the bridge's own lock, and the only one it reads or removes.
+// ppolicy writes the time of a lockout after pwdMaxFailure failed binds, and
+// admins lock accounts the same way: those are security lockouts, not
+// active=false. Were they read as inactive, Entra would send active=true on
+// its next cycle and the enable would unlock an account under attack.
 type ppolicy struct{}
 
 const lockedForever = "000001010000Z"
@@ -60,7 +66,12 @@ const lockedForever = "000001010000Z"
 func (ppolicy) Method() string       { return "ppolicy" }
 func (ppolicy) Attributes() []string { return []string{"pwdAccountLockedTime"} }
 func (ppolicy) Disabled(e *ldap.Entry) bool {
-	return e.GetEqualFoldAttributeValue("pwdAccountLockedTime") != ""
+	for _, v := range e.GetEqualFoldAttributeValues("pwdAccountLockedTime") {
+		if v == lockedForever {
+			return true
+		}
+	}
+	return false
 }
 
 func (p ppolicy) Changes(e *ldap.Entry, active bool) []ldap.Change {
@@ -68,9 +79,15 @@ func (p ppolicy) Changes(e *ldap.Entry, active bool) []ldap.Change {
 		if e == nil || !p.Disabled(e) {
 			return nil
 		}
+		// Delete that one value, not the attribute: a lockout written since
+		// the entry was read (by ppolicy or an admin) replaces the value, and
+		// then the delete fails (noSuchAttribute) instead of unlocking it.
 		return []ldap.Change{{Operation: ldap.DeleteAttribute,
-			Modification: ldap.PartialAttribute{Type: "pwdAccountLockedTime", Vals: []string{}}}}
+			Modification: ldap.PartialAttribute{Type: "pwdAccountLockedTime", Vals: []string{lockedForever}}}}
 	}
+	// The attribute is single-valued: a security lockout present now is
+	// replaced by the permanent lock, which locks at least as long. An enable
+	// later removes both (documented in docs/configuration.md §5).
 	return []ldap.Change{replace("pwdAccountLockedTime", lockedForever)}
 }
 

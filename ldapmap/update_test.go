@@ -100,7 +100,7 @@ func TestPlanUpdate(t *testing.T) {
 		{name: "entra disable, flag dialect (§3.3)", body: ops(`{"op":"replace","path":"active","value":false}`),
 			want: []string{"replace pwdAccountLockedTime=000001010000Z"}},
 		{name: "enable a locked entry", entry: locked, body: ops(`{"op":"Replace","path":"active","value":"True"}`),
-			want: []string{"delete pwdAccountLockedTime"}},
+			want: []string{"delete pwdAccountLockedTime000001010000Z"}},
 		{name: "enable an active entry writes nothing", body: ops(`{"op":"replace","path":"active","value":true}`)},
 		{name: "disable a locked entry writes nothing", entry: locked, body: ops(`{"op":"replace","path":"active","value":false}`)},
 		{name: "entra replace several, flag dialect (§3.3)", body: ops(
