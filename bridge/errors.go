@@ -56,6 +56,10 @@ func classify(err error, what string) error {
 		return scimerr.Wrap(scimerr.Unavailable, err, "%s: the directory is unavailable, retry later", what)
 	case ldap.LDAPResultAssertionFailed:
 		return scimerr.Wrap(scimerr.PreconditionFailed, err, "%s: the resource changed (If-Match)", what)
+	case ldap.LDAPResultNotAllowedOnNonLeaf:
+		// Another tool's entries below a user or group (removeEntry).
+		return scimerr.Wrap(scimerr.Conflict, err, "%s: the entry has entries below it (e.g. a device or mailbox "+
+			"object another tool created under it): delete or move them first", what)
 	case ldap.LDAPResultSizeLimitExceeded:
 		return scimerr.Wrap(scimerr.TooMany, err, "%s: too many results, narrow the filter", what)
 	}

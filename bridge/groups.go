@@ -239,9 +239,7 @@ func (s *Groups) Delete(ctx context.Context, id, ifMatch string) error {
 	if err != nil {
 		return err
 	}
-	err = w.Del(ctx, ldap.NewDelRequest(e.DN, nil))
-	s.users.logWrite(ctx, "delete", e.DN, nil, err)
-	return classify(err, "delete group")
+	return s.users.removeEntry(ctx, w, e.DN, "group")
 }
 
 func (s *Groups) render(ctx context.Context, e *ldap.Entry, members bool) (ldapmap.Resource, error) {

@@ -415,10 +415,8 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 		u.logWrite(ctx, "move", dn, []string{u.m.Delete.MoveTo}, err)
 		return classify(err, "move deleted user")
 	}
-	err = w.Del(ctx, ldap.NewDelRequest(e.DN, nil))
-	u.logWrite(ctx, "delete", e.DN, nil, err)
-	if err != nil {
-		return classify(err, "delete user")
+	if err := u.removeEntry(ctx, w, e.DN, "user"); err != nil {
+		return err
 	}
 	// Role groups may lie outside groups.base_dn, where neither refint nor
 	// removeMemberEverywhere reaches.
@@ -431,6 +429,36 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 		return u.groups.removeMemberEverywhere(ctx, u.memberValue(e))
 	}
 	return nil
+}
+
+// treeDelete is AD's tree-delete control: the delete takes the entry with
+// everything below it.
+var treeDelete = &ldap.ControlString{ControlType: ldap.ControlTypeMicrosoftTreeDelete, Criticality: true}
+
+// removeEntry deletes the entry of a user (users.delete.mode: delete) or a
+// group through w. Other tools create entries below users and groups (a
+// phone's device entry, Exchange's ActiveSync container below a mailbox
+// user), and a plain delete of an entry with children fails with
+// notAllowedOnNonLeaf (66). On AD the bridge then deletes the subtree, as an
+// admin deleting the user in the console does; the plain delete comes first
+// because it needs no right to delete subtrees. OpenLDAP has no tree delete,
+// and deleting entries that other tools own one by one is not the bridge's
+// call: the client learns why (409, see classify) and an admin decides.
+func (u *Users) removeEntry(ctx context.Context, w Directory, dn, what string) error {
+	err := w.Del(ctx, ldap.NewDelRequest(dn, nil))
+	u.logWrite(ctx, "delete", dn, nil, err)
+	if u.ad && isCode(err, ldap.LDAPResultNotAllowedOnNonLeaf) {
+		terr := w.Del(ctx, ldap.NewDelRequest(dn, []ldap.Control{treeDelete}))
+		u.logWrite(ctx, "tree-delete", dn, nil, terr)
+		// A refused tree delete (the bind account lacks the Delete Subtree
+		// right, or an object below is protected from deletion) does not
+		// go away on a retry, which 503 for 53 would ask for: the client
+		// hears what the plain delete said, the log line above has why.
+		if !isCode(terr, ldap.LDAPResultInsufficientAccessRights, ldap.LDAPResultUnwillingToPerform) {
+			err = terr
+		}
+	}
+	return classify(err, "delete "+what)
 }
 
 // find returns the managed entry with SCIM id id.

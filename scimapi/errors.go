@@ -41,6 +41,7 @@ var kinds = map[scimerr.Kind]struct {
 	scimerr.Forbidden:          {http.StatusForbidden, ""},
 	scimerr.TooManyRequests:    {http.StatusTooManyRequests, ""},
 	scimerr.MethodNotAllowed:   {http.StatusMethodNotAllowed, ""},
+	scimerr.Conflict:           {http.StatusConflict, ""},
 }
 
 // handleError is Echo's error handler: every failure leaves as a SCIM error

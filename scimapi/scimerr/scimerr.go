@@ -32,6 +32,10 @@ const (
 	Forbidden                      // 403
 	TooManyRequests                // 429 with Retry-After
 	MethodNotAllowed               // 405 with Allow
+	// Conflict clashes with the state of the resource in a way no scimType
+	// of RFC 7644 names (uniqueness is for a taken name): e.g. a DELETE of an
+	// entry that has entries below it.
+	Conflict // 409 without scimType
 )
 
 // Error is a failure with a client-safe Detail.
