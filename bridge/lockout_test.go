@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -141,4 +142,26 @@ func TestEnableKeepsLockWrittenMeanwhile(t *testing.T) {
 		t.Errorf("active = %v", r.body["active"])
 	}
 	one(t, h.entry(id), "pwdAccountLockedTime", "20240101000000Z")
+}
+
+// active eq false finds the users the bridge disabled, not those locked out
+// by ppolicy or an admin: the filter matches the bridge's own lock value, as
+// GET reads it.
+func TestActiveFilterSeesOnlyTheBridgesLock(t *testing.T) {
+	h := newHarness(t, nil)
+	held := h.user("held")
+	off := h.user("off")
+	m := ldap.NewModifyRequest(h.entry(held).DN, nil)
+	m.Replace("pwdAccountLockedTime", []string{"20240101000000Z"})
+	if err := h.ldap.Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	h.must(http.StatusOK, "PATCH", "/Users/"+off, patchBody(`{"op":"Replace","path":"active","value":"False"}`))
+	for f, want := range map[string]string{`active eq false`: off, `active eq true`: held} {
+		q := h.must(http.StatusOK, "GET", "/Users?filter="+url.QueryEscape(f), "")
+		res, _ := q.body["Resources"].([]any)
+		if len(res) != 1 || res[0].(map[string]any)["id"] != want {
+			t.Errorf("%s: %s", f, q.raw)
+		}
+	}
 }

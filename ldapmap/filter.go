@@ -392,7 +392,9 @@ func (m *Map) activeFilter(c *filter.Compare) (string, error) {
 	var disabled string
 	switch d := m.Disable.(type) {
 	case ppolicy:
-		disabled = "(pwdAccountLockedTime=*)"
+		// Only the bridge's own lock: a brute-force or admin lockout is not a
+		// SCIM disable (see ppolicy.Disabled).
+		disabled = "(pwdAccountLockedTime=" + lockedForever + ")"
 	case attrDisabler:
 		disabled = "(" + d.attr + "=" + ldap.EscapeFilter(d.disabled) + ")"
 	case uacDisabler:

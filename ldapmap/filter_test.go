@@ -102,11 +102,11 @@ var searchFilterCases = []filterCase{
 	{"ID", `ID eq "x"`, `(entryUUID=x)`},
 
 	// active through ppolicy.
-	{"active eq true", `active eq true`, `(!(pwdAccountLockedTime=*))`},
-	{"active eq false", `active eq false`, `(pwdAccountLockedTime=*)`},
-	{"active eq string False", `active eq "False"`, `(pwdAccountLockedTime=*)`},
-	{"active eq string True", `active eq "True"`, `(!(pwdAccountLockedTime=*))`},
-	{"active ne true", `active ne true`, `(pwdAccountLockedTime=*)`},
+	{"active eq true", `active eq true`, `(!(pwdAccountLockedTime=000001010000Z))`},
+	{"active eq false", `active eq false`, `(pwdAccountLockedTime=000001010000Z)`},
+	{"active eq string False", `active eq "False"`, `(pwdAccountLockedTime=000001010000Z)`},
+	{"active eq string True", `active eq "True"`, `(!(pwdAccountLockedTime=000001010000Z))`},
+	{"active ne true", `active ne true`, `(pwdAccountLockedTime=000001010000Z)`},
 	{"active pr", `active pr`, matchAll},
 
 	// Attributes the map does not hold are absent from every entry.
