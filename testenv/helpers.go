@@ -5,29 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-ldap/ldap/v3"
 )
-
-// Dial connects and binds as the admin. It exists besides Conn for code without a testing.TB,
-// such as the demo.
-func (s *Server) Dial() (*ldap.Conn, error) {
-	c, err := ldap.DialURL(s.URL, ldap.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}))
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Bind(s.BindDN, s.BindPassword); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
 
 // Conn dials and binds as the admin (t.Cleanup closes it); helper for tests that read LDAP
 // directly, e.g. to check what the bridge wrote.

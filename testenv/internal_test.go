@@ -7,14 +7,16 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/scimbridge/scimbridge/internal/slapd"
 )
 
 // The message is the only guidance a developer without slapd gets, so it is checked verbatim.
 func TestStartSlapdNotInstalled(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	saved := slapdDirs
-	slapdDirs = []string{t.TempDir()}
-	t.Cleanup(func() { slapdDirs = saved })
+	saved := slapd.SearchDirs
+	slapd.SearchDirs = []string{t.TempDir()}
+	t.Cleanup(func() { slapd.SearchDirs = saved })
 
 	_, err := StartSlapd(context.Background(), SlapdOptions{})
 	if !errors.Is(err, ErrSlapdNotFound) {
@@ -46,7 +48,7 @@ func TestSanitizeRDN(t *testing.T) {
 // binary without slapd must skip by default and fail under CI=true.
 func TestOpenLDAPWithoutSlapd(t *testing.T) {
 	if os.Getenv("TESTENV_CHILD") == "1" {
-		slapdDirs = []string{t.TempDir()}
+		slapd.SearchDirs = []string{t.TempDir()}
 		OpenLDAP(t)
 		t.Fatal("OpenLDAP returned without a server")
 	}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/slapd"
 )
 
 // Pebble is a throwaway ACME server (Let's Encrypt's test server, Debian package
@@ -51,7 +53,7 @@ func StartPebble(ctx context.Context) (*Pebble, error) {
 	}
 	ports := make([]int, 4)
 	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
+		if ports[i], err = slapd.FreePort(); err != nil {
 			_ = os.RemoveAll(dir)
 			return nil, err
 		}
@@ -71,7 +73,7 @@ func StartPebble(ctx context.Context) (*Pebble, error) {
 	cmd := exec.Command(bin, "-config", confFile, "-strict=false")
 	cmd.Env = append(os.Environ(), "PEBBLE_VA_ALWAYS_VALID=1", "PEBBLE_VA_NOSLEEP=1")
 	cmd.Dir = dir
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = slapd.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/internal/slapd"
 )
 
 // ADServer describes an Active Directory domain controller to test against.
@@ -297,7 +299,7 @@ func (s *Samba) provision(ctx context.Context) error {
 // adminPassword is random (a forgotten DC on a shared machine must not accept a well-known
 // password) and meets AD's complexity rule: upper and lower case, digits and a symbol.
 func adminPassword() string {
-	return "Tst-" + randomPassword()[:16] + "-Z9!"
+	return "Tst-" + slapd.RandomPassword()[:16] + "-Z9!"
 }
 
 // start runs samba and waits for the first verified LDAPS bind. The caller holds s.mu.
@@ -505,6 +507,9 @@ func (s *ADServer) Dial() (*ldap.Conn, error) {
 	return c, nil
 }
 
+// lineTailMax bounds the output kept for error messages.
+const lineTailMax = 4096
+
 // lineTail keeps the end of Samba's output for error messages and forwards complete lines to
 // logf.
 type lineTail struct {
@@ -519,8 +524,8 @@ func (w *lineTail) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, b...)
-	if len(w.buf) > tailMax {
-		w.buf = append([]byte(nil), w.buf[len(w.buf)-tailMax:]...)
+	if len(w.buf) > lineTailMax {
+		w.buf = append([]byte(nil), w.buf[len(w.buf)-lineTailMax:]...)
 	}
 	w.partial = append(w.partial, b...)
 	for {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/internal/slapd"
 	"github.com/scimbridge/scimbridge/scimapi"
-	"github.com/scimbridge/scimbridge/testenv"
 )
 
 // demo starts a throwaway OpenLDAP on 127.0.0.1:3890 (the address in
@@ -27,20 +27,20 @@ func demo(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	slapd, err := testenv.StartSlapd(ctx, testenv.SlapdOptions{Port: *port})
+	dir, err := slapd.Start(ctx, slapd.Options{Port: *port})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
-	defer func() { _ = slapd.Stop() }()
+	defer func() { _ = dir.Stop() }()
 	tok, hash, err := scimapi.NewToken()
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
-	env := append(os.Environ(), "LDAP_BIND_PASSWORD="+slapd.BindPassword, "SCIMBRIDGE_TOKEN_SHA256="+hash,
-		"SCIMBRIDGE_LDAP__URL="+slapd.URL, "SCIMBRIDGE_LOG__FORMAT=console")
+	env := append(os.Environ(), "LDAP_BIND_PASSWORD="+dir.BindPassword, "SCIMBRIDGE_TOKEN_SHA256="+hash,
+		"SCIMBRIDGE_LDAP__URL="+dir.URL, "SCIMBRIDGE_LOG__FORMAT=console")
 	cfg, ok := load(config.Source{File: "examples/openldap.yaml (embedded)", Data: examples.OpenLDAP,
 		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env }}, stderr)
 	if !ok {
@@ -65,7 +65,7 @@ Try it:
 
   ldapsearch -x -H %s -D '%s' -w '%s' -b ou=people,dc=example,dc=org '(uid=alice)' '*' '+'
 
-`, slapd.URL, slapd.BindDN, slapd.BindPassword, slapd.BaseDN, base, tok, tok, base, tok, base,
-			slapd.URL, slapd.BindDN, slapd.BindPassword)
+`, dir.URL, dir.BindDN, dir.BindPassword, dir.BaseDN, base, tok, tok, base, tok, base,
+			dir.URL, dir.BindDN, dir.BindPassword)
 	}, nil)
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package testenv
+package slapd
 
 import (
 	"syscall"
@@ -9,7 +9,7 @@ import (
 
 // sysProcAttr keeps Ctrl-C away from slapd as on Linux; without Pdeathsig, a test binary that
 // crashes may leave slapd running here.
-func sysProcAttr() *syscall.SysProcAttr {
+func SysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 

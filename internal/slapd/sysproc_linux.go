@@ -1,4 +1,4 @@
-package testenv
+package slapd
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // sysProcAttr puts slapd in its own process group, so that Ctrl-C in the demo reaches the demo
 // (which stops slapd cleanly) rather than slapd directly, and has the kernel kill slapd when
 // the test binary dies, so that a crashed or timed-out test leaves no server behind.
-func sysProcAttr() *syscall.SysProcAttr {
+func SysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 

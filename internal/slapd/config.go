@@ -1,4 +1,4 @@
-package testenv
+package slapd
 
 import (
 	"crypto/rand"
@@ -74,7 +74,7 @@ func sshaHash(pw string) string {
 
 // randomPassword is used when the caller does not care, so that a forgotten server on a
 // shared machine does not accept a well-known password.
-func randomPassword() string {
+func RandomPassword() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)

@@ -1,4 +1,4 @@
-package testenv
+package slapd
 
 import (
 	"crypto/ecdsa"
