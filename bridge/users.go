@@ -410,7 +410,7 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 			return err
 		}
 		// Park the entry in e.g. OU=Disabled Users. AD requires deleteOldRDN.
-		rdn := dn[:len(dn)-len(parentDN(dn))-1]
+		rdn, _ := splitDN(dn)
 		err = w.ModifyDN(ctx, ldap.NewModifyDNRequest(dn, rdn, true, u.m.Delete.MoveTo))
 		u.logWrite(ctx, "move", dn, []string{u.m.Delete.MoveTo}, err)
 		return classify(err, "move deleted user")
@@ -512,22 +512,22 @@ func attrNames(attrs []ldap.Attribute) []string {
 	return out
 }
 
-func parentDN(dn string) string {
+// splitDN returns the first RDN of dn and its parent, re-serialised from the
+// parsed DN (RFC 4514 escaping), so that spaces after commas or escaped
+// commas in values cannot shift a cut; "" for both when dn does not parse or
+// has no parent.
+func splitDN(dn string) (rdn, parent string) {
 	parsed, err := ldap.ParseDN(dn)
 	if err != nil || len(parsed.RDNs) < 2 {
-		return ""
+		return "", ""
 	}
-	// Re-serialise the parent from the original text: cut after the first
-	// unescaped comma.
-	for i := 0; i < len(dn); i++ {
-		switch dn[i] {
-		case '\\':
-			i++
-		case ',':
-			return strings.TrimSpace(dn[i+1:])
-		}
-	}
-	return ""
+	return parsed.RDNs[0].String(), (&ldap.DN{RDNs: parsed.RDNs[1:]}).String()
+}
+
+// parentDN is the DN dn lies under ("" if none).
+func parentDN(dn string) string {
+	_, parent := splitDN(dn)
+	return parent
 }
 
 // deepCopy copies decoded JSON.
