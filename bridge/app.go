@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,19 @@ type App struct {
 	ln      net.Listener
 	opsLn   net.Listener
 	served  chan error
+
+	// reloadMu makes reloads one at a time, whoever asks (SIGHUP, the file
+	// watcher): each reads the file when its turn comes, so the newest file
+	// is the one that ends up serving. stopped, under reloadMu, keeps a reload
+	// that finishes after Stop from installing a pool nothing would close.
+	reloadMu sync.Mutex
+	stopped  bool
+	// life ends at Stop; it cuts a reload's online check short. retiring
+	// counts the old cores whose pools are not closed yet; Stop waits for
+	// them once the server has let its requests finish.
+	life     context.Context
+	endLife  context.CancelFunc
+	retiring sync.WaitGroup
 }
 
 // core is everything built from one configuration. A request holds a
@@ -52,6 +66,16 @@ type core struct {
 	refs    atomic.Int64
 	retired atomic.Bool
 	dryRun  bool
+	// idle is closed when the core is retired and its last request is done.
+	idle     chan struct{}
+	idleOnce sync.Once
+}
+
+// done ends one request's hold on the core.
+func (c *core) done() {
+	if c.refs.Add(-1) == 0 && c.retired.Load() {
+		c.idleOnce.Do(func() { close(c.idle) })
+	}
 }
 
 // Option adjusts an App.
@@ -66,6 +90,7 @@ func WithDryRunRecorder(record func(op, ldif string)) Option {
 // NewApp wires an App from a validated configuration. Nothing is dialed yet.
 func NewApp(cfg *config.Config, log zerolog.Logger, opts ...Option) (*App, error) {
 	a := &App{cfg: cfg, log: log}
+	a.life, a.endLife = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(a)
 	}
@@ -102,7 +127,7 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 		}
 		tokens = append(tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
 	}
-	c := &core{cfg: cfg, pool: pool}
+	c := &core{cfg: cfg, pool: pool, idle: make(chan struct{})}
 	var dir Directory = pool
 	if cfg.Server.DryRun || a.record != nil {
 		dir = &dryRun{Directory: pool, log: a.log, record: a.record}
@@ -168,7 +193,7 @@ func (a *App) acquire() *core {
 		if !c.retired.Load() {
 			return c
 		}
-		c.refs.Add(-1)
+		c.done()
 	}
 }
 
@@ -218,7 +243,7 @@ func scimPaths(attrs []config.AttributeMapping) []string {
 func (a *App) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := a.acquire()
-		defer c.refs.Add(-1)
+		defer c.done()
 		ctx, cancel := context.WithTimeout(r.Context(), c.cfg.RequestBudget())
 		defer cancel()
 		if c.dryRun {
@@ -315,6 +340,10 @@ func (a *App) Wait(ctx context.Context) error {
 func (a *App) Stop(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.Server.ShutdownTimeout)
 	defer cancel()
+	a.endLife() // a reload under way gives up
+	a.reloadMu.Lock()
+	a.stopped = true
+	a.reloadMu.Unlock()
 	var errs []error
 	for i := len(a.cleanup) - 1; i >= 0; i-- {
 		if err := a.cleanup[i](ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -323,5 +352,6 @@ func (a *App) Stop(ctx context.Context) error {
 	}
 	a.cleanup = nil
 	errs = append(errs, a.cur.Load().pool.Close())
+	a.retiring.Wait()
 	return errors.Join(errs...)
 }

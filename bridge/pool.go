@@ -44,11 +44,17 @@ type Pool struct {
 	// observe, when set, records each LDAP operation (metrics).
 	observe func(op string, d time.Duration, err error)
 	waited  func(d time.Duration)
+	// lent counts connections handed out and not yet released. Once closed,
+	// acquire refuses, release closes what comes back, and drained is closed
+	// when the last lent connection has come back.
+	lent    int
+	closed  bool
+	drained chan struct{}
 }
 
 // NewPool prepares a pool; connections are opened lazily.
 func NewPool(cfg config.LDAPConfig, log zerolog.Logger) (*Pool, error) {
-	p := &Pool{cfg: cfg, log: log, sem: make(chan struct{}, cfg.PoolSize)}
+	p := &Pool{cfg: cfg, log: log, sem: make(chan struct{}, cfg.PoolSize), drained: make(chan struct{})}
 	p.urls = append([]string{cfg.URL}, cfg.FailoverURLs...)
 	for _, u := range p.urls {
 		tc, err := tlsConfig(cfg, u)
@@ -138,10 +144,16 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 		return nil, scimerr.New(scimerr.Unavailable, "all %d directory connections are busy, retry later", cap(p.sem))
 	}
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		<-p.sem
+		return nil, scimerr.New(scimerr.Unavailable, "the directory connections are closing (reload or shutdown), retry later")
+	}
 	for len(p.idle) > 0 {
 		c := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
 		if !c.IsClosing() {
+			p.lent++
 			p.mu.Unlock()
 			return c, nil
 		}
@@ -154,12 +166,14 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 			wait.Round(time.Millisecond))
 	}
 	p.dialed++
+	p.lent++ // the dial counts as lent, so Close waits for it
 	p.mu.Unlock()
 	c, err := p.dial()
 	p.mu.Lock()
 	if err != nil {
 		p.backoff = min(max(2*p.backoff, 100*time.Millisecond), 5*time.Second)
 		p.retryAt = time.Now().Add(p.backoff)
+		p.returned()
 	} else {
 		p.backoff, p.retryAt = 0, time.Time{}
 	}
@@ -174,14 +188,23 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 }
 
 func (p *Pool) release(c *ldap.Conn, err error) {
-	if c.IsClosing() || isConnError(err) {
+	p.mu.Lock()
+	if p.closed || c.IsClosing() || isConnError(err) {
 		_ = c.Close()
 	} else {
-		p.mu.Lock()
 		p.idle = append(p.idle, c)
-		p.mu.Unlock()
 	}
+	p.returned()
+	p.mu.Unlock()
 	<-p.sem
+}
+
+// returned books a lent connection back; p.mu is held.
+func (p *Pool) returned() {
+	p.lent--
+	if p.closed && p.lent == 0 {
+		close(p.drained)
+	}
 }
 
 // dial connects to the first URL that answers, starting with the one that
@@ -333,13 +356,31 @@ func (p *Pool) Ping(ctx context.Context) error {
 	return err
 }
 
-// Close closes the idle connections.
+// Close closes the pool: new acquires are refused (503), idle connections
+// are closed now, and connections still lent out are closed as they come
+// back; Close waits for them, at most ldap.timeout and a second. Closing
+// twice is harmless.
 func (p *Pool) Close() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
 	for _, c := range p.idle {
 		_ = c.Close()
 	}
 	p.idle = nil
+	if p.lent == 0 {
+		close(p.drained)
+	}
+	p.mu.Unlock()
+	// Connections still lent out are closed as they come back; an operation
+	// ends within ldap.timeout, so waiting longer would wait for nothing.
+	select {
+	case <-p.drained:
+	case <-time.After(p.cfg.Timeout + time.Second):
+		p.log.Warn().Msg("ldap pool closed with connections still in use")
+	}
 	return nil
 }

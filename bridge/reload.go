@@ -22,6 +22,11 @@ func (a *App) Reload() error {
 	if a.Source == nil {
 		return errors.New("reload: no configuration source")
 	}
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	if a.stopped {
+		return errStopped
+	}
 	cfg, err := config.Load(*a.Source)
 	var c *core
 	if err == nil {
@@ -30,7 +35,7 @@ func (a *App) Reload() error {
 	if err == nil {
 		// The same checks against the directory as serve at start; a
 		// directory that cannot be reached right now does not block a reload.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(a.life, time.Minute)
 		problems, warnings, cerr := CheckOnline(ctx, cfg, c.pool)
 		cancel()
 		for _, w := range warnings {
@@ -38,6 +43,9 @@ func (a *App) Reload() error {
 		}
 		if cerr == nil && len(problems) > 0 {
 			err = problems.Err()
+		}
+		if err == nil && a.life.Err() != nil {
+			err = errStopped // Stop came during the check
 		}
 		if err != nil {
 			_ = c.pool.Close()
@@ -59,16 +67,27 @@ func (a *App) Reload() error {
 	old := a.cur.Swap(c)
 	a.Metrics.Reload(true)
 	a.log.Info().Msg("configuration reloaded")
+	a.retiring.Add(1)
 	go a.retire(old)
 	return nil
 }
 
-// retire closes an old core's pool once no request holds it any more.
+// errStopped refuses a reload once Stop has begun.
+var errStopped = errors.New("reload: the bridge is stopping")
+
+// retire closes an old core's pool once no request holds it any more, or
+// when the requests' time is up.
 func (a *App) retire(c *core) {
+	defer a.retiring.Done()
 	c.retired.Store(true)
-	deadline := time.Now().Add(a.cfg.Server.ShutdownTimeout + a.cfg.LDAP.Timeout)
-	for c.refs.Load() > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	if c.refs.Load() == 0 {
+		c.idleOnce.Do(func() { close(c.idle) })
+	}
+	wait := time.NewTimer(a.cfg.Server.ShutdownTimeout + a.cfg.LDAP.Timeout)
+	defer wait.Stop()
+	select {
+	case <-c.idle:
+	case <-wait.C:
 	}
 	_ = c.pool.Close()
 }
