@@ -138,14 +138,14 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 	}
 	c.users = NewUsers(dir, m, a.log)
 	c.users.ad = cfg.LDAP.Flavor == config.FlavorAD
-	c.users.uidNumbers = newNumberAllocator(dir, cfg.Users.UIDNumber, "uidNumber")
+	c.users.uidNumbers = newNumberAllocator(dir, cfg.Users.UIDNumber, "uidNumber", "users.uid_number")
 	var groupStore scimapi.ResourceStore
 	if cfg.GroupsEnabled() {
 		gm, err := ldapmap.NewGroups(cfg.Groups)
 		if err != nil {
 			return nil, err
 		}
-		c.groups = NewGroups(dir, gm, c.users, newGIDAllocator(dir, cfg.Groups.GIDNumber), a.log)
+		c.groups = NewGroups(dir, gm, c.users, newNumberAllocator(dir, cfg.Groups.GIDNumber, "gidNumber", "groups.gid_number"), a.log)
 		c.groups.ad = c.users.ad
 		c.users.groups, c.users.defaultGroups = c.groups, cfg.Users.DefaultGroups
 		groupStore = c.groups

@@ -21,7 +21,7 @@ type Groups struct {
 	dir   Directory
 	g     *ldapmap.GroupMap
 	users *Users
-	gid   *gidAllocator
+	gid   *numberAllocator
 	log   zerolog.Logger
 	// ad: member changes carry the permissive modify control, so adding a
 	// present member or removing an absent one is not an error (AD would
@@ -30,7 +30,7 @@ type Groups struct {
 }
 
 // NewGroups returns the group use cases; users resolves member ids.
-func NewGroups(dir Directory, g *ldapmap.GroupMap, users *Users, gid *gidAllocator, log zerolog.Logger) *Groups {
+func NewGroups(dir Directory, g *ldapmap.GroupMap, users *Users, gid *numberAllocator, log zerolog.Logger) *Groups {
 	return &Groups{dir: dir, g: g, users: users, gid: gid, log: log}
 }
 

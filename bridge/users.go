@@ -45,7 +45,7 @@ type Users struct {
 	groups        *Groups
 	defaultGroups []string
 	// uidNumbers allocates uidNumber for new users (users.uid_number).
-	uidNumbers *gidAllocator
+	uidNumbers *numberAllocator
 	// ad switches on Active Directory's rules: name collisions on CN and
 	// sAMAccountName are resolved, not refused.
 	ad bool

@@ -10,31 +10,30 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
-// gidAllocator hands out posix numbers (gidNumber for groups, uidNumber for
-// users) from a counter entry in the directory. Taking a number is a compare-and-swap (delete the value read, add
+// numberAllocator hands out posix numbers (gidNumber for groups, uidNumber
+// for users) from a counter entry in the directory. Taking a number is a compare-and-swap (delete the value read, add
 // the next one, in one modify): if another bridge took it first the delete
 // fails and we read again, so two bridges never get the same number and the
 // daemon keeps no state.
-type gidAllocator struct {
+type numberAllocator struct {
 	dir   Directory
 	dn    string
 	start int
-	// attr is the attribute allocated, and the one the counter entry holds.
-	attr string
+	// attr is the attribute allocated, and the one the counter entry holds;
+	// key is its configuration (users.uid_number or groups.gid_number).
+	attr, key string
 }
 
-func newGIDAllocator(dir Directory, c config.GIDNumberConfig) *gidAllocator {
-	return newNumberAllocator(dir, c, "gidNumber")
-}
-
-func newNumberAllocator(dir Directory, c config.GIDNumberConfig, attr string) *gidAllocator {
+// newNumberAllocator allocates attr as configured under key; nil when no
+// counter is configured.
+func newNumberAllocator(dir Directory, c config.GIDNumberConfig, attr, key string) *numberAllocator {
 	if c.CounterDN == "" {
 		return nil
 	}
-	return &gidAllocator{dir: dir, dn: c.CounterDN, start: c.Start, attr: attr}
+	return &numberAllocator{dir: dir, dn: c.CounterDN, start: c.Start, attr: attr, key: key}
 }
 
-func (a *gidAllocator) next(ctx context.Context) (string, error) {
+func (a *numberAllocator) next(ctx context.Context) (string, error) {
 	for attempt := 0; attempt < 20; attempt++ {
 		res, err := a.dir.Search(ctx, ldap.NewSearchRequest(a.dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0,
 			false, "(objectClass=*)", []string{a.attr}, nil))
@@ -45,7 +44,7 @@ func (a *gidAllocator) next(ctx context.Context) (string, error) {
 			continue
 		}
 		if err != nil || len(res.Entries) == 0 {
-			return "", classify(err, "read gidNumber counter")
+			return "", classify(err, "read "+a.attr+" counter")
 		}
 		cur := res.Entries[0].GetAttributeValue(a.attr)
 		n, err := strconv.Atoi(cur)
@@ -60,19 +59,19 @@ func (a *gidAllocator) next(ctx context.Context) (string, error) {
 			continue // another bridge took this number
 		}
 		if err != nil {
-			return "", classify(err, "take gidNumber")
+			return "", classify(err, "take "+a.attr)
 		}
 		return cur, nil
 	}
-	return "", scimerr.New(scimerr.Unavailable, "gidNumber counter too contended, retry later")
+	return "", scimerr.New(scimerr.Unavailable, "%s counter too contended, retry later", a.attr)
 }
 
 // create makes the counter entry; device + extensibleObject are in every
 // OpenLDAP core schema and keep the counter out of posixGroup searches.
-func (a *gidAllocator) create(ctx context.Context) error {
+func (a *numberAllocator) create(ctx context.Context) error {
 	dn, err := ldap.ParseDN(a.dn)
 	if err != nil || len(dn.RDNs) == 0 || len(dn.RDNs[0].Attributes) == 0 {
-		return scimerr.Wrap(scimerr.Internal, err, "groups.gid_number.counter_dn %q", a.dn)
+		return scimerr.Wrap(scimerr.Internal, err, "%s.counter_dn %q", a.key, a.dn)
 	}
 	rdn := dn.RDNs[0].Attributes[0]
 	req := ldap.NewAddRequest(a.dn, nil)
@@ -81,7 +80,7 @@ func (a *gidAllocator) create(ctx context.Context) error {
 	req.Attribute(a.attr, []string{strconv.Itoa(a.start)})
 	err = a.dir.Add(ctx, req)
 	if err != nil && !isCode(err, ldap.LDAPResultEntryAlreadyExists) {
-		return classify(err, "create gidNumber counter")
+		return classify(err, "create "+a.attr+" counter")
 	}
 	return nil
 }
