@@ -14,8 +14,8 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/ldapmap"
 	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/testenv"
@@ -54,7 +54,7 @@ func adHarness(t *testing.T, mutate func(*config.Config)) *harness {
 		}
 	}
 	logs := &testenv.LogBuffer{}
-	app, err := bridge.NewApp(cfg, testLogger(logs))
+	app, err := daemon.NewApp(cfg, testLogger(logs))
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}

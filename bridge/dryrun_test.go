@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
-	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 )
 
 // server.dry_run: every request is answered as it would be, nothing is written.
@@ -43,7 +43,7 @@ func TestPreviewRecordsLDIF(t *testing.T) {
 	h := newHarness(t, nil)
 	var mu sync.Mutex
 	var out []string
-	app, err := bridge.NewApp(h.cfg, zerolog.Nop(), bridge.WithDryRunRecorder(func(op, ldif string) {
+	app, err := daemon.NewApp(h.cfg, zerolog.Nop(), daemon.WithDryRunRecorder(func(op, ldif string) {
 		mu.Lock()
 		out = append(out, ldif)
 		mu.Unlock()

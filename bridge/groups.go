@@ -29,11 +29,6 @@ type Groups struct {
 	ad bool
 }
 
-// NewGroups returns the group use cases; users resolves member ids.
-func NewGroups(dir Directory, g *ldapmap.GroupMap, users *Users, gid *numberAllocator, log zerolog.Logger) *Groups {
-	return &Groups{dir: dir, g: g, users: users, gid: gid, log: log}
-}
-
 // Create adds a group with its initial members (POST /Groups). Entra creates
 // groups empty and adds members with PATCH (docs/entra-wire-reference.md §1.2).
 func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {

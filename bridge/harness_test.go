@@ -15,9 +15,9 @@ import (
 	"github.com/go-ldap/ldap/v3"
 	"github.com/rs/zerolog"
 
-	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/ldapmap"
 	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/testenv"
@@ -32,7 +32,7 @@ type harness struct {
 	srv   *testenv.Server
 	ns    testenv.Namespace
 	ldap  *ldap.Conn
-	app   *bridge.App
+	app   *daemon.App
 	token string
 	cfg   *config.Config
 	ad    *testenv.ADServer  // set for Active Directory runs
@@ -107,7 +107,7 @@ func newHarness(t testing.TB, mutate func(*config.Config)) *harness {
 	// Warnings are kept for tests that assert what an admin would read.
 	logs := &testenv.LogBuffer{}
 	log := testLogger(logs)
-	app, err := bridge.NewApp(cfg, log)
+	app, err := daemon.NewApp(cfg, log)
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}
@@ -263,7 +263,7 @@ func rebuild(t testing.TB, h *harness) *harness {
 	return rebuildWith(t, h, nil)
 }
 
-func rebuildWith(t testing.TB, h *harness, mutate func(*config.Config)) *harness {
+func rebuildWith(t testing.TB, h *harness, mutate func(*config.Config), opts ...daemon.Option) *harness {
 	t.Helper()
 	cfg := *h.cfg
 	if mutate != nil {
@@ -272,7 +272,7 @@ func rebuildWith(t testing.TB, h *harness, mutate func(*config.Config)) *harness
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	app, err := bridge.NewApp(&cfg, testLogger(h.logs))
+	app, err := daemon.NewApp(&cfg, testLogger(h.logs), opts...)
 	if err != nil {
 		t.Fatalf("NewApp: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
@@ -174,7 +175,7 @@ func (w *writeBetween) Search(ctx context.Context, req *ldap.SearchRequest) (*ld
 func TestIfMatchHoldsAgainstWriteAfterRead(t *testing.T) {
 	h := newHarness(t, nil)
 	wb := &writeBetween{}
-	h.app.WrapDirectory(func(d bridge.Directory) bridge.Directory { wb.Directory = d; return wb })
+	h = rebuildWith(t, h, nil, daemon.WithDirectory(func(d bridge.Directory) bridge.Directory { wb.Directory = d; return wb }))
 	theirs := func(dn, attr string) func() {
 		return func() {
 			m := ldap.NewModifyRequest(dn, nil)

@@ -15,14 +15,14 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 )
 
 // reloadableApp is the example bridge read from a file on disk (so Reload
 // has something to read), pointed at h's directory and namespace.
-func reloadableApp(t *testing.T, h *harness) *bridge.App {
+func reloadableApp(t *testing.T, h *harness) *daemon.App {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(file, examples.OpenLDAP, 0o600); err != nil {
@@ -41,7 +41,7 @@ func reloadableApp(t *testing.T, h *harness) *bridge.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := bridge.NewApp(cfg, zerolog.Nop())
+	app, err := daemon.NewApp(cfg, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

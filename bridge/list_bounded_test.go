@@ -12,6 +12,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 )
 
 // heldLists holds every paged search (a list) until release is closed, and
@@ -54,7 +55,7 @@ func TestListsBoundedOnSlapd(t *testing.T) {
 		h.user("listed" + itoa(i))
 	}
 	held := &heldLists{release: make(chan struct{})}
-	h.app.WrapDirectory(func(d bridge.Directory) bridge.Directory { held.Directory = d; return held })
+	h = rebuildWith(t, h, nil, daemon.WithDirectory(func(d bridge.Directory) bridge.Directory { held.Directory = d; return held }))
 	answers := make(chan response, 2)
 	for i := 0; i < 2; i++ {
 		go func() { answers <- h.do("GET", "/Users?count=10", "") }()

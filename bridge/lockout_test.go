@@ -8,6 +8,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 )
 
 // The bridge owns one value of pwdAccountLockedTime, the permanent lock
@@ -129,7 +130,7 @@ func TestEnableKeepsLockWrittenMeanwhile(t *testing.T) {
 	dn := h.entry(id).DN
 	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"Replace","path":"active","value":"False"}`))
 	wb := &writeBetween{}
-	h.app.WrapDirectory(func(d bridge.Directory) bridge.Directory { wb.Directory = d; return wb })
+	h = rebuildWith(t, h, nil, daemon.WithDirectory(func(d bridge.Directory) bridge.Directory { wb.Directory = d; return wb }))
 	wb.arm(func() {
 		m := ldap.NewModifyRequest(dn, nil)
 		m.Replace("pwdAccountLockedTime", []string{"20240101000000Z"})

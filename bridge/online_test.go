@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
@@ -36,7 +37,7 @@ func checkOnline(t *testing.T, cfg *config.Config) (config.Problems, []string) {
 	defer func() { _ = pool.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ps, warns, err := bridge.CheckOnline(ctx, cfg, pool)
+	ps, warns, err := daemon.CheckOnline(ctx, cfg, pool)
 	if err != nil {
 		t.Fatalf("CheckOnline: %v", err)
 	}
@@ -208,7 +209,7 @@ func TestCheckOnlineUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, warns, err := bridge.CheckOnline(context.Background(), cfg, pool)
+	ps, warns, err := daemon.CheckOnline(context.Background(), cfg, pool)
 	if err == nil || len(ps) > 0 || len(warns) > 0 || strings.Contains(err.Error(), "retry later") {
 		t.Errorf("CheckOnline on a closed port: %v, %v, %v", ps, warns, err)
 	}

@@ -69,6 +69,9 @@ func NewPool(cfg config.LDAPConfig, log zerolog.Logger) (*Pool, error) {
 	return p, nil
 }
 
+// Size is the most connections the pool opens (ldap.pool_size).
+func (p *Pool) Size() int { return cap(p.sem) }
+
 // InUse is the number of connections lent out now.
 func (p *Pool) InUse() int { return len(p.sem) }
 

@@ -14,9 +14,9 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
 
@@ -60,7 +60,7 @@ func TestReloadWhileServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := bridge.NewApp(cfg, zerolog.Nop())
+	app, err := daemon.NewApp(cfg, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,11 +51,6 @@ type Users struct {
 	ad bool
 }
 
-// NewUsers returns the user use cases over dir with mapping m.
-func NewUsers(dir Directory, m *ldapmap.Map, log zerolog.Logger) *Users {
-	return &Users{dir: dir, m: m, log: log}
-}
-
 // Get returns one user by SCIM id.
 func (u *Users) Get(ctx context.Context, id string, fields scimapi.Fields) (ldapmap.Resource, error) {
 	e, err := u.find(ctx, id)

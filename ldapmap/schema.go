@@ -12,7 +12,7 @@ import (
 // objectClasses and dITContentRules values of the entry named by the rootDSE's
 // subschemaSubentry), so that `scimbridge validate` can tell an admin that
 // "mial" is not an attribute before the first SCIM create fails. go-ldap has
-// no schema parser. Like the rest of ldapmap this is pure: bridge/online.go
+// no schema parser. Like the rest of ldapmap this is pure: internal/daemon/online.go
 // fetches the strings.
 
 // ClassKind is the kind of an object class (RFC 4512 §2.4.1–2.4.3).

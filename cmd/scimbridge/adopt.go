@@ -12,8 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 )
 
@@ -45,7 +45,7 @@ func adopt(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "adopt:", err)
 		return 1
 	}
-	app, err := bridge.NewApp(cfg, zerolog.Nop())
+	app, err := daemon.NewApp(cfg, zerolog.Nop())
 	if err != nil {
 		printProblems(stderr, err)
 		return 1

@@ -23,6 +23,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/ldapmap"
 )
 
@@ -167,7 +168,7 @@ func serve(args []string, stderr io.Writer) int {
 // source, the configuration is reloaded on SIGHUP and when the file changes.
 func runApp(cfg *config.Config, stderr io.Writer, ready func(addr string), src *config.Source) int {
 	log := newLogger(cfg.Log, stderr)
-	app, err := bridge.NewApp(cfg, log)
+	app, err := daemon.NewApp(cfg, log)
 	if err != nil {
 		printProblems(stderr, err)
 		return 1
@@ -227,7 +228,7 @@ func newLogger(c config.LogConfig, w io.Writer) zerolog.Logger {
 
 // validate checks a configuration file and prints every problem: first the
 // offline checks, then, unless --offline, the checks against the directory
-// (bridge.CheckOnline), which write nothing. By default an unreachable
+// (daemon.CheckOnline), which write nothing. By default an unreachable
 // directory only earns a warning; --online makes it an error.
 func validate(args []string, stdout, stderr io.Writer) int {
 	fs, file := configFlags("validate")
@@ -271,7 +272,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 // operation is bounded by ldap.timeout as well.
 const onlineTimeout = time.Minute
 
-// checkDirectory runs bridge.CheckOnline with a pool of its own, prints each
+// checkDirectory runs daemon.CheckOnline with a pool of its own, prints each
 // problem as "error: path: msg" and hands each warning to warn. An unreachable
 // directory is an error when required, else a warning. It returns false on any
 // error.
@@ -291,7 +292,7 @@ func checkDirectory(cfg *config.Config, required bool, stderr io.Writer, warn fu
 	defer func() { _ = pool.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), onlineTimeout)
 	defer cancel()
-	problems, warnings, err := bridge.CheckOnline(ctx, cfg, pool)
+	problems, warnings, err := daemon.CheckOnline(ctx, cfg, pool)
 	if err != nil {
 		if required {
 			fmt.Fprintf(stderr, "error: ldap.url: cannot reach the directory: %v\n", err)

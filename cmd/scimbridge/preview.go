@@ -8,8 +8,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
 
@@ -51,7 +51,7 @@ func preview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cfg.Auth.BearerTokens = []config.TokenConfig{{Name: "preview", SHA256: hash}}
 	var writes []string
-	app, err := bridge.NewApp(cfg, zerolog.Nop(), bridge.WithDryRunRecorder(func(_, ldif string) {
+	app, err := daemon.NewApp(cfg, zerolog.Nop(), daemon.WithDryRunRecorder(func(_, ldif string) {
 		writes = append(writes, ldif)
 	}))
 	if err != nil {

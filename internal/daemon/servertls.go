@@ -1,4 +1,4 @@
-package bridge
+package daemon
 
 import (
 	"crypto/tls"

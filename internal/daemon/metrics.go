@@ -1,7 +1,8 @@
-package bridge
+package daemon
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/scimbridge/scimbridge/bridge"
 )
 
 // Metrics are the Prometheus metrics of one App, on its own registry so tests
@@ -26,7 +29,7 @@ type Metrics struct {
 	reloads     *prometheus.CounterVec
 }
 
-func newMetrics(pool func() *Pool) *Metrics {
+func newMetrics(pool func() *bridge.Pool) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_requests_total",
@@ -57,7 +60,7 @@ func newMetrics(pool func() *Pool) *Metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_idle",
 			Help: "Idle pooled LDAP connections."}, func() float64 { return float64(pool().Idle()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_size",
-			Help: "Maximum pooled LDAP connections."}, func() float64 { return float64(cap(pool().sem)) }),
+			Help: "Maximum pooled LDAP connections."}, func() float64 { return float64(pool().Size()) }),
 	)
 	return m
 }
@@ -99,7 +102,7 @@ func ldapResult(err error) string {
 		return "success"
 	}
 	var le *ldap.Error
-	if asLDAP(err, &le) {
+	if errors.As(err, &le) {
 		return strconv.Itoa(int(le.ResultCode))
 	}
 	return "network"

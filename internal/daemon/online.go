@@ -1,4 +1,4 @@
-package bridge
+package daemon
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/ldapmap"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
@@ -27,7 +28,7 @@ const oidAssertion = "1.3.6.1.1.12"
 // YAML paths; warnings do not make the configuration invalid. err means the
 // directory could not be reached (or stopped answering), so the online checks
 // could not run.
-func CheckOnline(ctx context.Context, cfg *config.Config, pool *Pool) (problems config.Problems, warnings []string, err error) {
+func CheckOnline(ctx context.Context, cfg *config.Config, pool *bridge.Pool) (problems config.Problems, warnings []string, err error) {
 	c := &onlineCheck{cfg: cfg, pool: pool}
 	root, err := c.rootDSE(ctx)
 	if err != nil {
@@ -63,7 +64,7 @@ func CheckOnline(ctx context.Context, cfg *config.Config, pool *Pool) (problems 
 
 // lost tells whether err means the directory cannot be reached (any more).
 func lost(err error) bool {
-	return isConnError(err) || scimerr.KindOf(err) == scimerr.Unavailable
+	return bridge.ConnectionLost(err) || scimerr.KindOf(err) == scimerr.Unavailable
 }
 
 // cause drops the "retry later" wording meant for SCIM clients.
@@ -77,7 +78,7 @@ func cause(err error) error {
 
 type onlineCheck struct {
 	cfg   *config.Config
-	pool  *Pool
+	pool  *bridge.Pool
 	ps    config.Problems
 	warns []string
 	// ad: the root DSE says Active Directory (or Samba), whose DC fills in

@@ -1,4 +1,8 @@
-package bridge
+// Package daemon runs scimbridge: the SCIM and metrics listeners (TLS, ACME),
+// the core built from one configuration (mapping, LDAP pool, use cases from
+// package bridge, the scimapi handler), hot reload, metrics and the online
+// checks. bridge holds the use cases; this package only assembles and runs them.
+package daemon
 
 import (
 	"context"
@@ -16,6 +20,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/ldapmap"
 	"github.com/scimbridge/scimbridge/scimapi"
@@ -34,6 +39,9 @@ type App struct {
 	// Source is where Reload reads the configuration again; nil: no reload.
 	Source *config.Source
 	record func(op, ldif string)
+	// wrapDir, when set, stands between the use cases and the directory
+	// (WithDirectory).
+	wrapDir func(bridge.Directory) bridge.Directory
 	// cleanup runs in reverse order on Stop, also after a partial Start.
 	cleanup []func(context.Context) error
 	srv     *http.Server
@@ -59,9 +67,9 @@ type App struct {
 // reference for its whole life, so a reload never closes a pool under it.
 type core struct {
 	cfg     *config.Config
-	pool    *Pool
-	users   *Users
-	groups  *Groups
+	pool    *bridge.Pool
+	users   *bridge.Users
+	groups  *bridge.Groups
 	scim    *scimapi.Server
 	refs    atomic.Int64
 	retired atomic.Bool
@@ -81,6 +89,14 @@ func (c *core) done() {
 // Option adjusts an App.
 type Option func(*App)
 
+// WithDirectory puts wrap(directory) between the use cases and the LDAP
+// pool, for tests that must act at an exact moment of a request (write to the
+// entry between the bridge's read and its write, hold a search), which a race
+// between two HTTP requests hits only by chance.
+func WithDirectory(wrap func(bridge.Directory) bridge.Directory) Option {
+	return func(a *App) { a.wrapDir = wrap }
+}
+
 // WithDryRunRecorder forces dry-run mode and hands every write that would have
 // been made to record, as LDIF (`scimbridge preview`).
 func WithDryRunRecorder(record func(op, ldif string)) Option {
@@ -94,7 +110,7 @@ func NewApp(cfg *config.Config, log zerolog.Logger, opts ...Option) (*App, error
 	for _, o := range opts {
 		o(a)
 	}
-	a.Metrics = newMetrics(func() *Pool { return a.cur.Load().pool })
+	a.Metrics = newMetrics(func() *bridge.Pool { return a.cur.Load().pool })
 	audit, err := a.auditLogger()
 	if err != nil {
 		return nil, err
@@ -113,12 +129,11 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := NewPool(cfg.LDAP, a.log)
+	pool, err := bridge.NewPool(cfg.LDAP, a.log)
 	if err != nil {
 		return nil, err
 	}
-	pool.observe = a.Metrics.ldapOp
-	pool.waited = func(d time.Duration) { a.Metrics.poolWait.Observe(d.Seconds()) }
+	pool.Observe(a.Metrics.ldapOp, func(d time.Duration) { a.Metrics.poolWait.Observe(d.Seconds()) })
 	tokens := make([]scimapi.Token, 0, len(cfg.Auth.BearerTokens))
 	for _, t := range cfg.Auth.BearerTokens {
 		h, err := scimapi.ParseTokenHash(t.SHA256)
@@ -128,26 +143,27 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 		tokens = append(tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
 	}
 	c := &core{cfg: cfg, pool: pool, idle: make(chan struct{})}
-	var dir Directory = pool
+	var dir bridge.Directory = pool
 	if cfg.Server.DryRun || a.record != nil {
-		dir = &dryRun{Directory: pool, log: a.log, record: a.record}
+		dir = bridge.DryRun(pool, a.log, a.record)
 		c.dryRun = true
 		if a.record == nil {
 			a.log.Warn().Msg("server.dry_run is on: requests are answered but NO LDAP write is performed; each is logged as LDIF")
 		}
 	}
-	c.users = NewUsers(dir, m, a.log)
-	c.users.ad = cfg.LDAP.Flavor == config.FlavorAD
-	c.users.uidNumbers = newNumberAllocator(dir, cfg.Users.UIDNumber, "uidNumber", "users.uid_number")
-	var groupStore scimapi.ResourceStore
+	if a.wrapDir != nil {
+		dir = a.wrapDir(dir)
+	}
+	var gm *ldapmap.GroupMap
 	if cfg.GroupsEnabled() {
-		gm, err := ldapmap.NewGroups(cfg.Groups)
-		if err != nil {
+		if gm, err = ldapmap.NewGroups(cfg.Groups); err != nil {
 			return nil, err
 		}
-		c.groups = NewGroups(dir, gm, c.users, newNumberAllocator(dir, cfg.Groups.GIDNumber, "gidNumber", "groups.gid_number"), a.log)
-		c.groups.ad = c.users.ad
-		c.users.groups, c.users.defaultGroups = c.groups, cfg.Users.DefaultGroups
+	}
+	c.users, c.groups = bridge.New(bridge.Options{Dir: dir, Users: m, Groups: gm, AD: cfg.LDAP.Flavor == config.FlavorAD,
+		UIDNumber: cfg.Users.UIDNumber, GIDNumber: cfg.Groups.GIDNumber, DefaultGroups: cfg.Users.DefaultGroups, Log: a.log})
+	var groupStore scimapi.ResourceStore
+	if c.groups != nil {
 		groupStore = c.groups
 	}
 	cidrs, proxies := parseCIDRs(cfg.Server.AllowedCIDRs), parseCIDRs(cfg.Server.TrustedProxies)
@@ -157,7 +173,7 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 		MaxBodyBytes:          cfg.Server.MaxBodyBytes,
 		Tokens:                tokens,
 		MaxCount:              cfg.Users.MaxResults,
-		RequestIDContext:      WithRequestID,
+		RequestIDContext:      bridge.WithRequestID,
 		Log:                   a.log,
 		UserAttributes:        userPaths(cfg.Users),
 		GroupAttributes:       scimPaths(cfg.Groups.Attributes),
@@ -198,13 +214,13 @@ func (a *App) acquire() *core {
 }
 
 // Pool is the current LDAP pool.
-func (a *App) Pool() *Pool { return a.cur.Load().pool }
+func (a *App) Pool() *bridge.Pool { return a.cur.Load().pool }
 
 // Users is the current users use cases.
-func (a *App) Users() *Users { return a.cur.Load().users }
+func (a *App) Users() *bridge.Users { return a.cur.Load().users }
 
 // Groups is the current groups use cases, nil when groups are disabled.
-func (a *App) Groups() *Groups { return a.cur.Load().groups }
+func (a *App) Groups() *bridge.Groups { return a.cur.Load().groups }
 
 // auditLogger opens server.audit_log (append, 0600) or shares the main log.
 func (a *App) auditLogger() (*zerolog.Logger, error) {
@@ -247,7 +263,7 @@ func (a *App) Handler() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), c.cfg.RequestBudget())
 		defer cancel()
 		if c.dryRun {
-			ctx = withOverlay(ctx)
+			ctx = bridge.DryRunContext(ctx)
 		}
 		c.scim.ServeHTTP(w, r.WithContext(ctx))
 	})
