@@ -171,7 +171,10 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 	p.dialed++
 	p.lent++ // the dial counts as lent, so Close waits for it
 	p.mu.Unlock()
-	c, err := p.dial()
+	c, err := p.dial(ctx)
+	if err == nil {
+		c.SetTimeout(p.cfg.Timeout) // the bind's timeout was the request's
+	}
 	p.mu.Lock()
 	if err != nil {
 		p.backoff = min(max(2*p.backoff, 100*time.Millisecond), 5*time.Second)
@@ -212,14 +215,14 @@ func (p *Pool) returned() {
 
 // dial connects to the first URL that answers, starting with the one that
 // worked last, so a failover sticks until that server fails in turn.
-func (p *Pool) dial() (*ldap.Conn, error) {
+func (p *Pool) dial(ctx context.Context) (*ldap.Conn, error) {
 	p.mu.Lock()
 	first := p.preferred
 	p.mu.Unlock()
 	var errs []error
 	for i := range p.urls {
 		k := (first + i) % len(p.urls)
-		c, err := p.dialOne(p.urls[k], p.tls[k])
+		c, err := p.dialOne(ctx, p.urls[k], p.tls[k])
 		if err == nil {
 			if k != first {
 				p.log.Warn().Str("url", p.urls[k]).Msg("ldap failover: using this server")
@@ -237,14 +240,21 @@ func (p *Pool) dial() (*ldap.Conn, error) {
 	return nil, errors.Join(errs...)
 }
 
-func (p *Pool) dialOne(rawURL string, tc *tls.Config) (*ldap.Conn, error) {
-	d := &net.Dialer{Timeout: p.cfg.DialTimeout}
+func (p *Pool) dialOne(ctx context.Context, rawURL string, tc *tls.Config) (*ldap.Conn, error) {
+	// A new connection is bounded by the request that needs it as well: a
+	// dial and bind may not outlast the request's budget.
+	dialTimeout, opTimeout := p.cfg.DialTimeout, p.cfg.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := max(time.Until(dl), time.Millisecond)
+		dialTimeout, opTimeout = min(dialTimeout, left), min(opTimeout, left)
+	}
+	d := &net.Dialer{Timeout: dialTimeout}
 	c, err := ldap.DialURL(rawURL, ldap.DialWithDialer(d), ldap.DialWithTLSConfig(tc))
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", rawURL, err)
 	}
 	// The bind and StartTLS are bounded too: a hung directory accepts TCP.
-	c.SetTimeout(p.cfg.Timeout)
+	c.SetTimeout(opTimeout)
 	if p.cfg.StartTLS {
 		if err := c.StartTLS(tc); err != nil {
 			_ = c.Close()
