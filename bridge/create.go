@@ -7,9 +7,9 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/ldapmap"
-	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimreq"
 )
 
 // maxNameCandidates bounds how many "Name (n)" / "sam<n>" names a create tries.
@@ -92,7 +92,7 @@ func (u *Users) finishCreate(ctx context.Context, dn string, res ldapmap.Resourc
 		return nil, err
 	}
 	if len(u.defaultGroups) > 0 {
-		return u.render(ctx, e, r, scimapi.Fields{})
+		return u.render(ctx, e, r, scimreq.Fields{})
 	}
 	return u.render(ctx, e, r, noGroups) // a new user is in no group: skip the search
 }

@@ -8,11 +8,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/ldapmap"
-	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/patch"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 	"github.com/scimbridge/scimbridge/scimapi/scimjson"
+	"github.com/scimbridge/scimbridge/scimapi/scimreq"
 )
 
 // Groups implements the SCIM /Groups use cases. Members are user ids on the
@@ -72,7 +72,7 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Reso
 
 // Get returns one group; the member list is read only when the client wants
 // it (Entra always sends excludedAttributes=members).
-func (s *Groups) Get(ctx context.Context, id string, fields scimapi.Fields) (ldapmap.Resource, error) {
+func (s *Groups) Get(ctx context.Context, id string, fields scimreq.Fields) (ldapmap.Resource, error) {
 	e, err := s.find(ctx, id, fields.Wants("members"))
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func (s *Groups) Get(ctx context.Context, id string, fields scimapi.Fields) (lda
 }
 
 // List runs a filtered, paged list of groups as one LDAP search.
-func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int, fields scimapi.Fields) (int, []ldapmap.Resource, error) {
+func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int, fields scimreq.Fields) (int, []ldapmap.Resource, error) {
 	f, err := s.g.SearchFilter(fl, memberResolver{ctx: ctx, s: s})
 	if err != nil {
 		return 0, nil, err
@@ -124,7 +124,7 @@ func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, 
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, id, scimapi.Fields{})
+	return s.Get(ctx, id, scimreq.Fields{})
 }
 
 // Patch implements PATCH. Member operations become add/delete of just those

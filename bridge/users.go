@@ -15,10 +15,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/ldapmap"
-	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/patch"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimreq"
 )
 
 // Directory is what the bridge needs from LDAP; *Pool implements it.
@@ -52,7 +52,7 @@ type Users struct {
 }
 
 // Get returns one user by SCIM id.
-func (u *Users) Get(ctx context.Context, id string, fields scimapi.Fields) (ldapmap.Resource, error) {
+func (u *Users) Get(ctx context.Context, id string, fields scimreq.Fields) (ldapmap.Resource, error) {
 	e, err := u.find(ctx, id)
 	if err != nil {
 		return nil, err
@@ -61,12 +61,12 @@ func (u *Users) Get(ctx context.Context, id string, fields scimapi.Fields) (ldap
 }
 
 // noGroups renders a user without its read-only groups attribute.
-var noGroups = scimapi.Fields{Excluded: []string{"groups"}}
+var noGroups = scimreq.Fields{Excluded: []string{"groups"}}
 
 // render is FromEntry plus the read-only groups attribute, which costs one
 // search of the groups (by member value, so it works with or without memberOf)
 // and is only done for single reads that want it.
-func (u *Users) render(ctx context.Context, e *ldap.Entry, r *resolver, fields scimapi.Fields) (ldapmap.Resource, error) {
+func (u *Users) render(ctx context.Context, e *ldap.Entry, r *resolver, fields scimreq.Fields) (ldapmap.Resource, error) {
 	res, err := u.m.FromEntry(e, r)
 	if err != nil || u.groups == nil || !fields.Wants("groups") {
 		return res, err
@@ -93,7 +93,7 @@ func (u *Users) memberValue(e *ldap.Entry) string {
 // List runs a filtered, paged list (RFC 7644 §3.4.2; startIndex is 1-based,
 // count 0 asks for totalResults only) as one LDAP search, two when the page ends
 // before the matches do, to count them without transferring their attributes.
-func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int, _ scimapi.Fields) (total int, out []ldapmap.Resource, err error) {
+func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int, _ scimreq.Fields) (total int, out []ldapmap.Resource, err error) {
 	r := u.resolver(ctx)
 	f, err := u.m.SearchFilter(fl, r)
 	if err != nil {
@@ -350,10 +350,10 @@ func (u *Users) applyVia(ctx context.Context, w Directory, dn string, upd *ldapm
 
 // checkVersion answers If-Match (RFC 7644 §3.14): "" and "*" match anything,
 // otherwise the entry's current version must be one the client lists (a list
-// of entity-tags, as scimapi.ETagMatches reads it). The detail does not
+// of entity-tags, as scimreq.ETagMatches reads it). The detail does not
 // quote the header, which may be a long list.
 func checkVersion(ifMatch string, e *ldap.Entry, what string) error {
-	if scimapi.ETagMatches(ifMatch, ldapmap.Version(e)) {
+	if scimreq.ETagMatches(ifMatch, ldapmap.Version(e)) {
 		return nil
 	}
 	return scimerr.New(scimerr.PreconditionFailed, "the %s changed since the version given in If-Match", what)
@@ -496,7 +496,7 @@ func (u *Users) logWrite(ctx context.Context, op, dn string, attrs []string, err
 	ev.Str("request_id", RequestID(ctx)).Str("ldap_op", op).Str("dn", dn).Strs("attributes", attrs).
 		Bool("ok", err == nil).Msg("ldap write")
 	_, dry := u.dir.(*dryRun)
-	scimapi.RecordWrite(ctx, scimapi.AuditWrite{Op: op, DN: dn, Attributes: attrs, Err: err, DryRun: dry})
+	scimreq.RecordWrite(ctx, scimreq.AuditWrite{Op: op, DN: dn, Attributes: attrs, Err: err, DryRun: dry})
 }
 
 func attrNames(attrs []ldap.Attribute) []string {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimreq"
 )
 
 // Observer receives one call per request, for metrics. It is an interface so
@@ -152,39 +153,19 @@ func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// AuditWrite is one LDAP write done for a SCIM request.
-type AuditWrite struct {
-	Op         string
-	DN         string
-	Attributes []string
-	Err        error
-	// DryRun marks a write that server.dry_run did not perform.
-	DryRun bool
-}
+// AuditWrite is one LDAP write done for a SCIM request (scimreq.AuditWrite).
+type AuditWrite = scimreq.AuditWrite
 
-type auditKey struct{}
-
-type auditTrail struct {
-	mu     sync.Mutex
-	writes []AuditWrite
-}
-
-// RecordWrite adds an LDAP write to the request's audit line. Only attribute
-// names are recorded: values may be personal data or passwords.
-func RecordWrite(ctx context.Context, w AuditWrite) {
-	if t, ok := ctx.Value(auditKey{}).(*auditTrail); ok {
-		t.mu.Lock()
-		t.writes = append(t.writes, w)
-		t.mu.Unlock()
-	}
-}
+// RecordWrite adds an LDAP write to the request's audit line
+// (scimreq.RecordWrite).
+func RecordWrite(ctx context.Context, w AuditWrite) { scimreq.RecordWrite(ctx, w) }
 
 // audit writes one line per SCIM write request: who (token name, client IP),
 // what (operation, resource, id), the LDAP writes it caused and the result.
 // Only authenticated requests are audited: a request without a valid token
 // wrote nothing and says nothing about who did what, and auditing it would
 // let anyone fill the audit trail.
-func (s *Server) audit(c echo.Context, resource, op string, trail *auditTrail) {
+func (s *Server) audit(c echo.Context, resource, op string, trail *scimreq.Trail) {
 	if op != "create" && op != "replace" && op != "patch" && op != "delete" {
 		return
 	}
@@ -197,15 +178,13 @@ func (s *Server) audit(c echo.Context, resource, op string, trail *auditTrail) {
 		id = path.Base(c.Response().Header().Get(echo.HeaderLocation))
 	}
 	arr := zerolog.Arr()
-	trail.mu.Lock()
-	for _, w := range trail.writes {
+	for _, w := range trail.Writes() {
 		d := zerolog.Dict().Str("ldap_op", w.Op).Str("dn", w.DN).Strs("attributes", w.Attributes).Bool("ok", w.Err == nil)
 		if w.DryRun {
 			d = d.Bool("dry_run", true)
 		}
 		arr = arr.Dict(d)
 	}
-	trail.mu.Unlock()
 	s.opts.Audit.Info().Str("audit", "scim_write").Str("token", tok).Str("remote_ip", c.RealIP()).
 		Str("request_id", requestID(c)).Str("scim_op", op).Str("resource", resource).Str("id", clip(id)).
 		Int("status", c.Response().Status).Array("ldap_writes", arr).Msg("audit")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/patch"
+	"github.com/scimbridge/scimbridge/scimapi/scimreq"
 )
 
 // Resource is a SCIM resource as decoded JSON.
@@ -197,8 +198,7 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		c.Set("request_id", id)
-		trail := &auditTrail{}
-		ctx := context.WithValue(s.opts.RequestIDContext(c.Request().Context(), id), auditKey{}, trail)
+		ctx, trail := scimreq.WithTrail(s.opts.RequestIDContext(c.Request().Context(), id))
 		c.SetRequest(c.Request().WithContext(ctx))
 		err := next(c)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi/patch"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 	"github.com/scimbridge/scimbridge/scimapi/scimjson"
+	"github.com/scimbridge/scimbridge/scimapi/scimreq"
 )
 
 // SchemaListResponse is the schema of list bodies (RFC 7644 §3.4.2).
@@ -154,51 +155,9 @@ func ifMatch(r *http.Request) string {
 	return strings.Join(r.Header.Values("If-Match"), ", ")
 }
 
-// ETagMatches reports whether a resource at version satisfies ifMatch, an
-// If-Match value as ifMatch passes it to a store: "" (no If-Match) and "*"
-// match any version, otherwise version must equal one of the listed
-// entity-tags. Tags are compared as sent, W/ included: meta.version is a weak
-// ETag (RFC 7644 §3.14), and the strong comparison RFC 9110 §13.1.1 asks
-// for would make every SCIM version fail. A value that is not an entity-tag
-// list is split at commas and compared as it is, so it matches nothing.
-func ETagMatches(ifMatch, version string) bool {
-	if strings.TrimSpace(ifMatch) == "" {
-		return true
-	}
-	for _, tag := range etagList(ifMatch) {
-		if tag == "*" || tag == version {
-			return true
-		}
-	}
-	return false
-}
-
-// etagList splits an If-Match value into its elements. A quoted entity-tag
-// may hold a comma, so tags are read quote to quote, not split at commas.
-func etagList(s string) []string {
-	var out []string
-	for {
-		s = strings.TrimLeft(s, " \t,")
-		if s == "" {
-			return out
-		}
-		open := 0
-		if strings.HasPrefix(s, "W/") {
-			open = 2
-		}
-		if len(s) > open && s[open] == '"' {
-			if end := strings.IndexByte(s[open+1:], '"'); end >= 0 {
-				n := open + 1 + end + 1
-				out = append(out, s[:n])
-				s = s[n:]
-				continue
-			}
-		}
-		var tag string
-		tag, s, _ = strings.Cut(s, ",")
-		out = append(out, strings.TrimSpace(tag))
-	}
-}
+// ETagMatches reports whether a resource at version satisfies ifMatch
+// (scimreq.ETagMatches).
+func ETagMatches(ifMatch, version string) bool { return scimreq.ETagMatches(ifMatch, version) }
 
 // writeResource answers with one resource, honouring attributes and
 // excludedAttributes (RFC 7644 §3.9) and sending its version as ETag (§3.14).

@@ -23,3 +23,26 @@ func TestBinaryLinksNoTestCode(t *testing.T) {
 		}
 	}
 }
+
+// The use cases depend on SCIM's semantics, not on the HTTP framework, the
+// metrics library or TLS/ACME code, which live in scimapi and internal/daemon.
+func TestUseCasesLinkNoDaemonCode(t *testing.T) {
+	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", "../../bridge").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	banned := func(dep string) bool {
+		for _, p := range []string{"github.com/labstack/", "github.com/prometheus/", "golang.org/x/crypto/acme",
+			"github.com/fsnotify/", "github.com/scimbridge/scimbridge/internal/daemon"} {
+			if strings.HasPrefix(dep, p) {
+				return true
+			}
+		}
+		return dep == "github.com/scimbridge/scimbridge/scimapi" // its subpackages are HTTP-free
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if banned(dep) {
+			t.Errorf("bridge links %s", dep)
+		}
+	}
+}
