@@ -1,7 +1,6 @@
 package scimapi
 
 import (
-	"context"
 	"math"
 	"net"
 	"net/http"
@@ -155,10 +154,6 @@ func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 
 // AuditWrite is one LDAP write done for a SCIM request (scimreq.AuditWrite).
 type AuditWrite = scimreq.AuditWrite
-
-// RecordWrite adds an LDAP write to the request's audit line
-// (scimreq.RecordWrite).
-func RecordWrite(ctx context.Context, w AuditWrite) { scimreq.RecordWrite(ctx, w) }
 
 // audit writes one line per SCIM write request: who (token name, client IP),
 // what (operation, resource, id), the LDAP writes it caused and the result.

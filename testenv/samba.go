@@ -420,10 +420,6 @@ func (s *Samba) removeDir() error {
 	return os.RemoveAll(s.dir)
 }
 
-// Dir is the domain's directory (etc/smb.conf, private/sam.ldb, private/tls, log/), for tests
-// that inspect it or run samba-tool against it (`-s DIR/etc/smb.conf`).
-func (s *Samba) Dir() string { return s.dir }
-
 // Pid is the process id of Samba's root process (also its process group), or 0.
 func (s *Samba) Pid() int {
 	s.mu.Lock()

@@ -219,9 +219,6 @@ func (a *App) Pool() *bridge.Pool { return a.cur.Load().pool }
 // Users is the current users use cases.
 func (a *App) Users() *bridge.Users { return a.cur.Load().users }
 
-// Groups is the current groups use cases, nil when groups are disabled.
-func (a *App) Groups() *bridge.Groups { return a.cur.Load().groups }
-
 // auditLogger opens server.audit_log (append, 0600) or shares the main log.
 func (a *App) auditLogger() (*zerolog.Logger, error) {
 	if a.cfg.Server.AuditLog == "" {

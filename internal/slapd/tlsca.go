@@ -94,13 +94,6 @@ func (ca *TestCA) IssueServer(hosts ...string) (certPEM, keyPEM []byte, err erro
 	return pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", pk), nil
 }
 
-// Pool is a cert pool holding only this CA, for tls.Config.RootCAs.
-func (ca *TestCA) Pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
-
 // WriteTLSFiles creates a CA and a server certificate for hosts and writes ca.pem, cert.pem and
 // key.pem into dir (created if needed). The key is mode 0600, which Samba insists on.
 func WriteTLSFiles(dir string, hosts ...string) (caFile, certFile, keyFile string, err error) {
