@@ -283,7 +283,7 @@ func (s *Groups) resolveMembers(ctx context.Context, ids []string, strict bool) 
 		}
 		req := ldap.NewSearchRequest(um.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
 			"(|"+strings.Join(parts, "")+")", attrs, nil)
-		_, err := s.dir.SearchPaged(ctx, req, maxPage, func(e *ldap.Entry) bool {
+		_, err := s.dir.SearchPaged(ctx, req, anyPage, func(e *ldap.Entry) bool {
 			v := e.DN
 			if s.g.ByUID {
 				v = e.GetEqualFoldAttributeValue(uidAttr)
@@ -339,7 +339,7 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 	collect := func(f string) error {
 		req := ldap.NewSearchRequest(um.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
 			"(&"+um.Managed+f+")", attrs, nil)
-		_, err := s.dir.SearchPaged(ctx, req, maxPage, func(u *ldap.Entry) bool {
+		_, err := s.dir.SearchPaged(ctx, req, anyPage, func(u *ldap.Entry) bool {
 			k := u.DN
 			if s.g.ByUID {
 				k = u.GetEqualFoldAttributeValue(um.RDN)

@@ -69,6 +69,17 @@ func NewPool(cfg config.LDAPConfig, log zerolog.Logger) (*Pool, error) {
 	return p, nil
 }
 
+// pageSize is the page a paged search uses: want, at most ldap.page_size
+// (AD serves at most 1000 per page, slapd's default size limit for other
+// binds than the rootdn is 500); 0 asks for ldap.page_size.
+func (p *Pool) pageSize(want uint32) uint32 {
+	limit := uint32(max(p.cfg.PageSize, 1))
+	if want == 0 || want > limit {
+		return limit
+	}
+	return want
+}
+
 // Size is the most connections the pool opens (ldap.pool_size).
 func (p *Pool) Size() int { return cap(p.sem) }
 
@@ -332,6 +343,7 @@ func (p *Pool) Search(ctx context.Context, req *ldap.SearchRequest) (*ldap.Searc
 
 // SearchPaged runs a paged search on one connection; see searchPaged.
 func (p *Pool) SearchPaged(ctx context.Context, req *ldap.SearchRequest, pageSize uint32, each func(*ldap.Entry) bool) (bool, error) {
+	pageSize = p.pageSize(pageSize)
 	var complete bool
 	// Not retried: each has already seen the entries of a failed attempt.
 	err := p.do(ctx, "search", true, func(c *ldap.Conn) error {

@@ -6,9 +6,8 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// maxPage bounds one LDAP page. AD refuses more than 1000 per page; slapd's
-// default size limit for non-root binds is 500.
-const maxPage = 500
+// anyPage asks the pool for its configured page size (ldap.page_size).
+const anyPage = 0
 
 // searchWindow returns the number of entries matching f under base and the
 // entries at 1-based positions [start, start+count). It pages through the
@@ -27,7 +26,8 @@ func searchWindow(ctx context.Context, dir Directory, base, f string, attrs []st
 	var window []*ldap.Entry
 	seen := 0
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, f, attrs, nil)
-	complete, err := dir.SearchPaged(ctx, req, uint32(min(end, maxPage)), func(e *ldap.Entry) bool {
+	// A small window needs no larger page; the pool caps it at ldap.page_size.
+	complete, err := dir.SearchPaged(ctx, req, uint32(end), func(e *ldap.Entry) bool {
 		seen++
 		if seen >= start {
 			window = append(window, e)
@@ -46,7 +46,7 @@ func countMatches(ctx context.Context, dir Directory, base, f string) (int, erro
 	n := 0
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, f,
 		[]string{"1.1"}, nil)
-	_, err := dir.SearchPaged(ctx, req, maxPage, func(*ldap.Entry) bool { n++; return true })
+	_, err := dir.SearchPaged(ctx, req, anyPage, func(*ldap.Entry) bool { n++; return true })
 	return n, err
 }
 

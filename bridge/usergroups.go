@@ -15,7 +15,7 @@ func (s *Groups) groupsOf(ctx context.Context, v string) ([]any, error) {
 	var out []any
 	req := ldap.NewSearchRequest(s.g.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
 		"(&"+s.g.Managed+s.g.MemberFilter(v)+")", []string{s.g.IDAttr, display}, nil)
-	_, err := s.dir.SearchPaged(ctx, req, maxPage, func(e *ldap.Entry) bool {
+	_, err := s.dir.SearchPaged(ctx, req, anyPage, func(e *ldap.Entry) bool {
 		el := map[string]any{"value": s.g.ID(e), "type": "direct"}
 		if d := e.GetEqualFoldAttributeValue(display); d != "" {
 			el["display"] = d
@@ -32,7 +32,7 @@ func (s *Groups) groupDNsWith(ctx context.Context, v string) ([]string, error) {
 	var dns []string
 	req := ldap.NewSearchRequest(s.g.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
 		s.g.MemberFilter(v), []string{"1.1"}, nil)
-	_, err := s.dir.SearchPaged(ctx, req, maxPage, func(e *ldap.Entry) bool {
+	_, err := s.dir.SearchPaged(ctx, req, anyPage, func(e *ldap.Entry) bool {
 		dns = append(dns, e.DN)
 		return true
 	})

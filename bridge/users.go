@@ -26,6 +26,7 @@ type Directory interface {
 	Search(ctx context.Context, req *ldap.SearchRequest) (*ldap.SearchResult, error)
 	// SearchPaged pages through a search on one connection, calling each per
 	// entry until it returns false; it reports whether every entry was seen.
+	// pageSize 0 means ldap.page_size, and no page is larger than that.
 	SearchPaged(ctx context.Context, req *ldap.SearchRequest, pageSize uint32, each func(*ldap.Entry) bool) (bool, error)
 	Add(ctx context.Context, req *ldap.AddRequest) error
 	Modify(ctx context.Context, req *ldap.ModifyRequest) error
