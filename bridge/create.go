@@ -22,7 +22,7 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 	r := u.resolver(ctx)
 	req, err := u.m.PlanAdd(res, r)
 	if err == nil {
-		err = u.m.CheckScope(req)
+		err = u.m.CheckScope(req, u.allocated()...)
 	}
 	if err != nil {
 		return nil, err
@@ -83,6 +83,15 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 		return nil, classify(err, "create user")
 	}
 	return u.finishCreate(ctx, req.DN, res, r)
+}
+
+// allocated names what the add gets after the scope check: a uidNumber is
+// taken from the counter only when the add goes ahead.
+func (u *Users) allocated() []string {
+	if u.uidNumbers != nil {
+		return []string{"uidNumber"}
+	}
+	return nil
 }
 
 // finishCreate completes a new user (completeCreate) and renders it.

@@ -43,7 +43,11 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Reso
 	}
 	req, err := s.g.PlanAdd(res, vals)
 	if err == nil {
-		err = s.g.CheckScope(req)
+		var later []string
+		if s.gid != nil {
+			later = []string{"gidNumber"} // taken only when the add goes ahead
+		}
+		err = s.g.CheckScope(req, later...)
 	}
 	if err != nil {
 		return nil, err

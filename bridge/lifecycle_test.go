@@ -20,12 +20,14 @@ import (
 	"github.com/scimbridge/scimbridge/internal/daemon"
 )
 
-// reloadableApp is the example bridge read from a file on disk (so Reload
-// has something to read), pointed at h's directory and namespace.
-func reloadableApp(t *testing.T, h *harness) *daemon.App {
+// configOnDisk writes content to a config file and returns the source that
+// reads it as an admin's would, with the connection and base DNs pointed at
+// h's directory and namespace through the environment (the token hash too,
+// for files that say ${SCIMBRIDGE_TOKEN_SHA256}).
+func configOnDisk(t *testing.T, h *harness, content string) (file string, src config.Source) {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(file, examples.OpenLDAP, 0o600); err != nil {
+	file = filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var hash string
@@ -36,7 +38,14 @@ func reloadableApp(t *testing.T, h *harness) *daemon.App {
 		"SCIMBRIDGE_LDAP__URL=" + h.srv.URL, "SCIMBRIDGE_LDAP__BIND_DN=" + h.srv.BindDN,
 		"SCIMBRIDGE_USERS__BASE_DN=" + h.ns.People, "SCIMBRIDGE_GROUPS__BASE_DN=" + h.ns.Groups,
 		"SCIMBRIDGE_SERVER__LISTEN=127.0.0.1:0"}
-	src := config.Source{File: file, Environ: func() []string { return env }}
+	return file, config.Source{File: file, Environ: func() []string { return env }}
+}
+
+// reloadableApp is the example bridge read from a file on disk (so Reload
+// has something to read), pointed at h's directory and namespace.
+func reloadableApp(t *testing.T, h *harness) *daemon.App {
+	t.Helper()
+	_, src := configOnDisk(t, h, string(examples.OpenLDAP))
 	cfg, err := config.Load(src)
 	if err != nil {
 		t.Fatal(err)

@@ -7,9 +7,11 @@ import (
 	"github.com/scimbridge/scimbridge/config"
 )
 
-// With ldap.page_size 2, lists and counts page through slapd two entries at
-// a time and still see every user.
-func TestListsPageWithConfiguredPageSize(t *testing.T) {
+// Lists and counts that take several pages from slapd (ldap.page_size 2)
+// still see every user and count them right. That the pool uses the
+// configured size is TestPoolPageSize's: a page's size cannot be seen from
+// here, a wrong paging loop can.
+func TestListsAcrossSmallPages(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.LDAP.PageSize = 2 })
 	for i := 0; i < 5; i++ {
 		h.user("paged" + itoa(i))

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,8 +29,6 @@ func TestReloadWhileServing(t *testing.T) {
 		hashA = tc.SHA256
 	}
 	tokB, hashB, _ := scimapi.NewToken()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "config.yaml")
 	tokens := func(hashes ...string) string {
 		var b strings.Builder
 		b.WriteString("auth:\n  bearer_tokens:\n")
@@ -42,6 +39,7 @@ func TestReloadWhileServing(t *testing.T) {
 	}
 	example := string(examples.OpenLDAP)
 	authBlock := example[strings.Index(example, "auth:"):strings.Index(example, "ldap:")]
+	file, src := configOnDisk(t, h, strings.Replace(example, authBlock, tokens(hashA), 1))
 	write := func(content string) {
 		tmp := file + ".tmp"
 		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
@@ -51,11 +49,6 @@ func TestReloadWhileServing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(strings.Replace(example, authBlock, tokens(hashA), 1))
-	env := []string{"LDAP_BIND_PASSWORD=" + h.srv.BindPassword, "SCIMBRIDGE_LDAP__URL=" + h.srv.URL,
-		"SCIMBRIDGE_LDAP__BIND_DN=" + h.srv.BindDN, "SCIMBRIDGE_USERS__BASE_DN=" + h.ns.People,
-		"SCIMBRIDGE_GROUPS__BASE_DN=" + h.ns.Groups, "SCIMBRIDGE_SERVER__LISTEN=127.0.0.1:0"}
-	src := config.Source{File: file, Environ: func() []string { return env }}
 	cfg, err := config.Load(src)
 	if err != nil {
 		t.Fatal(err)

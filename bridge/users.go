@@ -161,12 +161,14 @@ func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldap
 				return nil, err
 			}
 		}
-		if upd.Roles != nil || len(upd.LeaveGroups) > 0 {
+		if u.m.Roles != nil {
 			u.logUnknownRoles(ctx, dn, upd.Roles)
+		}
+		if len(upd.JoinGroups)+len(upd.LeaveGroups) > 0 {
 			if err := u.changeRoleGroups(ctx, ne, upd.JoinGroups, upd.LeaveGroups); err != nil {
 				return nil, err
 			}
-			if u.m.Roles.Attr == "" && len(upd.JoinGroups)+len(upd.LeaveGroups) > 0 {
+			if u.m.Roles.Attr == "" {
 				if ne, err = u.readDN(ctx, dn); err != nil { // roles are read from memberOf
 					return nil, err
 				}

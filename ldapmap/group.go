@@ -45,7 +45,11 @@ func NewGroups(cfg config.GroupsConfig) (*GroupMap, error) {
 		k := strings.ToLower(c.LDAP)
 		constants[k] = append(constants[k], c.Value)
 	}
-	m.checkScopeOffline(constants, &ps)
+	var allocated []string
+	if cfg.GIDNumber.CounterDN != "" {
+		allocated = append(allocated, "gidNumber")
+	}
+	m.checkScopeOffline(constants, allocated, &ps)
 	return g, ps.Err()
 }
 

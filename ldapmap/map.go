@@ -199,7 +199,11 @@ func New(cfg config.UsersConfig) (*Map, error) {
 			constants[strings.ToLower(d.LDAP)] = []string{d.Template}
 		}
 	}
-	m.checkScopeOffline(constants, &ps)
+	var allocated []string
+	if cfg.UIDNumber.CounterDN != "" {
+		allocated = append(allocated, "uidNumber")
+	}
+	m.checkScopeOffline(constants, allocated, &ps)
 	return m, ps.Err()
 }
 

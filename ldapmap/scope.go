@@ -125,12 +125,15 @@ func directorySets(attr string) bool { return containsFold(operationalOrAD, attr
 
 // CheckScope refuses an add whose entry would fall outside the managed scope,
 // before anything is written: the bridge could not find the entry afterwards,
-// and Entra would create it again on every cycle.
-func (m *Map) CheckScope(req *ldap.AddRequest) error {
+// and Entra would create it again on every cycle. later names attributes the
+// caller adds after the check (an allocated uidNumber or gidNumber, taken
+// only once the add is sure to go ahead), which are judged unknown.
+func (m *Map) CheckScope(req *ldap.AddRequest, later ...string) error {
 	if m.scope == nil {
 		return nil
 	}
-	if evalFilter(m.scope, addSource(req, directorySets)) == no {
+	unknown := func(attr string) bool { return directorySets(attr) || containsFold(later, attr) }
+	if evalFilter(m.scope, addSource(req, unknown)) == no {
 		return scimerr.New(scimerr.Internal, "%s.scope_filter %s: a new entry would not match it, so it would be "+
 			"invisible to SCIM once added; set the attribute it tests on every new entry (a constant in %s)",
 			m.prefix, m.Scope, constantsKey(m.prefix))
@@ -147,10 +150,10 @@ func constantsKey(prefix string) string {
 
 // checkScopeOffline reports a scope filter that no new entry can match,
 // judged from what every new entry holds: its object classes and the
-// constants (derives without a template action, groups.constants). What SCIM
-// or a template sets is unknown until a request comes, so it never fails
-// this check; CheckScope judges each add.
-func (m *Map) checkScopeOffline(constants map[string][]string, ps *config.Problems) {
+// constants (derives without a template action, groups.constants). What SCIM,
+// a template or an allocator (uid_number, gid_number) sets is unknown until a
+// request comes, so it never fails this check; CheckScope judges each add.
+func (m *Map) checkScopeOffline(constants map[string][]string, allocated []string, ps *config.Problems) {
 	if m.scope == nil {
 		return
 	}
@@ -162,7 +165,7 @@ func (m *Map) checkScopeOffline(constants map[string][]string, ps *config.Proble
 			return v, true
 		}
 		if m.byLDAP[strings.ToLower(attr)] != nil || m.setsByTemplate(attr) || directorySets(attr) ||
-			strings.EqualFold(attr, m.RDN) {
+			containsFold(allocated, attr) || strings.EqualFold(attr, m.RDN) {
 			return nil, false
 		}
 		return nil, true // nothing sets it: absent

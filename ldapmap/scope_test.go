@@ -115,3 +115,21 @@ func FuzzScopeFilter(f *testing.F) {
 		}
 	})
 }
+
+// An attribute the bridge adds after the check (an allocated uidNumber) is
+// not held against the add: the number is taken only once the add goes ahead.
+func TestScopeFilterAllocatedLater(t *testing.T) {
+	m := exampleMap(t, func(u *config.UsersConfig) {
+		u.ScopeFilter = "(&(businessCategory=entra)(uidNumber=*))"
+		u.Derive = append(u.Derive, config.DeriveConfig{LDAP: "businessCategory", Template: "entra"})
+		u.UIDNumber = config.GIDNumberConfig{CounterDN: "cn=uidnext,dc=example,dc=org", Start: 1000}
+	})
+	req, err := m.PlanAdd(ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, m.CheckScope(req), scimerr.Internal)
+	if err := m.CheckScope(req, "uidNumber"); err != nil {
+		t.Errorf("with uidNumber allocated later: %v", err)
+	}
+}
