@@ -19,7 +19,7 @@ func (c *Config) validateRoles(ps *Problems) {
 		}
 		return
 	}
-	if r.Attribute != "" && !isAttrName(r.Attribute) {
+	if r.Attribute != "" && !IsAttrName(r.Attribute) {
 		ps.Add("users.roles.attribute", "%q is not an LDAP attribute name", r.Attribute)
 	}
 	for i, a := range c.Users.Attributes {

@@ -400,49 +400,38 @@ func (c *Config) validateUsers(ps *Problems) {
 		if a.SCIM == "" {
 			ps.Add(p+".scim", "is required")
 		}
-		if !isAttrName(a.LDAP) {
+		if !IsAttrName(a.LDAP) {
 			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", a.LDAP)
 		}
 	}
 	for i, d := range u.Derive {
 		p := fmt.Sprintf("users.derive[%d]", i)
-		if !isAttrName(d.LDAP) {
+		if !IsAttrName(d.LDAP) {
 			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", d.LDAP)
 		}
 		if d.Template == "" {
 			ps.Add(p+".template", "is required")
 		}
 	}
-	switch u.Disable.Method {
-	case "ppolicy", "none", "uac":
-	case "attribute":
-		if !isAttrName(u.Disable.Attribute) {
-			ps.Add("users.disable.attribute", "is required with method attribute (e.g. employeeType)")
-		}
-		if u.Disable.DisabledValue == "" {
-			ps.Add("users.disable.disabled_value", "is required with method attribute")
-		}
-	default:
-		ps.Add("users.disable.method", "must be ppolicy, attribute, uac or none, got %q", u.Disable.Method)
-	}
+	*ps = append(*ps, u.Disable.Problems()...)
 	switch u.Delete.Mode {
 	case "delete", "disable", "anonymize":
 	default:
 		ps.Add("users.delete.mode", "must be delete, disable or anonymize, got %q", u.Delete.Mode)
 	}
-	if u.Delete.Mode != "delete" && u.Disable.Method == "none" {
+	if u.Delete.Mode != "delete" && u.Disable.Method == DisableNone {
 		ps.Add("users.delete.mode", "%q needs a disable method, but users.disable.method is none", u.Delete.Mode)
 	}
 	if u.MaxResults < 1 {
 		ps.Add("users.max_results", "must be positive")
 	}
-	if u.Password.Attribute != "" && !c.ldapEncrypted() {
+	if u.Password.Attribute != "" && !c.LDAP.Encrypted() {
 		ps.Add("users.password.attribute", "%s is written only over an encrypted connection: use an ldaps:// ldap.url "+
 			"(and failover_urls) or ldap.start_tls: true", u.Password.Attribute)
 	}
 	for i, m := range u.Match {
 		p := fmt.Sprintf("users.match[%d]", i)
-		if !isAttrName(m.LDAP) {
+		if !IsAttrName(m.LDAP) {
 			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", m.LDAP)
 		}
 		if m.Template == "" {
@@ -465,7 +454,7 @@ func (c *Config) validateGroups(ps *Problems) {
 	g := c.Groups
 	validateEntries(ps, "groups", g.BaseDN, "is required when groups are enabled (or set groups.enabled: false)",
 		g.Filter, g.ScopeFilter, g.ObjectClasses, g.IDAttribute, g.RDN)
-	if !isAttrName(g.MemberAttribute) {
+	if !IsAttrName(g.MemberAttribute) {
 		ps.Add("groups.member_attribute", "%q is not a valid attribute name", g.MemberAttribute)
 	}
 	for i, a := range g.Attributes {
@@ -473,12 +462,12 @@ func (c *Config) validateGroups(ps *Problems) {
 		if a.SCIM == "" {
 			ps.Add(p+".scim", "is required")
 		}
-		if !isAttrName(a.LDAP) {
+		if !IsAttrName(a.LDAP) {
 			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", a.LDAP)
 		}
 	}
 	for i, k := range g.Constants {
-		if !isAttrName(k.LDAP) {
+		if !IsAttrName(k.LDAP) {
 			ps.Add(fmt.Sprintf("groups.constants[%d].ldap", i), "%q is not a valid LDAP attribute name", k.LDAP)
 		}
 	}
@@ -516,17 +505,6 @@ func constantFor(list []ConstantConfig, attr string) bool {
 	return false
 }
 
-// ldapEncrypted tells whether every configured LDAP URL is TLS protected.
-func (c *Config) ldapEncrypted() bool {
-	for _, raw := range append([]string{c.LDAP.URL}, c.LDAP.FailoverURLs...) {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "ldaps" && !c.LDAP.StartTLS) {
-			return false
-		}
-	}
-	return true
-}
-
 // validateEntries checks what users and groups share: where entries live, how
 // they are found and named.
 func validateEntries(ps *Problems, prefix, baseDN, missing, filter, scope string, classes []string, idAttr, rdn string) {
@@ -542,35 +520,16 @@ func validateEntries(ps *Problems, prefix, baseDN, missing, filter, scope string
 		ps.Add(prefix+".scope_filter", "is not a valid LDAP filter: %v", err)
 	}
 	for i, oc := range classes {
-		if !isAttrName(oc) {
+		if !IsOID(oc) {
 			ps.Add(fmt.Sprintf("%s.object_classes[%d]", prefix, i), "%q is not a valid object class name", oc)
 		}
 	}
-	if !isAttrName(idAttr) {
+	if !IsAttrName(idAttr) {
 		ps.Add(prefix+".id_attribute", "%q is not a valid attribute name", idAttr)
 	}
-	if !isAttrName(rdn) {
+	if !IsAttrName(rdn) {
 		ps.Add(prefix+".rdn", "%q is not a valid attribute name", rdn)
 	}
-}
-
-// isAttrName accepts an LDAP attribute descriptor (RFC 4512 §1.4) or a numeric OID.
-func isAttrName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case (r >= '0' && r <= '9') || r == '-' || r == '.' || r == ';':
-			if i == 0 && !(r >= '0' && r <= '9') {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }

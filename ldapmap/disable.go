@@ -1,7 +1,6 @@
 package ldapmap
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -35,18 +34,18 @@ func changesAsAttributes(cs []ldap.Change) []ldap.Attribute {
 	return out
 }
 
-func newDisabler(c config.DisableConfig) (Disabler, error) {
+// newDisabler builds the strategy of c.Method; an unknown method, which
+// DisableConfig.Problems reports, disables nothing.
+func newDisabler(c config.DisableConfig) Disabler {
 	switch c.Method {
-	case "ppolicy":
-		return ppolicy{}, nil
-	case "attribute":
-		return attrDisabler{attr: c.Attribute, disabled: c.DisabledValue, enabled: c.EnabledValue}, nil
-	case "uac":
-		return uacDisabler{}, nil
-	case "none", "":
-		return noDisable{}, nil
+	case config.DisablePPolicy:
+		return ppolicy{}
+	case config.DisableAttribute:
+		return attrDisabler{attr: c.Attribute, disabled: c.DisabledValue, enabled: c.EnabledValue}
+	case config.DisableUAC:
+		return uacDisabler{}
 	}
-	return noDisable{}, fmt.Errorf("unknown method %q", c.Method)
+	return noDisable{}
 }
 
 // ppolicy locks the account with the OpenLDAP ppolicy overlay. The value

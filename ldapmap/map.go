@@ -186,12 +186,10 @@ func New(cfg config.UsersConfig) (*Map, error) {
 	m.Match = compileMatch(cfg.Match, &ps)
 	m.Password = cfg.Password.Attribute
 	m.RandomPassword = cfg.Password.RandomWhenMissing != nil && *cfg.Password.RandomWhenMissing
-	dis, err := newDisabler(cfg.Disable)
-	if err != nil {
-		// Same wording as config.Validate, so `validate` prints it once.
-		ps.Add("users.disable.method", "must be ppolicy, attribute, uac or none, got %q", cfg.Disable.Method)
-	}
-	m.Disable = dis
+	// The rule is config's: Load reports the same problems, which the
+	// caller that joins both lists (daemon.Prepare) prints once.
+	ps = append(ps, cfg.Disable.Problems()...)
+	m.Disable = newDisabler(cfg.Disable)
 	m.Roles = newRoles(cfg.Roles)
 	constants := map[string][]string{}
 	for _, d := range cfg.Derive {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/scimbridge/scimbridge/config"
 )
 
 // This file reads a directory's subschema (RFC 4512 §4.2: the attributeTypes,
@@ -169,7 +171,7 @@ func parseDescription(s string) (description, error) {
 		return description{}, errors.New("a description is ( OID ... ) in parentheses")
 	}
 	body := toks[1 : len(toks)-1]
-	if (body[0].kind != tokWord && body[0].kind != tokQuoted) || !isOID(body[0].text) {
+	if (body[0].kind != tokWord && body[0].kind != tokQuoted) || !config.IsOID(body[0].text) {
 		return description{}, errors.New("the description does not start with an OID")
 	}
 	d := description{oid: body[0].text, fields: map[string][]string{}}
@@ -218,33 +220,11 @@ func parseDescription(s string) (description, error) {
 // oids returns the values of kw, each of which must be a name or numeric OID.
 func (d description) oids(kw string) ([]string, error) {
 	for _, v := range d.fields[kw] {
-		if !isOID(v) {
+		if !config.IsOID(v) {
 			return nil, fmt.Errorf("%s: %q is neither a name nor a numeric OID", kw, v)
 		}
 	}
 	return d.fields[kw], nil
-}
-
-// isOID accepts a descr (RFC 4512 §1.4 keystring) or a numericoid.
-func isOID(s string) bool {
-	if s == "" {
-		return false
-	}
-	if s[0] >= '0' && s[0] <= '9' {
-		for _, part := range strings.Split(s, ".") {
-			if part == "" || strings.Trim(part, "0123456789") != "" || (len(part) > 1 && part[0] == '0') {
-				return false
-			}
-		}
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '-')) {
-			return false
-		}
-	}
-	return true
 }
 
 // names returns NAME, whose values must be descrs.
@@ -337,7 +317,7 @@ func ParseAttributeType(s string) (*AttributeType, error) {
 		}
 		return v[0]
 	}
-	if at.Sup = single("SUP"); at.Sup != "" && !isOID(at.Sup) {
+	if at.Sup = single("SUP"); at.Sup != "" && !config.IsOID(at.Sup) {
 		errs = append(errs, fmt.Errorf("SUP: %q is neither a name nor a numeric OID", at.Sup))
 	}
 	at.Syntax, _, _ = strings.Cut(single("SYNTAX"), "{")

@@ -241,7 +241,7 @@ func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
 	for i, name := range k.classes {
 		oc := s.Class(name)
 		if oc == nil {
-			if validName(name) {
+			if config.IsOID(name) { // else reported offline
 				c.ps.Add(fmt.Sprintf("%s.object_classes[%d]", k.prefix, i), "object class %q is not in the directory schema%s",
 					name, s.SuggestClass(name))
 			}
@@ -257,7 +257,7 @@ func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
 	seen := map[string]bool{}
 	for _, r := range k.refs {
 		key := strings.ToLower(r.name)
-		if !validName(r.name) || seen[key] {
+		if !config.IsAttrName(r.name) || seen[key] {
 			continue // reported offline, or already at its first path
 		}
 		seen[key] = true
@@ -313,12 +313,6 @@ func hasStructural(classes []*ldapmap.ObjectClass) bool {
 		}
 	}
 	return false
-}
-
-// validName is a loose attribute or class name check; config.Validate
-// reports the malformed ones, so they are skipped here rather than reported twice.
-func validName(s string) bool {
-	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.;") == ""
 }
 
 // checkEntries checks that the base DNs and the entries the configuration
