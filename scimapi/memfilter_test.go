@@ -58,8 +58,14 @@ func memMatch(e filter.Expr, res scimapi.Resource) bool {
 // emails co "x" and Entra's manager eq "id" read).
 func memValues(res scimapi.Resource, p filter.Path) []any {
 	c := res
-	if p.URN != "" && !scimjson.IsCoreSchema(p.URN) {
-		ext, _ := scimjson.Lookup(res, p.URN)
+	urn := p.URN
+	if _, top := scimjson.Lookup(res, p.Attr); urn == "" && !top && scimjson.IsEnterpriseAttr(p.Attr) {
+		// Entra names the manager without its URN (manager eq "id"), as
+		// patch reads it too.
+		urn = scimapi.SchemaEnterpriseUser
+	}
+	if urn != "" && !scimjson.IsCoreSchema(urn) {
+		ext, _ := scimjson.Lookup(res, urn)
 		if c, _ = ext.(map[string]any); c == nil {
 			return nil
 		}
