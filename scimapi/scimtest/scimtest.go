@@ -37,7 +37,8 @@
 //     of response;
 //   - absent lists keys that must not be in the body, as dotted paths from
 //     its top ("Resources.members" looks into every resource; a URN key is
-//     written whole: "urn:...:2.0:User.manager");
+//     written whole: "urn:...:2.0:User.manager"); null, [] and {} count as
+//     absent (RFC 7643 §2.5);
 //   - tier is "" (replayed everywhere), "memory" or "ldap" (replayed only by
 //     the tier of that name), for a step whose answer depends on the store.
 //
@@ -313,7 +314,7 @@ func decode(raw json.RawMessage) (any, error) {
 // every element of an array on the way; it returns where it found it.
 func present(v any, keys []string, at string) (string, bool) {
 	if len(keys) == 0 {
-		return at, true
+		return at, !unassigned(v)
 	}
 	switch t := v.(type) {
 	case map[string]any:
@@ -335,6 +336,21 @@ func present(v any, keys []string, at string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// unassigned tells null, [] and {} apart from a value: RFC 7643 §2.5 makes
+// them equivalent to an absent attribute, and a service provider may send
+// "members": [] for a group without members, as Microsoft's sample does.
+func unassigned(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(t) == 0
+	case map[string]any:
+		return len(t) == 0
+	}
+	return false
 }
 
 func join(at, key string) string {
