@@ -129,13 +129,20 @@ func WithLines(err error, f *LineFinder) error {
 	eachJoined(err, func(e error) {
 		var p Problem
 		if errors.As(e, &p) {
-			if p.Line == 0 && p.Origin == "" {
-				p.Line = f.Line(p.Path)
-			}
-			out = append(out, p)
+			out = append(out, f.Place(p))
 			return
 		}
 		out = append(out, e)
 	})
 	return errors.Join(out...)
+}
+
+// Place gives p its line, unless it has one (Load sets them) or its value
+// came from the environment or a flag (Origin): then the file is not where
+// to look.
+func (f *LineFinder) Place(p Problem) Problem {
+	if f != nil && p.Line == 0 && p.Origin == "" {
+		p.Line = f.Line(p.Path)
+	}
+	return p
 }

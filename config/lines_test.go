@@ -30,3 +30,25 @@ users:
 		t.Error("broken YAML found a line")
 	}
 }
+
+func TestPlace(t *testing.T) {
+	f := NewLineFinder([]byte("server:\n  listen: x\nusers:\n  rdn: uid\n"))
+	for _, tc := range []struct {
+		name string
+		in   Problem
+		want int
+	}{
+		{"found", Problem{Path: "users.rdn"}, 4},
+		{"has a line", Problem{Path: "users.rdn", Line: 9}, 9},
+		{"from the environment", Problem{Path: "users.rdn", Origin: "SCIMBRIDGE_USERS__RDN"}, 0},
+		{"missing key", Problem{Path: "server.base_path"}, 2}, // where its section starts
+	} {
+		if got := f.Place(tc.in).Line; got != tc.want {
+			t.Errorf("%s: line %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	var none *LineFinder
+	if got := none.Place(Problem{Path: "users.rdn"}).Line; got != 0 {
+		t.Errorf("nil finder: line %d", got)
+	}
+}

@@ -10,8 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
@@ -32,20 +30,22 @@ func adopt(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: scimbridge adopt --dry-run --config FILE --users users.csv")
 		return 2
 	}
-	cfg, ok := load(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, stderr)
+	p, ok := prepare(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, daemon.PrepareOptions{}, stderr)
 	if !ok {
 		return 1
 	}
-	if len(cfg.Users.Match) == 0 {
+	if len(p.Config.Users.Match) == 0 {
+		_ = p.Pool.Close()
 		fmt.Fprintln(stderr, "adopt: users.match is empty: every user would be created new")
 		return 1
 	}
 	rows, err := readUsersCSV(*users)
 	if err != nil {
+		_ = p.Pool.Close()
 		fmt.Fprintln(stderr, "adopt:", err)
 		return 1
 	}
-	app, err := daemon.NewApp(cfg, zerolog.Nop())
+	app, err := p.NewApp()
 	if err != nil {
 		printProblems(stderr, err)
 		return 1

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/internal/slapd"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
@@ -41,13 +44,15 @@ func demo(args []string, stdout, stderr io.Writer) int {
 	}
 	env := append(os.Environ(), "LDAP_BIND_PASSWORD="+dir.BindPassword, "SCIMBRIDGE_TOKEN_SHA256="+hash,
 		"SCIMBRIDGE_LDAP__URL="+dir.URL, "SCIMBRIDGE_LOG__FORMAT=console")
-	cfg, ok := load(config.Source{File: "examples/openldap.yaml (embedded)", Data: examples.OpenLDAP,
-		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env }}, stderr)
+	p, ok := prepare(config.Source{File: "examples/openldap.yaml (embedded)", Data: examples.OpenLDAP,
+		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env }}, daemon.PrepareOptions{Log: serveLog(stderr)}, stderr)
 	if !ok {
 		return 1
 	}
-	return runApp(cfg, stderr, func(addr string) {
-		base := "http://" + addr + cfg.Server.BasePath
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runApp(sig, p, stderr, func(addr string) {
+		base := "http://" + addr + p.Config.Server.BasePath
 		fmt.Fprintf(stdout, `
 scimbridge demo is running (Ctrl-C stops it and removes the directory).
 

@@ -9,22 +9,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/pflag"
 
-	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/daemon"
-	"github.com/scimbridge/scimbridge/ldapmap"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -79,58 +75,33 @@ func configFlags(name string) (*pflag.FlagSet, *string) {
 	return fs, file
 }
 
-// load reads the configuration and compiles the mapping, printing every problem
-// once (the structure check and the mapping check can see the same one).
-func load(src config.Source, stderr io.Writer) (*config.Config, bool) {
-	data := src.Data
-	if data == nil {
-		data, _ = os.ReadFile(src.File)
+// prepare loads src with daemon.Prepare and prints every problem, each once
+// and with its line in the file. ok is false on any problem; p is nil only
+// when the file could not be read or parsed.
+func prepare(src config.Source, o daemon.PrepareOptions, stderr io.Writer) (p *daemon.Prepared, ok bool) {
+	p, err := daemon.Prepare(src, o)
+	if err != nil {
+		printProblems(stderr, err)
 	}
-	lines = config.NewLineFinder(data)
-	cfg, err := config.Load(src)
-	errs := []error{err}
-	// A misspelt or mistyped attributes key leaves no mapping to check: each
-	// problem the mapping check would find ("userName must be mapped", the
-	// RDN not mapped) only repeats that one.
-	unread := config.Covered(err)
-	if cfg != nil {
-		if !slices.Contains(unread, "users.attributes") {
-			_, err := ldapmap.New(cfg.Users)
-			errs = append(errs, err)
-		}
-		if cfg.GroupsEnabled() && !slices.Contains(unread, "groups.attributes") {
-			_, err := ldapmap.NewGroups(cfg.Groups)
-			errs = append(errs, err)
-		}
-	}
-	joined := config.DropFollowOns(errors.Join(errs...))
-	if joined != nil {
-		printProblems(stderr, joined)
-	}
-	return cfg, joined == nil && cfg != nil
+	return p, err == nil
 }
 
-// lines finds the line of a YAML path in the file load read last, so problems
-// say where they are.
-var lines *config.LineFinder
-
+// printProblems prints each error joined in err on a line of its own.
+// Problems say where they are: daemon.Prepare and Prepared.CheckOnline give
+// them their lines.
 func printProblems(w io.Writer, err error) {
-	err = config.WithLines(err, lines)
-	seen := map[string]bool{}
-	var walk func(error)
-	walk = func(err error) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-			return
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			printProblems(w, e)
 		}
-		if line := err.Error(); !seen[line] {
-			seen[line] = true
-			fmt.Fprintln(w, "error:", line)
-		}
+		return
 	}
-	walk(err)
+	fmt.Fprintln(w, "error:", err)
+}
+
+// serveLog is the daemon's logger, made from the log settings once loaded.
+func serveLog(stderr io.Writer) func(config.LogConfig) zerolog.Logger {
+	return func(c config.LogConfig) zerolog.Logger { return newLogger(c, stderr) }
 }
 
 func serve(args []string, stderr io.Writer) int {
@@ -146,36 +117,41 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "serve: --config is required")
 		return 2
 	}
-	cfg, ok := load(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveSource(ctx, config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, stderr, nil)
+}
+
+// serveSource prepares src once, runs the same checks as `validate` through
+// the prepared pool, and serves with that pool until ctx ends. A directory
+// that is down only earns a warning, because it may come up after the bridge
+// (requests get 503 until then).
+func serveSource(ctx context.Context, src config.Source, stderr io.Writer, ready func(addr string)) int {
+	p, ok := prepare(src, daemon.PrepareOptions{Log: serveLog(stderr)}, stderr)
 	if ok {
-		// The same checks as `validate`: a directory that is down only earns
-		// a warning, because it may come up after the bridge (requests get
-		// 503 until then).
-		log := newLogger(cfg.Log, stderr)
-		ok = checkDirectory(cfg, false, stderr, func(w string) { log.Warn().Msg(w) })
+		ok = checkDirectory(p, false, stderr, func(w string) { p.Log.Warn().Msg(w) })
+		if !ok {
+			_ = p.Pool.Close()
+		}
 	}
 	if !ok {
 		fmt.Fprintln(stderr, "serve: refusing to start with an invalid configuration")
 		return 1
 	}
-	src := config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}
-	return runApp(cfg, stderr, nil, &src)
+	return runApp(ctx, p, stderr, ready, &src)
 }
 
-// runApp serves until SIGINT/SIGTERM, then shuts down gracefully. ready, if
-// not nil, is called once the server listens.
-// runApp serves until SIGINT/SIGTERM, then shuts down gracefully. With a
-// source, the configuration is reloaded on SIGHUP and when the file changes.
-func runApp(cfg *config.Config, stderr io.Writer, ready func(addr string), src *config.Source) int {
-	log := newLogger(cfg.Log, stderr)
-	app, err := daemon.NewApp(cfg, log)
+// runApp serves p until ctx ends, then shuts down gracefully. ready, if not
+// nil, is called once the server listens. With a source, the configuration
+// is reloaded on SIGHUP and when the file changes.
+func runApp(ctx context.Context, p *daemon.Prepared, stderr io.Writer, ready func(addr string), src *config.Source) int {
+	log := p.Log
+	app, err := p.NewApp()
 	if err != nil {
 		printProblems(stderr, err)
 		return 1
 	}
 	app.Source = src
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := app.Start(ctx); err != nil {
 		log.Error().Err(err).Msg("start failed")
 		return 1
@@ -245,14 +221,19 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "validate: --online and --offline exclude each other")
 		return 2
 	}
-	cfg, ok := load(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, stderr)
+	kind := daemon.CheckPool
+	if *offline {
+		kind = daemon.NoPool
+	}
+	p, ok := prepare(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, daemon.PrepareOptions{Pool: kind}, stderr)
 	warnings := 0
-	if cfg != nil && !*offline {
+	if p != nil && p.Pool != nil {
 		warn := func(w string) {
 			warnings++
 			fmt.Fprintln(stderr, "warning:", w)
 		}
-		ok = checkDirectory(cfg, *online, stderr, warn) && ok
+		ok = checkDirectory(p, *online, stderr, warn) && ok
+		_ = p.Pool.Close()
 	}
 	if !ok {
 		return 1
@@ -272,27 +253,14 @@ func validate(args []string, stdout, stderr io.Writer) int {
 // operation is bounded by ldap.timeout as well.
 const onlineTimeout = time.Minute
 
-// checkDirectory runs daemon.CheckOnline with a pool of its own, prints each
-// problem as "error: path: msg" and hands each warning to warn. An unreachable
-// directory is an error when required, else a warning. It returns false on any
-// error.
-func checkDirectory(cfg *config.Config, required bool, stderr io.Writer, warn func(string)) bool {
-	// One connection is enough, and settings the offline checks refused
-	// (a negative pool size or timeout) must not break this one.
-	lc := cfg.LDAP
-	lc.PoolSize = 1
-	if lc.Timeout <= 0 || lc.DialTimeout <= 0 {
-		lc.Timeout, lc.DialTimeout = 10*time.Second, 5*time.Second
-	}
-	pool, err := bridge.NewPool(lc, zerolog.Nop())
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return false
-	}
-	defer func() { _ = pool.Close() }()
+// checkDirectory runs the checks against the directory through p's pool,
+// prints each problem as "error: line N: path: msg" and hands each warning to
+// warn. An unreachable directory is an error when required, else a warning.
+// It returns false on any error.
+func checkDirectory(p *daemon.Prepared, required bool, stderr io.Writer, warn func(string)) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), onlineTimeout)
 	defer cancel()
-	problems, warnings, err := daemon.CheckOnline(ctx, cfg, pool)
+	problems, warnings, err := p.CheckOnline(ctx)
 	if err != nil {
 		if required {
 			fmt.Fprintf(stderr, "error: ldap.url: cannot reach the directory: %v\n", err)

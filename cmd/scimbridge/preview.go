@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/rs/zerolog"
-
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi"
@@ -39,19 +37,25 @@ func preview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "preview: --resource must be Users or Groups")
 		return 2
 	}
-	cfg, ok := load(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, stderr)
-	if !ok {
-		return 1
-	}
 	// The request is authenticated with a token made for this run only.
 	tok, hash, err := scimapi.NewToken()
 	if err != nil {
 		fmt.Fprintln(stderr, "preview:", err)
 		return 1
 	}
-	cfg.Auth.BearerTokens = []config.TokenConfig{{Name: "preview", SHA256: hash}}
+	sum, err := scimapi.ParseTokenHash(hash)
+	if err != nil {
+		fmt.Fprintln(stderr, "preview:", err)
+		return 1
+	}
+	p, ok := prepare(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, daemon.PrepareOptions{}, stderr)
+	if !ok {
+		return 1
+	}
+	cfg := p.Config
+	p.Tokens = []scimapi.Token{{Name: "preview", SHA256: sum}}
 	var writes []string
-	app, err := daemon.NewApp(cfg, zerolog.Nop(), daemon.WithDryRunRecorder(func(_, ldif string) {
+	app, err := p.NewApp(daemon.WithDryRunRecorder(func(_, ldif string) {
 		writes = append(writes, ldif)
 	}))
 	if err != nil {

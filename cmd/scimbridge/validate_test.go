@@ -174,3 +174,24 @@ error: line 23: log.format: must be json or console, got "xml"
 		t.Errorf("serve: exit %d, stderr:\n%s", code, errb.String())
 	}
 }
+
+// Settings the offline checks refuse (here a negative pool size) do not stop
+// the checks against the directory: both kinds of problem come in one run.
+func TestValidateOnlineDespiteOfflineProblems(t *testing.T) {
+	srv := testenv.OpenLDAP(t)
+	ns := testenv.NewNamespace(t, srv)
+	f := writeConfig(t, srv, ns, srv.URL)
+	t.Setenv("SCIMBRIDGE_LDAP__POOL_SIZE", "-1")
+	var out, errb bytes.Buffer
+	if code := run([]string{"validate", "--config", f}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{
+		"ldap.pool_size: must be between 1 and 256, got -1\n",
+		`error: line 23: users.attributes[7].ldap: attribute "mial" is not in the directory schema`,
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, errb.String())
+		}
+	}
+}

@@ -22,7 +22,6 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
-	"github.com/scimbridge/scimbridge/ldapmap"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
 
@@ -103,9 +102,25 @@ func WithDryRunRecorder(record func(op, ldif string)) Option {
 	return func(a *App) { a.record = record }
 }
 
-// NewApp wires an App from a validated configuration. Nothing is dialed yet.
+// NewApp wires an App from a loaded, valid configuration (tests, and tools
+// that build one in code): it is prepared as Prepare would, and nothing is
+// dialed yet.
 func NewApp(cfg *config.Config, log zerolog.Logger, opts ...Option) (*App, error) {
-	a := &App{cfg: cfg, log: log}
+	p, err := prepareLoaded(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return p.NewApp(opts...)
+}
+
+// NewApp wires an App from p, which must have been prepared without
+// problems and with a ServePool. The App takes over p.Pool, which it closes
+// at Stop, or at once when NewApp fails.
+func (p *Prepared) NewApp(opts ...Option) (*App, error) {
+	if p.Pool == nil || p.kind != ServePool {
+		return nil, errors.New("daemon: the configuration was not prepared to serve (problems, or no ServePool)")
+	}
+	a := &App{cfg: p.Config, log: p.Log}
 	a.life, a.endLife = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(a)
@@ -113,35 +128,20 @@ func NewApp(cfg *config.Config, log zerolog.Logger, opts ...Option) (*App, error
 	a.Metrics = newMetrics(func() *bridge.Pool { return a.cur.Load().pool })
 	audit, err := a.auditLogger()
 	if err != nil {
+		_ = p.Pool.Close()
 		return nil, err
 	}
 	a.audit = audit
-	c, err := a.newCore(cfg)
-	if err != nil {
-		return nil, err
-	}
-	a.cur.Store(c)
+	a.cur.Store(a.newCore(p))
 	return a, nil
 }
 
-func (a *App) newCore(cfg *config.Config) (*core, error) {
-	m, err := ldapmap.New(cfg.Users)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := bridge.NewPool(cfg.LDAP, a.log)
-	if err != nil {
-		return nil, err
-	}
+// newCore assembles the use cases and the SCIM handler over what p compiled.
+func (a *App) newCore(p *Prepared) *core {
+	cfg, pool := p.Config, p.Pool
+	// The online checks may have used the pool already, from this
+	// goroutine; no request sees it before the core is published.
 	pool.Observe(a.Metrics.ldapOp, func(d time.Duration) { a.Metrics.poolWait.Observe(d.Seconds()) })
-	tokens := make([]scimapi.Token, 0, len(cfg.Auth.BearerTokens))
-	for _, t := range cfg.Auth.BearerTokens {
-		h, err := scimapi.ParseTokenHash(t.SHA256)
-		if err != nil {
-			return nil, fmt.Errorf("auth.bearer_tokens %s: %w", t.Name, err)
-		}
-		tokens = append(tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
-	}
 	c := &core{cfg: cfg, pool: pool, idle: make(chan struct{})}
 	var dir bridge.Directory = pool
 	if cfg.Server.DryRun || a.record != nil {
@@ -154,50 +154,32 @@ func (a *App) newCore(cfg *config.Config) (*core, error) {
 	if a.wrapDir != nil {
 		dir = a.wrapDir(dir)
 	}
-	var gm *ldapmap.GroupMap
-	if cfg.GroupsEnabled() {
-		if gm, err = ldapmap.NewGroups(cfg.Groups); err != nil {
-			return nil, err
-		}
-	}
-	c.users, c.groups = bridge.New(bridge.Options{Dir: dir, Users: m, Groups: gm, AD: cfg.LDAP.Flavor == config.FlavorAD,
+	c.users, c.groups = bridge.New(bridge.Options{Dir: dir, Users: p.Users, Groups: p.Groups, AD: cfg.LDAP.Flavor == config.FlavorAD,
 		UIDNumber: cfg.Users.UIDNumber, GIDNumber: cfg.Groups.GIDNumber, DefaultGroups: cfg.Users.DefaultGroups, Log: a.log})
 	var groupStore scimapi.ResourceStore
 	if c.groups != nil {
 		groupStore = c.groups
 	}
-	cidrs, proxies := parseCIDRs(cfg.Server.AllowedCIDRs), parseCIDRs(cfg.Server.TrustedProxies)
 	c.scim = scimapi.New(scimapi.Options{
 		BasePath:              cfg.Server.BasePath,
 		PublicURL:             cfg.Server.PublicURL,
 		MaxBodyBytes:          cfg.Server.MaxBodyBytes,
-		Tokens:                tokens,
+		Tokens:                p.Tokens,
 		MaxCount:              cfg.Users.MaxResults,
 		RequestIDContext:      bridge.WithRequestID,
 		Log:                   a.log,
 		UserAttributes:        userPaths(cfg.Users),
 		GroupAttributes:       scimPaths(cfg.Groups.Attributes),
 		Observer:              a.Metrics,
-		AllowedCIDRs:          cidrs,
-		TrustedProxies:        proxies,
+		AllowedCIDRs:          p.AllowedCIDRs,
+		TrustedProxies:        p.TrustedProxies,
 		RateLimit:             cfg.Server.RateLimit.RequestsPerSecond,
 		RateBurst:             cfg.Server.RateLimit.Burst,
 		AuthFailuresPerMinute: cfg.Server.AuthFailures.PerMinute,
 		AuthFailuresBurst:     cfg.Server.AuthFailures.Burst,
 		Audit:                 a.audit,
 	}, c.users, groupStore)
-	return c, nil
-}
-
-// parseCIDRs parses validated CIDRs.
-func parseCIDRs(list []string) []*net.IPNet {
-	var out []*net.IPNet
-	for _, cidr := range list {
-		if _, n, err := net.ParseCIDR(cidr); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
+	return c
 }
 
 // acquire returns the current core with a reference held; release with

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/config"
 )
@@ -27,16 +28,14 @@ func (a *App) Reload() error {
 	if a.stopped {
 		return errStopped
 	}
-	cfg, err := config.Load(*a.Source)
-	var c *core
-	if err == nil {
-		c, err = a.newCore(cfg)
-	}
+	// The new pool logs through the App's logger: log settings take effect
+	// at the next restart, like the listeners.
+	p, err := Prepare(*a.Source, PrepareOptions{Log: func(config.LogConfig) zerolog.Logger { return a.log }})
 	if err == nil {
 		// The same checks against the directory as serve at start; a
 		// directory that cannot be reached right now does not block a reload.
 		ctx, cancel := context.WithTimeout(a.life, time.Minute)
-		problems, warnings, cerr := CheckOnline(ctx, cfg, c.pool)
+		problems, warnings, cerr := p.CheckOnline(ctx)
 		cancel()
 		for _, w := range warnings {
 			a.log.Warn().Str("warning", w).Msg("config reload")
@@ -48,21 +47,19 @@ func (a *App) Reload() error {
 			err = errStopped // Stop came during the check
 		}
 		if err != nil {
-			_ = c.pool.Close()
+			_ = p.Pool.Close()
 		}
 	}
 	if err != nil {
 		a.Metrics.Reload(false)
-		var joined interface{ Unwrap() []error }
-		if errors.As(err, &joined) {
-			for _, e := range joined.Unwrap() {
-				a.log.Error().Str("problem", e.Error()).Msg("config reload rejected; still serving the previous configuration")
-			}
-		} else {
-			a.log.Error().Err(err).Msg("config reload rejected; still serving the previous configuration")
+		// Each problem on its own line, with its line in the file.
+		for _, e := range joined(err) {
+			a.log.Error().Str("problem", e.Error()).Msg("config reload rejected; still serving the previous configuration")
 		}
 		return err
 	}
+	cfg := p.Config
+	c := a.newCore(p)
 	a.warnStatic(cfg)
 	old := a.cur.Swap(c)
 	a.Metrics.Reload(true)
