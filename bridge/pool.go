@@ -127,16 +127,9 @@ func (p *Pool) Dialed() int {
 	return p.dialed
 }
 
-// Encrypted tells whether every connection to the directory is TLS protected.
-func (p *Pool) Encrypted() bool {
-	for _, raw := range p.urls {
-		u, _ := url.Parse(raw)
-		if u == nil || (u.Scheme != "ldaps" && !p.cfg.StartTLS) {
-			return false
-		}
-	}
-	return true
-}
+// Encrypted tells whether every connection to the directory is TLS protected
+// (config.LDAPConfig.Encrypted, the rule users.password is checked by).
+func (p *Pool) Encrypted() bool { return p.cfg.Encrypted() }
 
 // acquire returns a bound connection; release must be called with the
 // operation's error so broken connections are dropped, not reused.
