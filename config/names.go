@@ -3,6 +3,8 @@ package config
 import (
 	"net/url"
 	"strings"
+
+	"github.com/go-ldap/ldap/v3"
 )
 
 // The rules below are the only copies: ldapmap (the schema parser, the
@@ -92,4 +94,15 @@ func (d DisableConfig) Problems() Problems {
 			DisablePPolicy, DisableAttribute, DisableUAC, DisableNone, d.Method)
 	}
 	return ps
+}
+
+// DN parses dn, or records at path that it is not a valid DN and returns
+// nil. ldapmap.New parses base_dn through it as well.
+func (ps *Problems) DN(path, dn string) *ldap.DN {
+	parsed, err := ldap.ParseDN(dn)
+	if err != nil {
+		ps.Add(path, "is not a valid DN: %v", err)
+		return nil
+	}
+	return parsed
 }

@@ -89,3 +89,24 @@ func TestDisableProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestProblemsDN(t *testing.T) {
+	for _, tc := range []struct {
+		dn   string
+		want string // the problem; "": none
+	}{
+		{"ou=people,dc=example,dc=org", ""},
+		{`cn=o\2cbrien,dc=example,dc=org`, ""},
+		{"ou=people,,dc=example", "users.base_dn: is not a valid DN: "},
+		{"people", "users.base_dn: is not a valid DN: "},
+	} {
+		var ps config.Problems
+		dn := ps.DN("users.base_dn", tc.dn)
+		switch {
+		case tc.want == "" && (len(ps) != 0 || dn == nil):
+			t.Errorf("%q: %v, %v", tc.dn, dn, ps)
+		case tc.want != "" && (len(ps) != 1 || dn != nil || !strings.HasPrefix(ps[0].Error(), tc.want)):
+			t.Errorf("%q: %v, %v; want %q", tc.dn, dn, ps, tc.want)
+		}
+	}
+}

@@ -439,14 +439,10 @@ func (c *Config) validateUsers(ps *Problems) {
 		}
 	}
 	if u.UIDNumber.CounterDN != "" {
-		if _, err := ldap.ParseDN(u.UIDNumber.CounterDN); err != nil {
-			ps.Add("users.uid_number.counter_dn", "is not a valid DN: %v", err)
-		}
+		ps.DN("users.uid_number.counter_dn", u.UIDNumber.CounterDN)
 	}
 	if u.Delete.MoveTo != "" {
-		if _, err := ldap.ParseDN(u.Delete.MoveTo); err != nil {
-			ps.Add("users.delete.move_to", "is not a valid DN: %v", err)
-		}
+		ps.DN("users.delete.move_to", u.Delete.MoveTo)
 	}
 }
 
@@ -472,24 +468,18 @@ func (c *Config) validateGroups(ps *Problems) {
 		}
 	}
 	if g.EmptyMember != "" {
-		if _, err := ldap.ParseDN(g.EmptyMember); err != nil {
-			ps.Add("groups.empty_member", "is not a valid DN: %v", err)
-		}
+		ps.DN("groups.empty_member", g.EmptyMember)
 	} else if containsFold(g.ObjectClasses, "groupOfNames") || containsFold(g.ObjectClasses, "groupOfUniqueNames") {
 		ps.Add("groups.empty_member", "is required with %s, which must have at least one member (e.g. cn=nobody,dc=example,dc=org)",
 			g.ObjectClasses[len(g.ObjectClasses)-1])
 	}
 	if g.GIDNumber.CounterDN != "" {
-		if _, err := ldap.ParseDN(g.GIDNumber.CounterDN); err != nil {
-			ps.Add("groups.gid_number.counter_dn", "is not a valid DN: %v", err)
-		}
+		ps.DN("groups.gid_number.counter_dn", g.GIDNumber.CounterDN)
 	} else if containsFold(g.ObjectClasses, "posixGroup") && !constantFor(g.Constants, "gidNumber") {
 		ps.Add("groups.gid_number.counter_dn", "posixGroup requires gidNumber: set a counter entry DN to allocate them")
 	}
 	for i, dn := range c.Users.DefaultGroups {
-		if _, err := ldap.ParseDN(dn); err != nil {
-			ps.Add(fmt.Sprintf("users.default_groups[%d]", i), "is not a valid DN: %v", err)
-		}
+		ps.DN(fmt.Sprintf("users.default_groups[%d]", i), dn)
 	}
 	if g.MaxResults < 1 {
 		ps.Add("groups.max_results", "must be positive")
@@ -510,8 +500,8 @@ func constantFor(list []ConstantConfig, attr string) bool {
 func validateEntries(ps *Problems, prefix, baseDN, missing, filter, scope string, classes []string, idAttr, rdn string) {
 	if baseDN == "" {
 		ps.Add(prefix+".base_dn", "%s", missing)
-	} else if _, err := ldap.ParseDN(baseDN); err != nil {
-		ps.Add(prefix+".base_dn", "is not a valid DN: %v", err)
+	} else {
+		ps.DN(prefix+".base_dn", baseDN)
 	}
 	if _, err := ldap.CompileFilter(filter); err != nil {
 		ps.Add(prefix+".filter", "is not a valid LDAP filter: %v", err)

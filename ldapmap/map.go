@@ -105,11 +105,7 @@ func compile(s spec, ps *config.Problems) *Map {
 		// An invalid filter is config.Validate's to report.
 		m.scope, _ = ldap.CompileFilter(s.scope)
 	}
-	if dn, err := ldap.ParseDN(s.baseDN); err == nil {
-		m.baseDN = dn
-	} else {
-		ps.Add(s.prefix+".base_dn", "is not a valid DN: %v", err)
-	}
+	m.baseDN = ps.DN(s.prefix+".base_dn", s.baseDN)
 	seenSCIM := map[string]int{}
 	for i, a := range s.attrs {
 		p := fmt.Sprintf("%s.attributes[%d]", s.prefix, i)
