@@ -24,13 +24,15 @@
 //   - path is appended to the Tenant URL (so "?aadOptscim062020/Users" is the
 //     flag written before the resource path); spaces and double quotes in it
 //     are percent-encoded, anything else is sent as written, so a file can
-//     show Entra's own "filter=userName+eq+%22x%22";
+//     show Entra's own "filter=userName+eq+%22x%22" (so a + meant as a
+//     character is written %2B);
 //   - request is the JSON body, sent as Entra sends it (application/scim+json;
 //     charset=utf-8), or absent for no body;
 //   - auth is "" (the valid token), "none" (no Authorization header) or
 //     "wrong" (a well-formed token that is not configured);
 //   - headers are extra request headers (If-Match);
-//   - status is the expected status; response, when present, is a subset of
+//   - status is the expected status (a 204 must come without a body, any
+//     body as application/scim+json); response, when present, is a subset of
 //     the body: every key given must be there with an equal value, arrays
 //     must have the same length and match element by element, in order;
 //   - responseHeaders are expected response headers, compared like strings
