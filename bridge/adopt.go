@@ -27,7 +27,8 @@ func (m Match) Ambiguous() bool { return len(m.Entries) > 1 }
 // FindMatch runs the users.match rules, in order, for the user res. The first
 // rule that finds anything decides. Existing entries are searched whether or
 // not they carry the managed object classes: adopting them is the point.
-func (u *Users) FindMatch(ctx context.Context, res ldapmap.Resource) (Match, error) {
+func (u *Users) FindMatch(ctx context.Context, res ldapmap.Resource) (_ Match, err error) {
+	defer atEdge(&err)
 	req, err := u.m.PlanAdd(res, u.resolver(ctx))
 	if err != nil {
 		return Match{Rule: -1}, err
@@ -46,8 +47,8 @@ func (u *Users) findMatch(ctx context.Context, req *ldap.AddRequest) (Match, err
 		}
 		sr, err := u.dir.Search(ctx, ldap.NewSearchRequest(u.m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 			3, 0, false, f, append(u.m.ReadAttributes(), "objectClass"), nil))
-		if err != nil && !isCode(err, ldap.LDAPResultSizeLimitExceeded) {
-			return Match{Rule: -1}, classify(err, "match existing users")
+		if err != nil && !moreThanAsked(err) {
+			return Match{Rule: -1}, failed("match existing users", err)
 		}
 		if sr != nil && len(sr.Entries) > 0 {
 			return Match{Rule: u.m.Match[i].Index, Entries: sr.Entries}, nil

@@ -49,7 +49,7 @@ func TestAssertionMakesIfMatchAtomic(t *testing.T) {
 	upd := &ldapmap.Update{Changes: []ldap.Change{{Operation: ldap.ReplaceAttribute,
 		Modification: ldap.PartialAttribute{Type: "title", Vals: []string{"ours"}}}}, Assert: "(entryCSN=" + ldap.EscapeFilter(csn) + ")"}
 	_, err = u.apply(context.Background(), dn, upd)
-	if scimerr.KindOf(err) != scimerr.PreconditionFailed {
+	if scimerr.KindOf(classify(err)) != scimerr.PreconditionFailed {
 		t.Fatalf("stale write: %v, want PreconditionFailed", err)
 	}
 	if got := testenv.Entry(t, c, dn, "title").GetAttributeValue("title"); got != "theirs" {

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -61,5 +62,11 @@ func DryRun(dir Directory, log zerolog.Logger, record func(op, ldif string)) Dir
 func DryRunContext(ctx context.Context) context.Context { return withOverlay(ctx) }
 
 // ConnectionLost tells whether err means the directory could not be reached
-// (or stopped answering), as opposed to an answer.
-func ConnectionLost(err error) bool { return isConnError(err) }
+// (or stopped answering), as opposed to an answer: a broken connection, the
+// pool's ErrBusy, ErrDown or ErrClosed, or a request whose time ran out
+// before its operation was sent.
+func ConnectionLost(err error) bool {
+	var pe *poolError
+	var be *budgetError
+	return connBroken(err) || errors.As(err, &pe) || errors.As(err, &be)
+}

@@ -18,7 +18,8 @@ const maxNameCandidates = 20
 // Create adds a user (POST /Users): one LDAP add, then the user's default
 // groups. On AD the user is added disabled with its password and enabled in a
 // second step (Windows refuses an enabled account without a password).
-func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {
+func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	r := u.resolver(ctx)
 	req, err := u.m.PlanAdd(res, r)
 	if err == nil {
@@ -48,8 +49,7 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 		err = u.dir.Add(ctx, req)
 		u.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
 		// AD reports a taken userPrincipalName as a constraint violation.
-		if err == nil || !(isCode(err, ldap.LDAPResultEntryAlreadyExists) ||
-			(u.ad && isCode(err, ldap.LDAPResultConstraintViolation))) {
+		if err == nil || !(nameTaken(err) || (u.ad && constraintViolated(err))) {
 			break
 		}
 		// Taken: by this very user (a retried POST), by another user with the
@@ -77,10 +77,10 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resou
 			Msg("ad name collision (CN or sAMAccountName): trying the next candidate")
 	}
 	if err != nil {
-		if isCode(err, ldap.LDAPResultNoSuchObject) {
+		if noSuchEntry(err) {
 			return nil, scimerr.Wrap(scimerr.Internal, err, "users.base_dn %s does not exist", u.m.BaseDN)
 		}
-		return nil, classify(err, "create user")
+		return nil, failed("create user", err)
 	}
 	return u.finishCreate(ctx, req.DN, res, r)
 }
@@ -148,7 +148,7 @@ func (u *Users) findByUserName(ctx context.Context, res ldapmap.Resource) (*ldap
 	sr, err := u.dir.Search(ctx, ldap.NewSearchRequest(u.m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		1, 0, false, f, u.m.ReadAttributes(), nil))
 	if err != nil {
-		return nil, classify(err, "read user")
+		return nil, failed("read user", err)
 	}
 	if len(sr.Entries) == 0 {
 		return nil, nil

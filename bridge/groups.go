@@ -31,7 +31,8 @@ type Groups struct {
 
 // Create adds a group with its initial members (POST /Groups). Entra creates
 // groups empty and adds members with PATCH (docs/entra-wire-reference.md §1.2).
-func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Resource, error) {
+func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	mv, _ := scimjson.Lookup(res, "members")
 	ids, err := ldapmap.MemberIDs(mv)
 	if err != nil {
@@ -61,11 +62,11 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Reso
 	}
 	err = s.dir.Add(ctx, req)
 	s.users.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
-	if isCode(err, ldap.LDAPResultEntryAlreadyExists) {
+	if nameTaken(err) {
 		return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a group with this displayName already exists")
 	}
 	if err != nil {
-		return nil, classify(err, "create group")
+		return nil, failed("create group", err)
 	}
 	e, err := s.read(ctx, req.DN, ldap.ScopeBaseObject, "(objectClass=*)", true)
 	if err != nil {
@@ -76,7 +77,8 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (ldapmap.Reso
 
 // Get returns one group; the member list is read only when the client wants
 // it (Entra always sends excludedAttributes=members).
-func (s *Groups) Get(ctx context.Context, id string, fields scimreq.Fields) (ldapmap.Resource, error) {
+func (s *Groups) Get(ctx context.Context, id string, fields scimreq.Fields) (_ ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	e, err := s.find(ctx, id, fields.Wants("members"))
 	if err != nil {
 		return nil, err
@@ -85,7 +87,8 @@ func (s *Groups) Get(ctx context.Context, id string, fields scimreq.Fields) (lda
 }
 
 // List runs a filtered, paged list of groups as one LDAP search.
-func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int, fields scimreq.Fields) (int, []ldapmap.Resource, error) {
+func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int, fields scimreq.Fields) (_ int, _ []ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	f, err := s.g.SearchFilter(fl, memberResolver{ctx: ctx, s: s})
 	if err != nil {
 		return 0, nil, err
@@ -93,7 +96,7 @@ func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int
 	members := fields.Wants("members")
 	total, entries, err := searchWindow(ctx, s.dir, s.g.BaseDN, f, s.attrs(members), startIndex, count)
 	if err != nil {
-		return 0, nil, classify(err, "list groups")
+		return 0, nil, failed("list groups", err)
 	}
 	out := make([]ldapmap.Resource, 0, len(entries))
 	for _, e := range entries {
@@ -107,7 +110,8 @@ func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int
 }
 
 // Replace implements PUT: attributes and the whole member list.
-func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (ldapmap.Resource, error) {
+func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (_ ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	mv, hasMembers := scimjson.Lookup(body, "members")
 	ids, err := ldapmap.MemberIDs(mv)
 	if err != nil {
@@ -135,8 +139,9 @@ func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, 
 // values in the same single LDAP modify as the other attributes; the member list
 // is never read. It answers 204 (nil resource), as Microsoft recommends for
 // group updates (docs/entra-wire-reference.md §1.2).
-func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (ldapmap.Resource, error) {
-	ops, err := patch.Expand(ops)
+func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (_ ldapmap.Resource, err error) {
+	defer atEdge(&err)
+	ops, err = patch.Expand(ops)
 	if err != nil {
 		return nil, err
 	}
@@ -196,12 +201,12 @@ func (s *Groups) update(ctx context.Context, id, ifMatch string, mc *memberChang
 		dn := e.DN
 		var err error
 		if upd.NewRDN != "" {
-			dn, err = s.users.applyVia(ctx, w, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
-			if scimerr.KindOf(err) == scimerr.Uniqueness {
+			dn, err = s.users.rename(ctx, w, dn, upd.NewRDN)
+			if nameTaken(err) {
 				return struct{}{}, scimerr.Wrap(scimerr.Uniqueness, err, "another group already has this displayName")
 			}
 			if err != nil {
-				return struct{}{}, err
+				return struct{}{}, failed("rename group", err)
 			}
 		}
 		gw := s.via(w)
@@ -233,7 +238,8 @@ func (s *Groups) via(w Directory) *Groups {
 }
 
 // Delete removes the group. Its users are untouched.
-func (s *Groups) Delete(ctx context.Context, id, ifMatch string) error {
+func (s *Groups) Delete(ctx context.Context, id, ifMatch string) (err error) {
+	defer atEdge(&err)
 	e, w, err := s.kind().readForWrite(ctx, id, ifMatch)
 	if err != nil {
 		return err
@@ -273,7 +279,7 @@ func (s *Groups) find(ctx context.Context, id string, members bool) (*ldap.Entry
 	res, err := s.dir.Search(ctx, ldap.NewSearchRequest(s.g.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		2, 0, false, f, s.attrs(members), nil))
 	if err != nil {
-		return nil, classify(err, "read group")
+		return nil, failed("read group", err)
 	}
 	if len(res.Entries) == 0 {
 		return nil, scimerr.New(scimerr.NotFound, "Group %s not found", id)
@@ -285,7 +291,7 @@ func (s *Groups) read(ctx context.Context, base string, scope int, f string, mem
 	res, err := s.dir.Search(ctx, ldap.NewSearchRequest(base, scope, ldap.NeverDerefAliases, 1, 0, false, f,
 		s.attrs(members), nil))
 	if err != nil {
-		return nil, classify(err, "read group")
+		return nil, failed("read group", err)
 	}
 	if len(res.Entries) == 0 {
 		return nil, scimerr.New(scimerr.NotFound, "the group entry vanished while the request ran")
@@ -331,7 +337,8 @@ func (r memberResolver) DNOf(id string) (string, error) {
 		return "", scimerr.New(scimerr.NotFound, "no user with id %q", id)
 	}
 	if err != nil {
-		return "", err
+		// ldapmap, to which this answers, knows scimerr kinds only.
+		return "", classify(err)
 	}
 	return vals[0], nil
 }

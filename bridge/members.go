@@ -81,9 +81,7 @@ func (s *Groups) modifyMembers(ctx context.Context, dn string, attrs []ldap.Chan
 	err := s.modify(ctx, dn, changes)
 	for try := 0; err != nil && try < memberRetries && !mc.replaceOK; try++ {
 		switch {
-		// OpenLDAP says 20/16; AD without the permissive control says 68/53.
-		case isCode(err, ldap.LDAPResultAttributeOrValueExists, ldap.LDAPResultNoSuchAttribute,
-			ldap.LDAPResultEntryAlreadyExists, ldap.LDAPResultUnwillingToPerform):
+		case memberClash(err):
 			if mc, err = s.stillToDo(ctx, dn, mc); err != nil {
 				return err
 			}
@@ -92,17 +90,17 @@ func (s *Groups) modifyMembers(ctx context.Context, dn string, attrs []ldap.Chan
 					return err
 				}
 			}
-		case isCode(err, ldap.LDAPResultObjectClassViolation) && s.g.EmptyMember != "" && len(mc.remove) > 0 && len(mc.add) == 0:
+		case classViolated(err) && s.g.EmptyMember != "" && len(mc.remove) > 0 && len(mc.add) == 0:
 			addPlaceholder = true
 		default:
-			return classify(err, "modify group")
+			return failed("modify group", err)
 		}
 		if changes = build(); len(changes) == 0 {
 			return nil
 		}
 		err = s.modify(ctx, dn, changes)
 	}
-	return classify(err, "modify group")
+	return failed("modify group", err)
 }
 
 // stillToDo keeps of mc the adds of values that are not members and the
@@ -155,14 +153,14 @@ func (s *Groups) presentValues(ctx context.Context, dn string, vals []string) (m
 		ctl := &ldap.ControlString{ControlType: oidMatchedValues, Criticality: true, ControlValue: string(seq.Bytes())}
 		res, err := s.dir.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0,
 			false, f.String(), []string{s.g.MemberAttr}, []ldap.Control{ctl}))
-		if isCode(err, ldap.LDAPResultUnavailableCriticalExtension) {
+		if controlUnsupported(err) {
 			return s.presentOneByOne(ctx, dn, vals)
 		}
-		if isCode(err, ldap.LDAPResultNoSuchObject) {
+		if noSuchEntry(err) {
 			return nil, scimerr.Wrap(scimerr.NotFound, err, "the group entry vanished while the request ran")
 		}
 		if err != nil {
-			return nil, classify(err, "read group")
+			return nil, failed("read group", err)
 		}
 		for _, e := range res.Entries {
 			for _, v := range e.GetEqualFoldAttributeValues(s.g.MemberAttr) {
@@ -220,11 +218,11 @@ func (s *Groups) modify(ctx context.Context, dn string, changes []ldap.Change) e
 func (s *Groups) isMember(ctx context.Context, dn, v string) (bool, error) {
 	res, err := s.dir.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
 		s.g.MemberFilter(v), []string{"1.1"}, nil))
-	if isCode(err, ldap.LDAPResultNoSuchObject) {
+	if noSuchEntry(err) {
 		return false, scimerr.Wrap(scimerr.NotFound, err, "the group entry vanished while the request ran")
 	}
 	if err != nil {
-		return false, classify(err, "read group")
+		return false, failed("read group", err)
 	}
 	return len(res.Entries) > 0, nil
 }
@@ -292,7 +290,7 @@ func (s *Groups) resolveMembers(ctx context.Context, ids []string, strict bool) 
 			return true
 		})
 		if err != nil {
-			return nil, classify(err, "resolve members")
+			return nil, failed("resolve members", err)
 		}
 	}
 	out := make([]string, 0, len(order))
@@ -361,7 +359,7 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 		err = collect("(memberOf=" + ldap.EscapeFilter(e.DN) + ")")
 	}
 	if err != nil {
-		return nil, classify(err, "read members")
+		return nil, failed("read members", err)
 	}
 	out := make([]any, 0, len(vals))
 	r := s.users.resolver(ctx)

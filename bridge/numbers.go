@@ -37,14 +37,17 @@ func (a *numberAllocator) next(ctx context.Context) (string, error) {
 	for attempt := 0; attempt < 20; attempt++ {
 		res, err := a.dir.Search(ctx, ldap.NewSearchRequest(a.dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0,
 			false, "(objectClass=*)", []string{a.attr}, nil))
-		if isCode(err, ldap.LDAPResultNoSuchObject) {
+		if noSuchEntry(err) {
 			if err := a.create(ctx); err != nil {
 				return "", err
 			}
 			continue
 		}
-		if err != nil || len(res.Entries) == 0 {
-			return "", classify(err, "read "+a.attr+" counter")
+		if err != nil {
+			return "", failed("read "+a.attr+" counter", err)
+		}
+		if len(res.Entries) == 0 {
+			return "", scimerr.New(scimerr.Internal, "%s counter %s cannot be read", a.attr, a.dn)
 		}
 		cur := res.Entries[0].GetAttributeValue(a.attr)
 		n, err := strconv.Atoi(cur)
@@ -55,11 +58,11 @@ func (a *numberAllocator) next(ctx context.Context) (string, error) {
 		req.Delete(a.attr, []string{cur})
 		req.Add(a.attr, []string{strconv.Itoa(n + 1)})
 		err = a.dir.Modify(ctx, req)
-		if isCode(err, ldap.LDAPResultNoSuchAttribute) {
+		if valueGone(err) {
 			continue // another bridge took this number
 		}
 		if err != nil {
-			return "", classify(err, "take "+a.attr)
+			return "", failed("take "+a.attr, err)
 		}
 		return cur, nil
 	}
@@ -79,8 +82,8 @@ func (a *numberAllocator) create(ctx context.Context) error {
 	req.Attribute(rdn.Type, []string{rdn.Value})
 	req.Attribute(a.attr, []string{strconv.Itoa(a.start)})
 	err = a.dir.Add(ctx, req)
-	if err != nil && !isCode(err, ldap.LDAPResultEntryAlreadyExists) {
-		return classify(err, "create "+a.attr+" counter")
+	if err != nil && !nameTaken(err) {
+		return failed("create "+a.attr+" counter", err)
 	}
 	return nil
 }

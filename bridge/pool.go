@@ -16,8 +16,63 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/config"
-	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
+
+// The pool's own failures, as opposed to the directory's answers (which are
+// *ldap.Error): the operation was not sent. Each comes inside an error whose
+// text says more (how many connections, when the next dial is due, what the
+// dial said); test for them with errors.Is.
+var (
+	// ErrBusy: every connection stayed in use for as long as the request
+	// could wait (ldap.timeout, or the request's own deadline).
+	ErrBusy = errors.New("ldap pool: all connections busy")
+	// ErrDown: no connection could be opened. The dial or bind failed now,
+	// or failed recently and the pool waits before it dials again.
+	ErrDown = errors.New("ldap pool: directory unreachable")
+	// ErrClosed: the pool is closing (reload or shutdown).
+	ErrClosed = errors.New("ldap pool: closed")
+)
+
+// poolError is one of the sentinels (kind) with what happened in words a
+// SCIM client may read (msg: no DN, no diagnostic) and its cause, if any
+// (the dial's error, the context's).
+type poolError struct {
+	kind  error
+	msg   string
+	cause error
+}
+
+func (e *poolError) Error() string {
+	if e.cause == nil {
+		return e.msg
+	}
+	return e.msg + ": " + e.cause.Error()
+}
+
+func (e *poolError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// budgetError: the request's deadline (RequestBudget) passed before its
+// operation was sent. write says the operation was a write, which has then
+// not started: nothing was written.
+type budgetError struct {
+	op    string
+	write bool
+	err   error // the context's
+}
+
+func (e *budgetError) Error() string {
+	if e.write {
+		return fmt.Sprintf("the request ran out of time before its %s; nothing was written: %v", e.op, e.err)
+	}
+	return fmt.Sprintf("the request ran out of time before its %s: %v", e.op, e.err)
+}
+
+func (e *budgetError) Unwrap() error { return e.err }
 
 // Pool is a bounded set of LDAP connections bound as the service account. A
 // request takes one connection for the duration of one LDAP operation, so at most
@@ -146,15 +201,15 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, scimerr.Wrap(scimerr.Unavailable, ctx.Err(), "the directory is busy, retry later")
+		return nil, &poolError{kind: ErrBusy, msg: "the directory is busy", cause: ctx.Err()}
 	case <-wait.C:
-		return nil, scimerr.New(scimerr.Unavailable, "all %d directory connections are busy, retry later", cap(p.sem))
+		return nil, &poolError{kind: ErrBusy, msg: fmt.Sprintf("all %d directory connections are busy", cap(p.sem))}
 	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		<-p.sem
-		return nil, scimerr.New(scimerr.Unavailable, "the directory connections are closing (reload or shutdown), retry later")
+		return nil, &poolError{kind: ErrClosed, msg: "the directory connections are closing (reload or shutdown)"}
 	}
 	for len(p.idle) > 0 {
 		c := p.idle[len(p.idle)-1]
@@ -169,8 +224,8 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 	if wait := time.Until(p.retryAt); wait > 0 {
 		p.mu.Unlock()
 		<-p.sem
-		return nil, scimerr.New(scimerr.Unavailable, "the directory is unavailable (next connection attempt in %s), retry later",
-			wait.Round(time.Millisecond))
+		return nil, &poolError{kind: ErrDown, msg: fmt.Sprintf("the directory is unavailable (next connection attempt in %s)",
+			wait.Round(time.Millisecond))}
 	}
 	p.dialed++
 	p.lent++ // the dial counts as lent, so Close waits for it
@@ -192,14 +247,14 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 	if err != nil {
 		<-p.sem
 		p.log.Warn().Err(err).Dur("retry_in", backoff).Msg("ldap connect failed")
-		return nil, scimerr.Wrap(scimerr.Unavailable, err, "the directory is unavailable, retry later")
+		return nil, &poolError{kind: ErrDown, msg: "the directory is unavailable", cause: err}
 	}
 	return c, nil
 }
 
 func (p *Pool) release(c *ldap.Conn, err error) {
 	p.mu.Lock()
-	if p.closed || c.IsClosing() || isConnError(err) {
+	if p.closed || c.IsClosing() || connBroken(err) {
 		_ = c.Close()
 	} else {
 		p.idle = append(p.idle, c)
@@ -237,7 +292,7 @@ func (p *Pool) dial(ctx context.Context) (*ldap.Conn, error) {
 			return c, nil
 		}
 		errs = append(errs, err)
-		if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+		if badCredentials(err) {
 			break // the same credentials fail on every replica
 		}
 	}
@@ -274,15 +329,6 @@ func (p *Pool) dialOne(ctx context.Context, rawURL string, tc *tls.Config) (*lda
 	return c, nil
 }
 
-// isConnError tells whether err means the connection itself is broken.
-func isConnError(err error) bool {
-	if err == nil {
-		return false
-	}
-	return ldap.IsErrorAnyOf(err, ldap.ErrorNetwork, ldap.LDAPResultTimeout, ldap.LDAPResultUnavailable,
-		ldap.LDAPResultServerDown) || errors.Is(err, net.ErrClosed)
-}
-
 // do runs one LDAP operation on a pooled connection. A read that fails because
 // the pooled connection went stale (the directory restarted) is retried once on
 // a fresh connection; writes are not retried here, because a write may have
@@ -292,14 +338,15 @@ func isConnError(err error) bool {
 // read. A write is not started once the deadline has passed, and once started
 // gets the full ldap.timeout: cutting it short would answer 503 for a write
 // the directory may still apply.
+//
+// The error is the directory's (an *ldap.Error, wrapped with op) or the
+// pool's own: ErrBusy, ErrDown, ErrClosed, or, when the deadline passed
+// before the operation was sent, one that wraps the context's error.
 func (p *Pool) do(ctx context.Context, op string, noRetry bool, fn func(*ldap.Conn) error) error {
 	write := op != "search"
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			if write {
-				return scimerr.Wrap(scimerr.Unavailable, err, "the request ran out of time before its %s; nothing was written, retry later", op)
-			}
-			return scimerr.Wrap(scimerr.Unavailable, err, "the request ran out of time; retry later")
+			return &budgetError{op: op, write: write, err: err}
 		}
 		c, err := p.acquire(ctx)
 		if err != nil {
@@ -317,8 +364,11 @@ func (p *Pool) do(ctx context.Context, op string, noRetry bool, fn func(*ldap.Co
 		}
 		c.SetTimeout(p.cfg.Timeout)
 		p.release(c, err)
-		if err == nil || noRetry || attempt > 0 || !isConnError(err) {
-			return err
+		if err == nil {
+			return nil
+		}
+		if noRetry || attempt > 0 || !connBroken(err) {
+			return fmt.Errorf("ldap %s: %w", op, err)
 		}
 	}
 }

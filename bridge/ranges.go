@@ -29,7 +29,7 @@ func (s *Groups) memberValues(ctx context.Context, e *ldap.Entry) ([]string, err
 		res, err := s.dir.Search(ctx, ldap.NewSearchRequest(e.DN, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0,
 			false, "(objectClass=*)", []string{want}, nil))
 		if err != nil {
-			return nil, classify(err, "read members")
+			return nil, failed("read members", err)
 		}
 		if len(res.Entries) == 0 {
 			return all, nil

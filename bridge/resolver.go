@@ -38,7 +38,7 @@ func (r *resolver) DNOf(id string) (string, error) {
 	res, err := r.u.dir.Search(r.ctx, ldap.NewSearchRequest(m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		1, 0, false, f, []string{"1.1"}, nil))
 	if err != nil {
-		return "", classify(err, "resolve user id")
+		return "", classify(failed("resolve user id", err))
 	}
 	if len(res.Entries) == 0 {
 		return "", scimerr.New(scimerr.NotFound, "no user with id %q", id)
@@ -57,11 +57,11 @@ func (r *resolver) IDOf(dn string) (string, error) {
 	}
 	res, err := r.u.dir.Search(r.ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
 		1, 0, false, m.Managed, []string{m.IDAttr}, nil))
-	if isCode(err, ldap.LDAPResultNoSuchObject) || (err == nil && len(res.Entries) == 0) {
+	if noSuchEntry(err) || (err == nil && len(res.Entries) == 0) {
 		return "", scimerr.New(scimerr.NotFound, "the referenced entry is not a managed user")
 	}
 	if err != nil {
-		return "", classify(err, "resolve user dn")
+		return "", classify(failed("resolve user dn", err))
 	}
 	id := m.ID(res.Entries[0])
 	r.ids[dn] = id

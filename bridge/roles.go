@@ -8,7 +8,6 @@ import (
 
 	"github.com/scimbridge/scimbridge/ldapmap"
 	"github.com/scimbridge/scimbridge/scimapi/patch"
-	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
@@ -74,7 +73,7 @@ func (u *Users) changeRoleGroups(ctx context.Context, e *ldap.Entry, join, leave
 	}
 	for _, dn := range leave {
 		err := u.groups.modifyMembers(ctx, dn, nil, &memberChange{remove: []string{v}}, false)
-		if scimerr.KindOf(err) == scimerr.NotFound {
+		if noSuchEntry(err) {
 			// Nothing to leave: the group is gone.
 			u.log.Warn().Str("request_id", RequestID(ctx)).Str("group", dn).Msg("users.roles.groups: role group does not exist")
 			continue

@@ -23,7 +23,7 @@ func (s *Groups) groupsOf(ctx context.Context, v string) ([]any, error) {
 		out = append(out, el)
 		return true
 	})
-	return out, classify(err, "read user's groups")
+	return out, failed("read user's groups", err)
 }
 
 // groupDNsWith returns the DNs of the groups under groups.base_dn holding
@@ -36,7 +36,7 @@ func (s *Groups) groupDNsWith(ctx context.Context, v string) ([]string, error) {
 		dns = append(dns, e.DN)
 		return true
 	})
-	return dns, classify(err, "find user's groups")
+	return dns, failed("find user's groups", err)
 }
 
 // removeMemberEverywhere takes a deleted user out of its groups. With refint
@@ -94,7 +94,7 @@ func (u *Users) joinGroups(ctx context.Context, v string, dns []string, setting 
 		if err == nil {
 			err = u.groups.modifyMembers(ctx, g, nil, &memberChange{add: []string{v}}, hasPlaceholder)
 		}
-		if scimerr.KindOf(err) == scimerr.NotFound {
+		if noSuchEntry(err) {
 			return scimerr.Wrap(scimerr.Internal, err, "%s: group %s does not exist", setting, g)
 		}
 		if err != nil {

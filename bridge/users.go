@@ -53,7 +53,8 @@ type Users struct {
 }
 
 // Get returns one user by SCIM id.
-func (u *Users) Get(ctx context.Context, id string, fields scimreq.Fields) (ldapmap.Resource, error) {
+func (u *Users) Get(ctx context.Context, id string, fields scimreq.Fields) (_ ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	e, err := u.find(ctx, id)
 	if err != nil {
 		return nil, err
@@ -95,6 +96,7 @@ func (u *Users) memberValue(e *ldap.Entry) string {
 // count 0 asks for totalResults only) as one LDAP search, two when the page ends
 // before the matches do, to count them without transferring their attributes.
 func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int, _ scimreq.Fields) (total int, out []ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	r := u.resolver(ctx)
 	f, err := u.m.SearchFilter(fl, r)
 	if err != nil {
@@ -102,7 +104,7 @@ func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int,
 	}
 	total, entries, err := searchWindow(ctx, u.dir, u.m.BaseDN, f, u.m.ReadAttributes(), startIndex, count)
 	if err != nil {
-		return 0, nil, classify(err, "list users")
+		return 0, nil, failed("list users", err)
 	}
 	for _, e := range entries {
 		res, err := u.m.FromEntry(e, r)
@@ -116,7 +118,8 @@ func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int,
 
 // Replace implements PUT: the body replaces every mapped attribute; an absent
 // attribute is cleared. active is left alone when the body omits it.
-func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (ldapmap.Resource, error) {
+func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (_ ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	return u.update(ctx, id, ifMatch, func(before ldapmap.Resource) (ldapmap.Resource, error) {
 		after := deepCopy(body)
 		after["id"] = before["id"]
@@ -126,9 +129,9 @@ func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, i
 
 // Patch implements PATCH: the operations are applied to the user as SCIM sees
 // it, and only the attributes that changed are written, in one LDAP modify.
-func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (ldapmap.Resource, error) {
+func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (_ ldapmap.Resource, err error) {
+	defer atEdge(&err)
 	if u.m.Roles != nil {
-		var err error
 		if ops, err = unwrapRoleOps(ops); err != nil {
 			return nil, err
 		}
@@ -234,7 +237,7 @@ func updateEntry[T any](ctx context.Context, k resourceKind, id, ifMatch string,
 			return zero, err
 		}
 		out, err := write(w, e, before, upd)
-		if replan < maxReplans && !w.done && isCode(err, ldap.LDAPResultNoSuchAttribute) {
+		if replan < maxReplans && !w.done && valueGone(err) {
 			continue
 		}
 		return out, err
@@ -329,15 +332,14 @@ func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (stri
 // entry's new DN.
 func (u *Users) applyVia(ctx context.Context, w Directory, dn string, upd *ldapmap.Update) (string, error) {
 	if upd.NewRDN != "" {
-		err := w.ModifyDN(ctx, ldap.NewModifyDNRequest(dn, upd.NewRDN, true, ""))
-		u.logWrite(ctx, "modrdn", dn, []string{upd.NewRDN}, err)
-		if err != nil {
-			if isCode(err, ldap.LDAPResultEntryAlreadyExists) {
-				return "", scimerr.Wrap(scimerr.Uniqueness, err, "another user already has this userName")
-			}
-			return "", classify(err, "rename user")
+		renamed, err := u.rename(ctx, w, dn, upd.NewRDN)
+		if nameTaken(err) {
+			return "", scimerr.Wrap(scimerr.Uniqueness, err, "another user already has this userName")
 		}
-		dn = upd.NewRDN + "," + parentDN(dn)
+		if err != nil {
+			return "", failed("rename user", err)
+		}
+		dn = renamed
 	}
 	if len(upd.Changes) > 0 {
 		req := ldap.NewModifyRequest(dn, nil)
@@ -345,10 +347,22 @@ func (u *Users) applyVia(ctx context.Context, w Directory, dn string, upd *ldapm
 		err := w.Modify(ctx, req)
 		u.logWrite(ctx, "modify", dn, upd.Attributes(), err)
 		if err != nil {
-			return "", classify(err, "modify user")
+			return "", failed("modify user", err)
 		}
 	}
 	return dn, nil
+}
+
+// rename gives the entry at dn (a user or a group) the RDN newRDN through w
+// and returns its new DN; the error is the directory's, for the caller to
+// name (a taken name means another user, or another group).
+func (u *Users) rename(ctx context.Context, w Directory, dn, newRDN string) (string, error) {
+	err := w.ModifyDN(ctx, ldap.NewModifyDNRequest(dn, newRDN, true, ""))
+	u.logWrite(ctx, "modrdn", dn, []string{newRDN}, err)
+	if err != nil {
+		return "", err
+	}
+	return newRDN + "," + parentDN(dn), nil
 }
 
 // checkVersion answers If-Match (RFC 7644 §3.14): "" and "*" match anything,
@@ -379,7 +393,8 @@ func assertion(f string) []ldap.Control {
 }
 
 // Delete implements DELETE according to users.delete.mode.
-func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
+func (u *Users) Delete(ctx context.Context, id, ifMatch string) (err error) {
+	defer atEdge(&err)
 	e, w, err := u.kind().readForWrite(ctx, id, ifMatch)
 	if err != nil {
 		return err
@@ -411,7 +426,7 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) error {
 		rdn, _ := splitDN(dn)
 		err = w.ModifyDN(ctx, ldap.NewModifyDNRequest(dn, rdn, true, u.m.Delete.MoveTo))
 		u.logWrite(ctx, "move", dn, []string{u.m.Delete.MoveTo}, err)
-		return classify(err, "move deleted user")
+		return failed("move deleted user", err)
 	}
 	if err := u.removeEntry(ctx, w, e.DN, "user"); err != nil {
 		return err
@@ -445,18 +460,18 @@ var treeDelete = &ldap.ControlString{ControlType: ldap.ControlTypeMicrosoftTreeD
 func (u *Users) removeEntry(ctx context.Context, w Directory, dn, what string) error {
 	err := w.Del(ctx, ldap.NewDelRequest(dn, nil))
 	u.logWrite(ctx, "delete", dn, nil, err)
-	if u.ad && isCode(err, ldap.LDAPResultNotAllowedOnNonLeaf) {
+	if u.ad && hasChildren(err) {
 		terr := w.Del(ctx, ldap.NewDelRequest(dn, []ldap.Control{treeDelete}))
 		u.logWrite(ctx, "tree-delete", dn, nil, terr)
 		// A refused tree delete (the bind account lacks the Delete Subtree
 		// right, or an object below is protected from deletion) does not
 		// go away on a retry, which 503 for 53 would ask for: the client
 		// hears what the plain delete said, the log line above has why.
-		if !isCode(terr, ldap.LDAPResultInsufficientAccessRights, ldap.LDAPResultUnwillingToPerform) {
+		if !refused(terr) {
 			err = terr
 		}
 	}
-	return classify(err, "delete "+what)
+	return failed("delete "+what, err)
 }
 
 // find returns the managed entry with SCIM id id.
@@ -468,7 +483,7 @@ func (u *Users) find(ctx context.Context, id string) (*ldap.Entry, error) {
 	res, err := u.dir.Search(ctx, ldap.NewSearchRequest(u.m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		2, 0, false, f, u.m.ReadAttributes(), nil))
 	if err != nil {
-		return nil, classify(err, "read user")
+		return nil, failed("read user", err)
 	}
 	if len(res.Entries) == 0 {
 		return nil, scimerr.New(scimerr.NotFound, "User %s not found", id)
@@ -480,7 +495,7 @@ func (u *Users) readDN(ctx context.Context, dn string) (*ldap.Entry, error) {
 	res, err := u.dir.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
 		1, 0, false, "(objectClass=*)", u.m.ReadAttributes(), nil))
 	if err != nil {
-		return nil, classify(err, "read user")
+		return nil, failed("read user", err)
 	}
 	if len(res.Entries) == 0 {
 		return nil, scimerr.New(scimerr.NotFound, "the user entry vanished while the request ran")

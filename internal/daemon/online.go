@@ -14,7 +14,6 @@ import (
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/ldapmap"
-	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
 // oidAssertion is the assertion control (RFC 4528).
@@ -35,7 +34,7 @@ func CheckOnline(ctx context.Context, cfg *config.Config, pool *bridge.Pool) (pr
 		if p, ok := bindProblem(cfg.LDAP, err); ok {
 			return config.Problems{p}, nil, nil
 		}
-		return nil, nil, cause(err)
+		return nil, nil, err
 	}
 	// The directory's own word, not ldap.flavor: AD's schema conventions are
 	// the server's, whatever the configuration expects.
@@ -57,23 +56,9 @@ func CheckOnline(ctx context.Context, cfg *config.Config, pool *bridge.Pool) (pr
 		err = c.checkLockout(ctx, root)
 	}
 	if err != nil {
-		return nil, nil, cause(err)
+		return nil, nil, err
 	}
 	return c.ps, c.warns, nil
-}
-
-// lost tells whether err means the directory cannot be reached (any more).
-func lost(err error) bool {
-	return bridge.ConnectionLost(err) || scimerr.KindOf(err) == scimerr.Unavailable
-}
-
-// cause drops the "retry later" wording meant for SCIM clients.
-func cause(err error) error {
-	var se *scimerr.Error
-	if errors.As(err, &se) && se.Err != nil {
-		return se.Err
-	}
-	return err
 }
 
 type onlineCheck struct {
@@ -91,10 +76,11 @@ func (c *onlineCheck) warn(path, format string, args ...any) {
 }
 
 // bindProblem turns a refused bind into a problem of the configuration: the
-// directory answered, so it is not "unreachable".
+// directory answered, so it is not "unreachable". The pool reports it as
+// ErrDown (no connection could be had) caused by the bind's LDAP error.
 func bindProblem(cfg config.LDAPConfig, err error) (config.Problem, bool) {
 	var le *ldap.Error
-	if scimerr.KindOf(err) != scimerr.Unavailable || !errors.As(err, &le) || le.ResultCode == ldap.ErrorNetwork {
+	if !errors.Is(err, bridge.ErrDown) || !errors.As(err, &le) || le.ResultCode == ldap.ErrorNetwork {
 		return config.Problem{}, false
 	}
 	if le.ResultCode == ldap.LDAPResultInvalidCredentials {
@@ -111,7 +97,7 @@ func (c *onlineCheck) rootDSE(ctx context.Context) (*ldap.Entry, error) {
 	res, err := c.pool.Search(ctx, ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
 		"(objectClass=*)", []string{"objectClass", "subschemaSubentry", "namingContexts", "supportedCapabilities"}, nil))
 	switch {
-	case lost(err):
+	case bridge.ConnectionLost(err):
 		return nil, err
 	case err != nil || len(res.Entries) == 0:
 		c.warn("ldap", "cannot read the root DSE (%v); some checks are skipped", err)
@@ -131,7 +117,7 @@ func (c *onlineCheck) schema(ctx context.Context, root *ldap.Entry) (*ldapmap.Sc
 	}
 	res, err := c.pool.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
 		"(objectClass=subschema)", []string{"attributeTypes", "objectClasses", "dITContentRules"}, nil))
-	if lost(err) {
+	if bridge.ConnectionLost(err) {
 		return nil, err
 	}
 	if err != nil || len(res.Entries) == 0 {
@@ -345,7 +331,7 @@ func (c *onlineCheck) checkEntries(ctx context.Context) error {
 		}
 		ok, err := c.exists(ctx, r.dn)
 		switch {
-		case lost(err):
+		case bridge.ConnectionLost(err):
 			return err
 		case err != nil:
 			c.warn(r.path, "cannot check that %q exists: %v", r.dn, err)
@@ -419,7 +405,7 @@ func (c *onlineCheck) checkWrite(ctx context.Context, root *ldap.Entry) error {
 		case ldap.IsErrorWithCode(err, ldap.LDAPResultInsufficientAccessRights):
 			c.ps.Add(path, "the bind account %q may not add, rename or delete entries under %q (insufficientAccessRights%s); "+
 				"grant it write access to that subtree", c.cfg.LDAP.BindDN, base, ldapText(err))
-		case lost(err):
+		case bridge.ConnectionLost(err):
 			return err
 		default:
 			c.warn(path, "write access of %q under %q could not be checked: %v", c.cfg.LDAP.BindDN, base, err)
@@ -471,7 +457,7 @@ func (c *onlineCheck) checkLockout(ctx context.Context, root *ldap.Entry) error 
 	for _, base := range bases {
 		res, err := c.pool.Search(ctx, ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 1, 0, false,
 			"(&(objectClass=pwdPolicy)(pwdLockout=TRUE))", []string{"1.1"}, nil))
-		if lost(err) {
+		if bridge.ConnectionLost(err) {
 			return err
 		}
 		// With size limit 1, a second match answers sizeLimitExceeded.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/bridge"
 )
 
 // scopeSample bounds the entries the scope checks count: the warning needs
@@ -67,7 +69,7 @@ func (c *onlineCheck) countSome(ctx context.Context, base, f string) (n int, mor
 		return n, true, nil
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject):
 		return 0, false, nil // a missing base DN is checkEntries' to report
-	case lost(err):
+	case bridge.ConnectionLost(err):
 		return 0, false, err
 	case err != nil:
 		c.warn("ldap", "cannot search %s with %s: %v", base, f, err)
