@@ -172,14 +172,14 @@ func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, if
 	if replace {
 		ids := append(replaceIDs, addIDs...)
 		if mc.replace, err = s.resolveMembers(ctx, ids, true); err != nil {
-			return nil, err
+			return nil, s.missingFirst(ctx, id, err)
 		}
 	} else {
 		if mc.add, err = s.resolveMembers(ctx, addIDs, true); err != nil {
-			return nil, err
+			return nil, s.missingFirst(ctx, id, err)
 		}
 		if mc.remove, err = s.resolveMembers(ctx, removeIDs, false); err != nil {
-			return nil, err
+			return nil, s.missingFirst(ctx, id, err)
 		}
 		mc.remove = without(mc.remove, mc.add)
 	}
@@ -190,6 +190,21 @@ func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, if
 		}
 		return after, nil
 	})
+}
+
+// missingFirst answers a PATCH whose members could not be resolved: when the
+// group itself is gone that is the answer (404, RFC 7644 §3.12), because Entra
+// drops its cached id on a 404 but would retry a 400 about a member forever.
+// Members are resolved before the group is read so the success path reads the
+// group once; this extra read happens only on the error path.
+func (s *Groups) missingFirst(ctx context.Context, id string, memberErr error) error {
+	if scimerr.KindOf(memberErr) != scimerr.InvalidValue {
+		return memberErr
+	}
+	if _, err := s.find(ctx, id, false); scimerr.KindOf(err) == scimerr.NotFound {
+		return err
+	}
+	return memberErr
 }
 
 // update writes a change of the group's attributes (change turns the group
