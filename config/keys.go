@@ -106,24 +106,8 @@ func findUnknown(t reflect.Type, v any, path string, out *[]unknownKey) {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return
-		}
-		keys, open := keysOf(t)
-		for _, key := range sortedKeys(m) {
-			k, ok := findKey(keys, key)
-			if !ok {
-				if !open {
-					names := make([]string, len(keys))
-					for i, k := range keys {
-						names[i] = k.name
-					}
-					*out = append(*out, unknownKey{path: joinPath(path, key), known: names})
-				}
-				continue
-			}
-			findUnknown(k.typ, m[key], joinPath(path, key), out)
+		if m, ok := v.(map[string]any); ok {
+			findUnknownFields(t, m, path, out)
 		}
 	case reflect.Slice, reflect.Array:
 		switch s := v.(type) {
@@ -141,6 +125,26 @@ func findUnknown(t reflect.Type, v any, path string, out *[]unknownKey) {
 			for _, key := range sortedKeys(m) {
 				findUnknown(t.Elem(), m[key], joinPath(path, key), out)
 			}
+		}
+	}
+}
+
+// findUnknownFields lists the keys of m that struct t has no field for, and
+// walks into those it has. A struct that takes any key (open, a ",remain"
+// field) has no unknown keys of its own.
+func findUnknownFields(t reflect.Type, m map[string]any, path string, out *[]unknownKey) {
+	keys, open := keysOf(t)
+	for _, key := range sortedKeys(m) {
+		k, ok := findKey(keys, key)
+		switch {
+		case ok:
+			findUnknown(k.typ, m[key], joinPath(path, key), out)
+		case !open:
+			names := make([]string, len(keys))
+			for i, k := range keys {
+				names[i] = k.name
+			}
+			*out = append(*out, unknownKey{path: joinPath(path, key), known: names})
 		}
 	}
 }

@@ -43,19 +43,78 @@ type Source struct {
 // invalid, so that `validate` can print all problems; only a file that cannot
 // be read or parsed, or a ${VAR} that is not set, returns no Config.
 func Load(src Source) (*Config, error) {
-	k := koanf.New(".")
 	environ := src.Environ
 	if environ == nil {
 		environ = os.Environ
 	}
-	data := src.Data
-	if data == nil {
-		b, err := os.ReadFile(src.File)
-		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
-		data = b
+	data, err := src.read()
+	if err != nil {
+		return nil, err
 	}
+	expanded, err := parseYAML(data, src.File, envMap(environ()))
+	if err != nil {
+		return nil, err
+	}
+	k := koanf.New(".")
+	if err := k.Load(confmap.Provider(expanded, ""), nil); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	// Unknown keys are looked for in each source on its own, so that one set
+	// by the environment or a flag is reported as such, not at a file line.
+	lf := NewLineFinder(data)
+	ps := unknownProblems(unknownKeys(k), nil, lf)
+	// origins maps a key set by the environment or a flag to its name.
+	origins := map[string]string{}
+	envProblems, err := mergeEnv(k, environ, origins)
+	if err != nil {
+		return nil, err
+	}
+	flagProblems, err := mergeFlags(k, src, origins)
+	if err != nil {
+		return nil, err
+	}
+	ps = append(append(ps, envProblems...), flagProblems...)
+	merged := k.Raw()
+	uncover(ps, merged)
+	cfg, typeProblems, other := decode(k, merged)
+	for _, p := range typeProblems {
+		if p.Origin = originOf(p.Path, origins); p.Origin == "" {
+			p.Line = lf.Line(p.Path)
+		}
+		ps = append(ps, p)
+	}
+	sortProblems(ps)
+	cfg.ApplyDefaults()
+	for _, p := range cfg.problems() {
+		p.Line = lf.Line(p.Path)
+		ps = append(ps, p)
+	}
+	errs := make([]error, 0, len(ps)+len(other))
+	for _, p := range dropFollowOns(ps) {
+		errs = append(errs, p)
+	}
+	for _, e := range other {
+		errs = append(errs, fmt.Errorf("config: %w", e))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// read returns the file's contents, or Data when set.
+func (src Source) read() ([]byte, error) {
+	if src.Data != nil {
+		return src.Data, nil
+	}
+	b, err := os.ReadFile(src.File)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return b, nil
+}
+
+// parseYAML parses the file (named file in errors) and expands its ${VAR}
+// references from vars. A reference to a variable that is not set fails the
+// whole load: decoding an empty secret would only hide the mistake.
+func parseYAML(data []byte, file string, vars map[string]string) (map[string]any, error) {
 	raw, err := yaml.Parser().Unmarshal(data)
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown escape character") {
@@ -63,9 +122,8 @@ func Load(src Source) (*Config, error) {
 			err = fmt.Errorf("%w (in a double-quoted YAML string a backslash starts an escape: write a value "+
 				"such as EXAMPLE\\svc in single quotes or without quotes)", err)
 		}
-		return nil, fmt.Errorf("config: %s: %w", src.File, err)
+		return nil, fmt.Errorf("config: %s: %w", file, err)
 	}
-	vars := envMap(environ())
 	var missing []string
 	expanded := expandAll(raw, vars, &missing)
 	if len(missing) > 0 {
@@ -75,17 +133,20 @@ func Load(src Source) (*Config, error) {
 		missing = slices.Compact(missing)
 		return nil, fmt.Errorf("config: environment variables referenced but not set: %s", strings.Join(missing, ", "))
 	}
-	if err := k.Load(confmap.Provider(expanded.(map[string]any), ""), nil); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	// Unknown keys are looked for in each source on its own, so that one set
-	// by the environment or a flag is reported as such, not at a file line.
-	lf := NewLineFinder(data)
+	return expanded.(map[string]any), nil
+}
+
+// unknownKeys lists the keys in k that the configuration does not take.
+func unknownKeys(k *koanf.Koanf) []unknownKey {
 	var unknown []unknownKey
 	findUnknown(configType, k.Raw(), "", &unknown)
-	ps := unknownProblems(unknown, nil, lf)
-	// origins maps a key set by the environment or a flag to its name.
-	origins := map[string]string{}
+	return unknown
+}
+
+// mergeEnv merges the SCIMBRIDGE_SECTION__KEY overrides from environ into k,
+// records which variable set which key in origins, and reports the unknown
+// keys they set.
+func mergeEnv(k *koanf.Koanf, environ func() []string, origins map[string]string) (Problems, error) {
 	envProv := env.Provider(".", env.Opt{
 		Prefix:      EnvPrefix,
 		EnvironFunc: environ,
@@ -101,35 +162,41 @@ func Load(src Source) (*Config, error) {
 	if err := ke.Load(envProv, nil); err != nil {
 		return nil, fmt.Errorf("config: environment: %w", err)
 	}
-	unknown = unknown[:0]
-	findUnknown(configType, ke.Raw(), "", &unknown)
-	ps = append(ps, unknownProblems(unknown, origins, nil)...)
+	ps := unknownProblems(unknownKeys(ke), origins, nil)
 	if err := k.Merge(ke); err != nil {
 		return nil, fmt.Errorf("config: environment: %w", err)
 	}
-	if src.Flags != nil {
-		flagKey := func(f *pflag.Flag) (string, any) {
-			key, ok := src.FlagKeys[f.Name]
-			if !ok || !f.Changed {
-				return "", nil
-			}
-			origins[key] = "--" + f.Name
-			return key, posflag.FlagVal(src.Flags, f)
-		}
-		kf := koanf.New(".")
-		if err := kf.Load(posflag.ProviderWithFlag(src.Flags, ".", nil, flagKey), nil); err != nil {
-			return nil, fmt.Errorf("config: flags: %w", err)
-		}
-		unknown = unknown[:0]
-		findUnknown(configType, kf.Raw(), "", &unknown)
-		ps = append(ps, unknownProblems(unknown, origins, nil)...)
-		if err := k.Merge(kf); err != nil {
-			return nil, fmt.Errorf("config: flags: %w", err)
-		}
+	return ps, nil
+}
+
+// mergeFlags merges the flags that were set and have a key in src.FlagKeys
+// into k, records them in origins, and reports the unknown keys they set.
+func mergeFlags(k *koanf.Koanf, src Source, origins map[string]string) (Problems, error) {
+	if src.Flags == nil {
+		return nil, nil
 	}
-	merged := k.Raw()
-	// A misspelt key covers the key it stands for only when that is unset:
-	// with both written, problems of the real key are its own.
+	flagKey := func(f *pflag.Flag) (string, any) {
+		key, ok := src.FlagKeys[f.Name]
+		if !ok || !f.Changed {
+			return "", nil
+		}
+		origins[key] = "--" + f.Name
+		return key, posflag.FlagVal(src.Flags, f)
+	}
+	kf := koanf.New(".")
+	if err := kf.Load(posflag.ProviderWithFlag(src.Flags, ".", nil, flagKey), nil); err != nil {
+		return nil, fmt.Errorf("config: flags: %w", err)
+	}
+	ps := unknownProblems(unknownKeys(kf), origins, nil)
+	if err := k.Merge(kf); err != nil {
+		return nil, fmt.Errorf("config: flags: %w", err)
+	}
+	return ps, nil
+}
+
+// uncover keeps a misspelt key from covering the key it stands for when that
+// is set too: with both written, problems of the real key are its own.
+func uncover(ps Problems, merged map[string]any) {
 	for i, p := range ps {
 		if p.Covers != "" {
 			if _, set := valueAt(merged, p.Covers); set {
@@ -137,6 +204,11 @@ func Load(src Source) (*Config, error) {
 			}
 		}
 	}
+}
+
+// decode decodes merged (k's values) into a Config and sorts what went wrong
+// into problems with a path (a value of the wrong type) and other errors.
+func decode(k *koanf.Koanf, merged map[string]any) (*Config, []Problem, []error) {
 	var cfg Config
 	dc := &mapstructure.DecoderConfig{
 		// koanf drops its default hooks once a DecoderConfig is passed: re-add the
@@ -152,16 +224,14 @@ func Load(src Source) (*Config, error) {
 		Result:      &cfg,
 		TagName:     "koanf",
 	}
-	err = k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: dc})
-	typeProblems, other := decodeProblems(err, merged)
-	for _, p := range typeProblems {
-		if p.Origin = originOf(p.Path, origins); p.Origin == "" {
-			p.Line = lf.Line(p.Path)
-		}
-		ps = append(ps, p)
-	}
-	// Decoding problems first, in file order, then those from the environment
-	// and flags: an admin reads the file top down.
+	err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: dc})
+	ps, other := decodeProblems(err, merged)
+	return &cfg, ps, other
+}
+
+// sortProblems puts problems in the file first, in file order, then those
+// from the environment and flags: an admin reads the file top down.
+func sortProblems(ps Problems) {
 	slices.SortStableFunc(ps, func(a, b Problem) int {
 		switch {
 		case (a.Origin == "") != (b.Origin == ""):
@@ -174,19 +244,6 @@ func Load(src Source) (*Config, error) {
 		}
 		return strings.Compare(a.Path, b.Path)
 	})
-	cfg.ApplyDefaults()
-	for _, p := range cfg.problems() {
-		p.Line = lf.Line(p.Path)
-		ps = append(ps, p)
-	}
-	var errs []error
-	for _, p := range dropFollowOns(ps) {
-		errs = append(errs, p)
-	}
-	for _, e := range other {
-		errs = append(errs, fmt.Errorf("config: %w", e))
-	}
-	return &cfg, errors.Join(errs...)
 }
 
 // unknownProblems reports unknown keys: from the file, at the line of the key

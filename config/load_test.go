@@ -179,8 +179,10 @@ func TestLoadFlags(t *testing.T) {
 	if err := fs.Parse([]string{"--listen", "0.0.0.0:9999"}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(config.Source{Data: examples.OpenLDAP, Environ: exampleEnv("SCIMBRIDGE_SERVER__LISTEN=:1"),
-		Flags: fs, FlagKeys: map[string]string{"listen": "server.listen", "log-level": "log.level"}})
+	cfg, err := config.Load(config.Source{
+		Data: examples.OpenLDAP, Environ: exampleEnv("SCIMBRIDGE_SERVER__LISTEN=:1"),
+		Flags: fs, FlagKeys: map[string]string{"listen": "server.listen", "log-level": "log.level"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,23 +303,37 @@ func TestLoadUnknownKeys(t *testing.T) {
 	}{
 		{"unknown key", "ldap: {urll: x}\n", []string{`line 1: ldap.urll: unknown key; did you mean "url"?`}},
 		{"unknown section", "ldapp: {url: x}\n", []string{`line 1: ldapp: unknown key; did you mean "ldap"?`}},
-		{"nothing close", "users:\n  mappings: []\n",
-			[]string{`line 2: users.mappings: unknown key; the keys here are base_dn, rdn, object_classes, `}},
-		{"in a list element", "users:\n  attributes:\n    - scim: userName\n      ldapp: uid\n",
-			[]string{`line 4: users.attributes[0].ldapp: unknown key; did you mean "ldap"?`}},
-		{"nested", "server:\n  tls:\n    acme:\n      domain: [a.example.org]\n",
-			[]string{`line 4: server.tls.acme.domain: unknown key; did you mean "domains"?`}},
+		{
+			"nothing close", "users:\n  mappings: []\n",
+			[]string{`line 2: users.mappings: unknown key; the keys here are base_dn, rdn, object_classes, `},
+		},
+		{
+			"in a list element", "users:\n  attributes:\n    - scim: userName\n      ldapp: uid\n",
+			[]string{`line 4: users.attributes[0].ldapp: unknown key; did you mean "ldap"?`},
+		},
+		{
+			"nested", "server:\n  tls:\n    acme:\n      domain: [a.example.org]\n",
+			[]string{`line 4: server.tls.acme.domain: unknown key; did you mean "domains"?`},
+		},
 		// The mapping's key line, not the line its list starts on.
-		{"block value", "users:\n  atributes:\n    - {scim: userName, ldap: uid}\n",
-			[]string{`line 2: users.atributes: unknown key; did you mean "attributes"?`}},
-		{"bad duration", "ldap: {timeout: soon}\n",
-			[]string{`line 1: ldap.timeout: must be a duration such as 30s or 5m, got "soon"`}},
-		{"bad time", "auth:\n  bearer_tokens:\n    - {name: a, expires: tomorrow}\n",
-			[]string{`line 3: auth.bearer_tokens[0].expires: must be a time such as 2026-12-31T00:00:00Z (RFC 3339), got "tomorrow"`}},
+		{
+			"block value", "users:\n  atributes:\n    - {scim: userName, ldap: uid}\n",
+			[]string{`line 2: users.atributes: unknown key; did you mean "attributes"?`},
+		},
+		{
+			"bad duration", "ldap: {timeout: soon}\n",
+			[]string{`line 1: ldap.timeout: must be a duration such as 30s or 5m, got "soon"`},
+		},
+		{
+			"bad time", "auth:\n  bearer_tokens:\n    - {name: a, expires: tomorrow}\n",
+			[]string{`line 3: auth.bearer_tokens[0].expires: must be a time such as 2026-12-31T00:00:00Z (RFC 3339), got "tomorrow"`},
+		},
 		{"list for a string", "ldap: {url: [a, b]}\n", []string{`line 1: ldap.url: must be a single value, got a list`}},
 		// The element stays empty: its own "scim is required" would repeat it.
-		{"scalar for a mapping", "users:\n  attributes: [uid]\n",
-			[]string{`line 2: users.attributes[0]: must be a mapping of keys to values, got "uid"`}},
+		{
+			"scalar for a mapping", "users:\n  attributes: [uid]\n",
+			[]string{`line 2: users.attributes[0]: must be a mapping of keys to values, got "uid"`},
+		},
 		{"bool", "server: {dry_run: maybe}\n", []string{`line 1: server.dry_run: must be true or false, got "maybe"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -360,11 +376,13 @@ func TestLoadUnknownEnvKeys(t *testing.T) {
 	if err := fs.Parse([]string{"--listen", ":1"}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(config.Source{Data: examples.OpenLDAP, Flags: fs,
+	cfg, err := config.Load(config.Source{
+		Data: examples.OpenLDAP, Flags: fs,
 		// A flag mapped to no key: a mistake in the program, reported all the same.
 		FlagKeys: map[string]string{"listen": "server.listne"},
 		Environ: exampleEnv("SCIMBRIDGE_LDAP__URLL=ldap://x", "SCIMBRIDGE_LDAP__POOL_SIZE=abc",
-			"SCIMBRIDGE_LDAPP__URL=ldap://y", "SCIMBRIDGE_LDAPP__TIMEOUT=1s")})
+			"SCIMBRIDGE_LDAPP__URL=ldap://y", "SCIMBRIDGE_LDAPP__TIMEOUT=1s"),
+	})
 	if cfg == nil || cfg.LDAP.URL != "ldap://127.0.0.1:3890" {
 		t.Fatalf("Config %+v, %v", cfg, err)
 	}

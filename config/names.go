@@ -15,25 +15,37 @@ import (
 // descriptor (a letter, then letters, digits and hyphens) or a numeric OID
 // (dot-separated numbers without leading zeros). Object classes are named so.
 func IsOID(s string) bool {
-	if s == "" {
-		return false
+	if s != "" && isDigit(s[0]) {
+		return isNumericOID(s)
 	}
-	if s[0] >= '0' && s[0] <= '9' {
-		for _, part := range strings.Split(s, ".") {
-			if part == "" || strings.Trim(part, "0123456789") != "" || (len(part) > 1 && part[0] == '0') {
-				return false
-			}
-		}
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '-')) {
+	return isDescriptor(s)
+}
+
+// isNumericOID accepts dot-separated numbers without leading zeros (2.5.6.6).
+func isNumericOID(s string) bool {
+	for _, part := range strings.Split(s, ".") {
+		if part == "" || strings.Trim(part, "0123456789") != "" || (len(part) > 1 && part[0] == '0') {
 			return false
 		}
 	}
 	return true
 }
+
+// isDescriptor accepts a letter, then letters, digits and hyphens
+// (inetOrgPerson); not the empty string.
+func isDescriptor(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isLetter(c) && (i == 0 || !isDigit(c) && c != '-') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // IsAttrName accepts an attribute description (RFC 4512 §2.5): an OID
 // followed by options, each ";" and letters, digits and hyphens

@@ -69,12 +69,21 @@ func TestDisableProblems(t *testing.T) {
 		{"uac", config.DisableConfig{Method: "uac"}, nil},
 		{"none", config.DisableConfig{Method: "none"}, nil},
 		{"attribute", config.DisableConfig{Method: "attribute", Attribute: "employeeType", DisabledValue: "x"}, nil},
-		{"attribute without value", config.DisableConfig{Method: "attribute", Attribute: "employeeType"},
-			[]string{"users.disable.disabled_value: is required"}},
-		{"attribute badly named", config.DisableConfig{Method: "attribute", Attribute: "employee type", DisabledValue: "x"},
-			[]string{"users.disable.attribute: is required"}},
-		{"unknown", config.DisableConfig{Method: "lock"},
-			[]string{`users.disable.method: must be ppolicy, attribute, uac or none, got "lock"`}},
+		{
+			"attribute without value",
+			config.DisableConfig{Method: "attribute", Attribute: "employeeType"},
+			[]string{"users.disable.disabled_value: is required"},
+		},
+		{
+			"attribute badly named",
+			config.DisableConfig{Method: "attribute", Attribute: "employee type", DisabledValue: "x"},
+			[]string{"users.disable.attribute: is required"},
+		},
+		{
+			"unknown",
+			config.DisableConfig{Method: "lock"},
+			[]string{`users.disable.method: must be ppolicy, attribute, uac or none, got "lock"`},
+		},
 		{"empty", config.DisableConfig{}, []string{`users.disable.method: must be`}},
 	} {
 		ps := tc.d.Problems()

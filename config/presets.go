@@ -9,23 +9,18 @@ package config
 const adGlobalSecurity = "-2147483646"
 
 func (c *Config) applyADPreset() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
 	u := &c.Users
 	def(&u.RDN, "cn")
-	if len(u.ObjectClasses) == 0 {
-		u.ObjectClasses = []string{"top", "person", "organizationalPerson", "user"}
-	}
+	defList(&u.ObjectClasses, "top", "person", "organizationalPerson", "user")
 	def(&u.IDAttribute, "objectGUID")
 	// computer objects are users too in AD's schema.
 	def(&u.Filter, "(&(objectClass=user)(!(objectClass=computer)))")
 	def(&u.Disable.Method, "uac")
 	if !hasDerive(u.Derive, "cn") {
-		u.Derive = append(u.Derive, DeriveConfig{LDAP: "cn",
-			Template: `{{ coalesce .displayName (join " " .givenName .sn) (localpart .userPrincipalName) }}`})
+		u.Derive = append(u.Derive, DeriveConfig{
+			LDAP:     "cn",
+			Template: `{{ coalesce .displayName (join " " .givenName .sn) (localpart .userPrincipalName) }}`,
+		})
 	}
 	if !hasDerive(u.Derive, "sAMAccountName") {
 		u.Derive = append(u.Derive, DeriveConfig{LDAP: "sAMAccountName", Template: `{{ samaccountname .userPrincipalName }}`})
@@ -39,9 +34,7 @@ func (c *Config) applyADPreset() {
 	}
 	g := &c.Groups
 	def(&g.RDN, "cn")
-	if len(g.ObjectClasses) == 0 {
-		g.ObjectClasses = []string{"top", "group"}
-	}
+	defList(&g.ObjectClasses, "top", "group")
 	def(&g.IDAttribute, "objectGUID")
 	def(&g.MemberAttribute, "member")
 	def(&g.Filter, "(objectClass=group)")

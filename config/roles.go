@@ -28,8 +28,23 @@ func (c *Config) validateRoles(ps *Problems) {
 				"%q is already mapped by users.roles: keep one of the two", a.SCIM)
 		}
 	}
-	roles := make([]string, 0, len(r.Groups))
-	for role := range r.Groups {
+	seen := validateRoleGroups(ps, r.Groups)
+	if len(r.Groups) > 0 && !c.GroupsEnabled() {
+		ps.Add("users.roles.groups", "needs groups enabled (groups.base_dn): role groups get members the way SCIM groups do (groups.member_attribute)")
+	}
+	if r.Default != "" && r.Attribute == "" {
+		if _, ok := seen[strings.ToLower(r.Default)]; !ok {
+			ps.Add("users.roles.default", "role %q is not in users.roles.groups (and there is no users.roles.attribute to store it)", r.Default)
+		}
+	}
+}
+
+// validateRoleGroups checks users.roles.groups, in the order of the role
+// values so that the problems are stable, and returns the roles seen, by their
+// lower-case value.
+func validateRoleGroups(ps *Problems, groups map[string]string) map[string]string {
+	roles := make([]string, 0, len(groups))
+	for role := range groups {
 		roles = append(roles, role)
 	}
 	sort.Strings(roles)
@@ -43,18 +58,11 @@ func (c *Config) validateRoles(ps *Problems) {
 			ps.Add(path, "differs from role %q only in case: role values match case-insensitively", other)
 		}
 		seen[strings.ToLower(role)] = role
-		if _, err := ldap.ParseDN(r.Groups[role]); err != nil || r.Groups[role] == "" {
-			ps.Add(path, "is not a valid group DN: %q", r.Groups[role])
+		if _, err := ldap.ParseDN(groups[role]); err != nil || groups[role] == "" {
+			ps.Add(path, "is not a valid group DN: %q", groups[role])
 		}
 	}
-	if len(r.Groups) > 0 && !c.GroupsEnabled() {
-		ps.Add("users.roles.groups", "needs groups enabled (groups.base_dn): role groups get members the way SCIM groups do (groups.member_attribute)")
-	}
-	if r.Default != "" && r.Attribute == "" {
-		if _, ok := seen[strings.ToLower(r.Default)]; !ok {
-			ps.Add("users.roles.default", "role %q is not in users.roles.groups (and there is no users.roles.attribute to store it)", r.Default)
-		}
-	}
+	return seen
 }
 
 // isRolesPath tells whether a SCIM mapping path names the roles attribute

@@ -17,16 +17,31 @@ func TestValidateRoles(t *testing.T) {
 		path  string // "" = valid
 		msg   string
 	}{
-		{"attribute, groups and default", config.RolesConfig{Attribute: "employeeType",
-			Groups: map[string]string{"Admin": admins, "Task.Write": admins}, Default: "Reader"}, nil, "", ""},
+		{"attribute, groups and default", config.RolesConfig{
+			Attribute: "employeeType",
+			Groups:    map[string]string{"Admin": admins, "Task.Write": admins},
+			Default:   "Reader",
+		}, nil, "", ""},
 		{"groups only, default among them", config.RolesConfig{Groups: map[string]string{"Reader": admins}, Default: "reader"}, nil, "", ""},
 		{"bad attribute", config.RolesConfig{Attribute: "employee type"}, nil, "users.roles.attribute", "not an LDAP attribute name"},
-		{"bad group DN", config.RolesConfig{Groups: map[string]string{"Admin": "app-admins"}}, nil,
-			"users.roles.groups.Admin", "not a valid group DN"},
-		{"roles that differ only in case", config.RolesConfig{Groups: map[string]string{"Admin": admins, "admin": admins}}, nil,
-			"users.roles.groups.admin", "only in case"},
-		{"default with nowhere to go", config.RolesConfig{Groups: map[string]string{"Admin": admins}, Default: "Reader"}, nil,
-			"users.roles.default", `"Reader" is not in users.roles.groups`},
+		{
+			"bad group DN",
+			config.RolesConfig{Groups: map[string]string{"Admin": "app-admins"}},
+			nil,
+			"users.roles.groups.Admin", "not a valid group DN",
+		},
+		{
+			"roles that differ only in case",
+			config.RolesConfig{Groups: map[string]string{"Admin": admins, "admin": admins}},
+			nil,
+			"users.roles.groups.admin", "only in case",
+		},
+		{
+			"default with nowhere to go",
+			config.RolesConfig{Groups: map[string]string{"Admin": admins}, Default: "Reader"},
+			nil,
+			"users.roles.default", `"Reader" is not in users.roles.groups`,
+		},
 		{"default alone", config.RolesConfig{Default: "Reader"}, nil, "users.roles.default", "has no effect"},
 		{"roles mapped twice", config.RolesConfig{Attribute: "employeeType"}, func(c *config.Config) {
 			c.Users.Attributes = append(c.Users.Attributes, config.AttributeMapping{SCIM: `roles[primary eq "True"].value`, LDAP: "businessCategory"})

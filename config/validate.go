@@ -73,102 +73,112 @@ const (
 	FlavorAD       = "ad"
 )
 
-// ApplyDefaults fills what the admin left out. Explicit keys always win.
+// ApplyDefaults fills what the admin left out. Explicit keys always win. The
+// order matters: the flavor's preset runs before the generic user and group
+// defaults (it fills the same keys with its own conventions), and groups come
+// after users because they inherit users' id_attribute and max_results.
 func (c *Config) ApplyDefaults() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
+	c.defaultServer()
+	c.defaultLDAP()
+	c.defaultUsers()
+	c.defaultGroups()
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "json")
+}
+
+// def sets *p to v when the admin left it out (the zero value).
+func def[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
 	}
-	def(&c.Server.Listen, "127.0.0.1:8080")
-	def(&c.Server.BasePath, "/scim/v2")
-	c.Server.BasePath = "/" + strings.Trim(c.Server.BasePath, "/")
-	if c.Server.MaxBodyBytes == 0 {
-		c.Server.MaxBodyBytes = 1 << 20
+}
+
+// defList sets *p to v when the list is empty.
+func defList(p *[]string, v ...string) {
+	if len(*p) == 0 {
+		*p = v
 	}
-	if c.Server.ReadTimeout == 0 {
-		c.Server.ReadTimeout = 30 * time.Second
+}
+
+func (c *Config) defaultServer() {
+	s := &c.Server
+	def(&s.Listen, "127.0.0.1:8080")
+	def(&s.BasePath, "/scim/v2")
+	s.BasePath = "/" + strings.Trim(s.BasePath, "/")
+	def(&s.MaxBodyBytes, 1<<20)
+	def(&s.ReadTimeout, 30*time.Second)
+	def(&s.WriteTimeout, 60*time.Second)
+	def(&s.TLS.MinVersion, "1.2")
+	def(&s.TLS.ACME.DirectoryURL, "https://acme-v02.api.letsencrypt.org/directory")
+	def(&s.ShutdownTimeout, 20*time.Second)
+	if s.RateLimit.RequestsPerSecond > 0 {
+		def(&s.RateLimit.Burst, int(s.RateLimit.RequestsPerSecond*2)+1)
 	}
-	if c.Server.WriteTimeout == 0 {
-		c.Server.WriteTimeout = 60 * time.Second
-	}
-	def(&c.Server.TLS.MinVersion, "1.2")
-	def(&c.Server.TLS.ACME.DirectoryURL, "https://acme-v02.api.letsencrypt.org/directory")
-	if c.Server.ShutdownTimeout == 0 {
-		c.Server.ShutdownTimeout = 20 * time.Second
-	}
-	if c.Server.RateLimit.RequestsPerSecond > 0 && c.Server.RateLimit.Burst == 0 {
-		c.Server.RateLimit.Burst = int(c.Server.RateLimit.RequestsPerSecond*2) + 1
-	}
-	if c.Server.AuthFailures.PerMinute == 0 {
-		c.Server.AuthFailures.PerMinute = 30
-	}
-	if c.Server.AuthFailures.Burst == 0 {
-		c.Server.AuthFailures.Burst = 10
-	}
-	def(&c.LDAP.Flavor, FlavorOpenLDAP)
-	if c.LDAP.Flavor == FlavorAD {
+	def(&s.AuthFailures.PerMinute, 30)
+	def(&s.AuthFailures.Burst, 10)
+}
+
+func (c *Config) defaultLDAP() {
+	l := &c.LDAP
+	def(&l.Flavor, FlavorOpenLDAP)
+	if l.Flavor == FlavorAD {
 		c.applyADPreset()
 	}
-	if c.LDAP.PoolSize == 0 {
-		c.LDAP.PoolSize = 4
-	}
-	if c.LDAP.DialTimeout == 0 {
-		c.LDAP.DialTimeout = 5 * time.Second
-	}
-	if c.LDAP.Timeout == 0 {
-		c.LDAP.Timeout = 10 * time.Second
-	}
-	if c.LDAP.PageSize == 0 {
-		c.LDAP.PageSize = 500
-	}
+	def(&l.PoolSize, 4)
+	def(&l.DialTimeout, 5*time.Second)
+	def(&l.Timeout, 10*time.Second)
+	def(&l.PageSize, 500)
+}
+
+func (c *Config) defaultUsers() {
 	u := &c.Users
 	def(&u.RDN, "uid")
-	if len(u.ObjectClasses) == 0 {
-		u.ObjectClasses = []string{"top", "person", "organizationalPerson", "inetOrgPerson"}
-	}
+	defList(&u.ObjectClasses, "top", "person", "organizationalPerson", "inetOrgPerson")
 	def(&u.IDAttribute, "entryUUID")
-	if u.Filter == "" && len(u.ObjectClasses) > 0 {
-		u.Filter = "(objectClass=" + ldap.EscapeFilter(u.ObjectClasses[len(u.ObjectClasses)-1]) + ")"
-	}
+	def(&u.Filter, classFilter(u.ObjectClasses))
 	def(&u.Disable.Method, "ppolicy")
 	def(&u.Delete.Mode, "delete")
 	def(&u.Delete.Placeholder, "deleted-{{.id}}")
-	if u.MaxResults == 0 {
-		u.MaxResults = 1000
-	}
+	def(&u.MaxResults, 1000)
+	def(&u.UIDNumber.Start, 10000)
 	c.defaultDerives()
+}
+
+func (c *Config) defaultGroups() {
 	g := &c.Groups
 	def(&g.RDN, "cn")
-	if len(g.ObjectClasses) == 0 {
-		g.ObjectClasses = []string{"top", "groupOfNames"}
-	}
-	def(&g.IDAttribute, u.IDAttribute)
-	if g.MemberAttribute == "" {
-		g.MemberAttribute = "member"
-		if containsFold(g.ObjectClasses, "posixGroup") {
-			g.MemberAttribute = "memberUid"
-		} else if containsFold(g.ObjectClasses, "groupOfUniqueNames") {
-			g.MemberAttribute = "uniqueMember"
-		}
-	}
-	if g.Filter == "" && len(g.ObjectClasses) > 0 {
-		g.Filter = "(objectClass=" + ldap.EscapeFilter(g.ObjectClasses[len(g.ObjectClasses)-1]) + ")"
-	}
+	defList(&g.ObjectClasses, "top", "groupOfNames")
+	def(&g.IDAttribute, c.Users.IDAttribute)
+	def(&g.MemberAttribute, memberAttributeFor(g.ObjectClasses))
+	def(&g.Filter, classFilter(g.ObjectClasses))
 	if len(g.Attributes) == 0 {
 		g.Attributes = []AttributeMapping{{SCIM: "displayName", LDAP: g.RDN}}
 	}
-	if g.MaxResults == 0 {
-		g.MaxResults = u.MaxResults
+	def(&g.MaxResults, c.Users.MaxResults)
+	def(&g.GIDNumber.Start, 10000)
+}
+
+// classFilter finds entries by their most specific object class, the last one
+// listed.
+func classFilter(classes []string) string {
+	if len(classes) == 0 {
+		return ""
 	}
-	if g.GIDNumber.Start == 0 {
-		g.GIDNumber.Start = 10000
+	return "(objectClass=" + ldap.EscapeFilter(classes[len(classes)-1]) + ")"
+}
+
+// memberAttributeFor is the attribute that holds members in a group of these
+// object classes: memberUid (RFC 2307 posixGroup), uniqueMember
+// (groupOfUniqueNames), else member (groupOfNames, AD's group).
+func memberAttributeFor(classes []string) string {
+	switch {
+	case containsFold(classes, "posixGroup"):
+		return "memberUid"
+	case containsFold(classes, "groupOfUniqueNames"):
+		return "uniqueMember"
 	}
-	if u.UIDNumber.Start == 0 {
-		u.UIDNumber.Start = 10000
-	}
-	def(&c.Log.Level, "info")
-	def(&c.Log.Format, "json")
+	return "member"
 }
 
 // defaultDerives adds templates for the MUST attributes of person (cn, sn) when the
@@ -190,12 +200,16 @@ func (c *Config) defaultDerives() {
 	}
 	rdn := u.RDN
 	if !has("cn") {
-		u.Derive = append(u.Derive, DeriveConfig{LDAP: "cn",
-			Template: fmt.Sprintf(`{{ coalesce .displayName (join " " .givenName .sn) .%s }}`, rdn)})
+		u.Derive = append(u.Derive, DeriveConfig{
+			LDAP:     "cn",
+			Template: fmt.Sprintf(`{{ coalesce .displayName (join " " .givenName .sn) .%s }}`, rdn),
+		})
 	}
 	if !has("sn") {
-		u.Derive = append(u.Derive, DeriveConfig{LDAP: "sn",
-			Template: fmt.Sprintf(`{{ coalesce .sn .displayName .%s }}`, rdn)})
+		u.Derive = append(u.Derive, DeriveConfig{
+			LDAP:     "sn",
+			Template: fmt.Sprintf(`{{ coalesce .sn .displayName .%s }}`, rdn),
+		})
 	}
 }
 
@@ -238,7 +252,23 @@ func (c *Config) problems() Problems {
 }
 
 func (c *Config) validateServer(ps *Problems) {
-	t := c.Server.TLS
+	validateServerTLS(ps, c.Server.TLS)
+	for key, list := range map[string][]string{"allowed_cidrs": c.Server.AllowedCIDRs, "trusted_proxies": c.Server.TrustedProxies} {
+		for i, cidr := range list {
+			if _, _, err := net.ParseCIDR(cidr); err != nil {
+				ps.Add(fmt.Sprintf("server.%s[%d]", key, i), "%q is not a CIDR like 20.190.128.0/18", cidr)
+			}
+		}
+	}
+	c.validateServerLimits(ps)
+	if c.Server.MetricsListen != "" && c.Server.MetricsListen == c.Server.Listen && !strings.HasSuffix(c.Server.Listen, ":0") {
+		ps.Add("server.metrics_listen", "must differ from server.listen (metrics and health are unauthenticated)")
+	}
+}
+
+// validateServerTLS checks server.tls: a certificate from files or from ACME,
+// not both, and a TLS version we support.
+func validateServerTLS(ps *Problems, t ServerTLSConfig) {
 	if (t.CertFile == "") != (t.KeyFile == "") {
 		ps.Add("server.tls", "cert_file and key_file go together: set both or neither")
 	}
@@ -256,13 +286,10 @@ func (c *Config) validateServer(ps *Problems) {
 	if t.MinVersion != "1.2" && t.MinVersion != "1.3" {
 		ps.Add("server.tls.min_version", "must be 1.2 or 1.3, got %q", t.MinVersion)
 	}
-	for key, list := range map[string][]string{"allowed_cidrs": c.Server.AllowedCIDRs, "trusted_proxies": c.Server.TrustedProxies} {
-		for i, cidr := range list {
-			if _, _, err := net.ParseCIDR(cidr); err != nil {
-				ps.Add(fmt.Sprintf("server.%s[%d]", key, i), "%q is not a CIDR like 20.190.128.0/18", cidr)
-			}
-		}
-	}
+}
+
+// validateServerLimits checks server.rate_limit and server.auth_failures.
+func (c *Config) validateServerLimits(ps *Problems) {
 	rl := c.Server.RateLimit
 	if rl.RequestsPerSecond < 0 || rl.Burst < 0 {
 		ps.Add("server.rate_limit", "must not be negative")
@@ -272,9 +299,6 @@ func (c *Config) validateServer(ps *Problems) {
 	}
 	if af := c.Server.AuthFailures; af.PerMinute < 0 || af.Burst < 0 {
 		ps.Add("server.auth_failures", "must not be negative")
-	}
-	if c.Server.MetricsListen != "" && c.Server.MetricsListen == c.Server.Listen && !strings.HasSuffix(c.Server.Listen, ":0") {
-		ps.Add("server.metrics_listen", "must differ from server.listen (metrics and health are unauthenticated)")
 	}
 }
 
@@ -299,24 +323,7 @@ func (c *Config) validateAuth(ps *Problems) {
 
 func (c *Config) validateLDAP(ps *Problems) {
 	l := c.LDAP
-	u, err := url.Parse(l.URL)
-	switch {
-	case l.URL == "":
-		ps.Add("ldap.url", "is required")
-	case err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "":
-		ps.Add("ldap.url", "must look like ldap://host:389 or ldaps://host:636, got %q", l.URL)
-	}
-	for i, f := range l.FailoverURLs {
-		if fu, err := url.Parse(f); err != nil || (fu.Scheme != "ldap" && fu.Scheme != "ldaps") || fu.Host == "" {
-			ps.Add(fmt.Sprintf("ldap.failover_urls[%d]", i), "must look like ldap://host:389 or ldaps://host:636, got %q", f)
-		}
-	}
-	for _, raw := range append([]string{l.URL}, l.FailoverURLs...) {
-		if pu, perr := url.Parse(raw); l.StartTLS && perr == nil && pu.Scheme == "ldaps" {
-			ps.Add("ldap.start_tls", "cannot be used with an ldaps:// URL (%s is already TLS)", raw)
-			break
-		}
-	}
+	validateLDAPURLs(ps, l)
 	if l.BindDN != "" {
 		checkBindName(ps, l.BindDN, l.Flavor == FlavorAD)
 	}
@@ -337,6 +344,36 @@ func (c *Config) validateLDAP(ps *Problems) {
 	if l.PageSize < 1 {
 		ps.Add("ldap.page_size", "must be positive")
 	}
+}
+
+// validateLDAPURLs checks ldap.url and ldap.failover_urls, and that StartTLS
+// is not asked for on a connection that is TLS already.
+func validateLDAPURLs(ps *Problems, l LDAPConfig) {
+	if l.URL == "" {
+		ps.Add("ldap.url", "is required")
+	} else if !isLDAPURL(l.URL) {
+		ps.Add("ldap.url", "must look like ldap://host:389 or ldaps://host:636, got %q", l.URL)
+	}
+	for i, f := range l.FailoverURLs {
+		if !isLDAPURL(f) {
+			ps.Add(fmt.Sprintf("ldap.failover_urls[%d]", i), "must look like ldap://host:389 or ldaps://host:636, got %q", f)
+		}
+	}
+	if !l.StartTLS {
+		return
+	}
+	for _, raw := range append([]string{l.URL}, l.FailoverURLs...) {
+		if u, err := url.Parse(raw); err == nil && u.Scheme == "ldaps" {
+			ps.Add("ldap.start_tls", "cannot be used with an ldaps:// URL (%s is already TLS)", raw)
+			break
+		}
+	}
+}
+
+// isLDAPURL tells whether raw is an ldap:// or ldaps:// URL with a host.
+func isLDAPURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "ldap" || u.Scheme == "ldaps") && u.Host != ""
 }
 
 // Active Directory takes more than a DN as the name of a simple bind
@@ -395,33 +432,12 @@ func (c *Config) validateUsers(ps *Problems) {
 	if len(u.Attributes) == 0 {
 		ps.Add("users.attributes", "at least the mapping of userName is required")
 	}
-	for i, a := range u.Attributes {
-		p := fmt.Sprintf("users.attributes[%d]", i)
-		if a.SCIM == "" {
-			ps.Add(p+".scim", "is required")
-		}
-		if !IsAttrName(a.LDAP) {
-			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", a.LDAP)
-		}
-	}
+	validateMappings(ps, "users.attributes", u.Attributes)
 	for i, d := range u.Derive {
-		p := fmt.Sprintf("users.derive[%d]", i)
-		if !IsAttrName(d.LDAP) {
-			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", d.LDAP)
-		}
-		if d.Template == "" {
-			ps.Add(p+".template", "is required")
-		}
+		validateTemplate(ps, fmt.Sprintf("users.derive[%d]", i), d.LDAP, d.Template)
 	}
 	*ps = append(*ps, u.Disable.Problems()...)
-	switch u.Delete.Mode {
-	case "delete", "disable", "anonymize":
-	default:
-		ps.Add("users.delete.mode", "must be delete, disable or anonymize, got %q", u.Delete.Mode)
-	}
-	if u.Delete.Mode != "delete" && u.Disable.Method == DisableNone {
-		ps.Add("users.delete.mode", "%q needs a disable method, but users.disable.method is none", u.Delete.Mode)
-	}
+	validateDelete(ps, u.Delete, u.Disable)
 	if u.MaxResults < 1 {
 		ps.Add("users.max_results", "must be positive")
 	}
@@ -430,19 +446,52 @@ func (c *Config) validateUsers(ps *Problems) {
 			"(and failover_urls) or ldap.start_tls: true", u.Password.Attribute)
 	}
 	for i, m := range u.Match {
-		p := fmt.Sprintf("users.match[%d]", i)
-		if !IsAttrName(m.LDAP) {
-			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", m.LDAP)
-		}
-		if m.Template == "" {
-			ps.Add(p+".template", "is required")
-		}
+		validateTemplate(ps, fmt.Sprintf("users.match[%d]", i), m.LDAP, m.Template)
 	}
 	if u.UIDNumber.CounterDN != "" {
 		ps.DN("users.uid_number.counter_dn", u.UIDNumber.CounterDN)
 	}
 	if u.Delete.MoveTo != "" {
 		ps.DN("users.delete.move_to", u.Delete.MoveTo)
+	}
+}
+
+// validateMappings checks users.attributes or groups.attributes (prefix):
+// each names a SCIM path and an LDAP attribute. The SCIM paths themselves are
+// ldapmap.New's to check.
+func validateMappings(ps *Problems, prefix string, list []AttributeMapping) {
+	for i, a := range list {
+		p := fmt.Sprintf("%s[%d]", prefix, i)
+		if a.SCIM == "" {
+			ps.Add(p+".scim", "is required")
+		}
+		if !IsAttrName(a.LDAP) {
+			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", a.LDAP)
+		}
+	}
+}
+
+// validateTemplate checks one element (at p) of users.derive or users.match:
+// an LDAP attribute and a template for its value.
+func validateTemplate(ps *Problems, p, attr, template string) {
+	if !IsAttrName(attr) {
+		ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", attr)
+	}
+	if template == "" {
+		ps.Add(p+".template", "is required")
+	}
+}
+
+// validateDelete checks users.delete: a known mode, and for a soft delete a
+// way to disable the entry.
+func validateDelete(ps *Problems, d DeleteConfig, disable DisableConfig) {
+	switch d.Mode {
+	case "delete", "disable", "anonymize":
+	default:
+		ps.Add("users.delete.mode", "must be delete, disable or anonymize, got %q", d.Mode)
+	}
+	if d.Mode != "delete" && disable.Method == DisableNone {
+		ps.Add("users.delete.mode", "%q needs a disable method, but users.disable.method is none", d.Mode)
 	}
 }
 
@@ -453,15 +502,7 @@ func (c *Config) validateGroups(ps *Problems) {
 	if !IsAttrName(g.MemberAttribute) {
 		ps.Add("groups.member_attribute", "%q is not a valid attribute name", g.MemberAttribute)
 	}
-	for i, a := range g.Attributes {
-		p := fmt.Sprintf("groups.attributes[%d]", i)
-		if a.SCIM == "" {
-			ps.Add(p+".scim", "is required")
-		}
-		if !IsAttrName(a.LDAP) {
-			ps.Add(p+".ldap", "%q is not a valid LDAP attribute name", a.LDAP)
-		}
-	}
+	validateMappings(ps, "groups.attributes", g.Attributes)
 	for i, k := range g.Constants {
 		if !IsAttrName(k.LDAP) {
 			ps.Add(fmt.Sprintf("groups.constants[%d].ldap", i), "%q is not a valid LDAP attribute name", k.LDAP)

@@ -83,8 +83,10 @@ func TestValidate(t *testing.T) {
 		path   string
 		msg    string
 	}{
-		{"start_tls with ldaps", func(c *config.Config) { c.LDAP.URL = "ldaps://x:636"; c.LDAP.StartTLS = true },
-			"ldap.start_tls", "cannot be used with an ldaps:// URL"},
+		{
+			"start_tls with ldaps", func(c *config.Config) { c.LDAP.URL = "ldaps://x:636"; c.LDAP.StartTLS = true },
+			"ldap.start_tls", "cannot be used with an ldaps:// URL",
+		},
 		{"no URL", func(c *config.Config) { c.LDAP.URL = "" }, "ldap.url", "is required"},
 		{"bad bind DN", func(c *config.Config) { c.LDAP.BindDN = "admin" }, "ldap.bind_dn", "is not a valid DN"},
 		{"bad flavor", func(c *config.Config) { c.LDAP.Flavor = "389ds" }, "ldap.flavor", "must be openldap or ad"},
@@ -95,24 +97,34 @@ func TestValidate(t *testing.T) {
 		{"duplicate token name", func(c *config.Config) {
 			c.Auth.BearerTokens = append(c.Auth.BearerTokens, c.Auth.BearerTokens[0])
 		}, "auth.bearer_tokens[1].name", `duplicate token name "entra"`},
-		{"public URL not absolute", func(c *config.Config) { c.Server.PublicURL = "scim.example.org" },
-			"server.public_url", "absolute URL"},
-		{"bad users filter", func(c *config.Config) { c.Users.Filter = "(objectClass=*" }, "users.filter", "not a valid LDAP filter"},
-		{"bad object class", func(c *config.Config) { c.Users.ObjectClasses[1] = "per son" },
-			"users.object_classes[1]", "not a valid object class"},
-		{"bad LDAP attribute", func(c *config.Config) { c.Users.Attributes[2].LDAP = "display name" },
-			"users.attributes[2].ldap", "not a valid LDAP attribute name"},
-		{"attribute disable without attribute", func(c *config.Config) {
-			c.Users.Disable = config.DisableConfig{Method: "attribute", DisabledValue: "x"}
+		{
+			"public URL not absolute", func(c *config.Config) { c.Server.PublicURL = "scim.example.org" },
+			"server.public_url", "absolute URL",
 		},
-			"users.disable.attribute", "is required with method attribute"},
+		{"bad users filter", func(c *config.Config) { c.Users.Filter = "(objectClass=*" }, "users.filter", "not a valid LDAP filter"},
+		{
+			"bad object class", func(c *config.Config) { c.Users.ObjectClasses[1] = "per son" },
+			"users.object_classes[1]", "not a valid object class",
+		},
+		{
+			"bad LDAP attribute", func(c *config.Config) { c.Users.Attributes[2].LDAP = "display name" },
+			"users.attributes[2].ldap", "not a valid LDAP attribute name",
+		},
+		{
+			"attribute disable without attribute", func(c *config.Config) {
+				c.Users.Disable = config.DisableConfig{Method: "attribute", DisabledValue: "x"}
+			},
+			"users.disable.attribute", "is required with method attribute",
+		},
 		{"delete mode", func(c *config.Config) { c.Users.Delete.Mode = "purge" }, "users.delete.mode", "must be delete"},
 		{"soft delete without disable", func(c *config.Config) {
 			c.Users.Delete.Mode = "disable"
 			c.Users.Disable.Method = "none"
 		}, "users.delete.mode", "needs a disable method"},
-		{"groupOfNames without empty member", func(c *config.Config) { c.Groups.EmptyMember = "" },
-			"groups.empty_member", "is required with groupOfNames"},
+		{
+			"groupOfNames without empty member", func(c *config.Config) { c.Groups.EmptyMember = "" },
+			"groups.empty_member", "is required with groupOfNames",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := loadExample(t)
