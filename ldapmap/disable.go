@@ -81,8 +81,10 @@ func (p ppolicy) Changes(e *ldap.Entry, active bool) []ldap.Change {
 		// Delete that one value, not the attribute: a lockout written since
 		// the entry was read (by ppolicy or an admin) replaces the value, and
 		// then the delete fails (noSuchAttribute) instead of unlocking it.
-		return []ldap.Change{{Operation: ldap.DeleteAttribute,
-			Modification: ldap.PartialAttribute{Type: "pwdAccountLockedTime", Vals: []string{lockedForever}}}}
+		return []ldap.Change{{
+			Operation:    ldap.DeleteAttribute,
+			Modification: ldap.PartialAttribute{Type: "pwdAccountLockedTime", Vals: []string{lockedForever}},
+		}}
 	}
 	// The attribute is single-valued: a security lockout present now is
 	// replaced by the permanent lock, which locks at least as long. An enable
@@ -115,8 +117,10 @@ func (a attrDisabler) Changes(e *ldap.Entry, active bool) []ldap.Change {
 	if e == nil || e.GetEqualFoldAttributeValue(a.attr) == "" {
 		return nil
 	}
-	return []ldap.Change{{Operation: ldap.DeleteAttribute,
-		Modification: ldap.PartialAttribute{Type: a.attr, Vals: []string{}}}}
+	return []ldap.Change{{
+		Operation:    ldap.DeleteAttribute,
+		Modification: ldap.PartialAttribute{Type: a.attr, Vals: []string{}},
+	}}
 }
 
 // noDisable is for directories where the bridge must not write any lock: every
@@ -177,8 +181,10 @@ func (uacDisabler) Changes(e *ldap.Entry, active bool) []ldap.Change {
 	}
 	return []ldap.Change{
 		{Operation: ldap.DeleteAttribute, Modification: ldap.PartialAttribute{Type: "userAccountControl", Vals: []string{cur}}},
-		{Operation: ldap.AddAttribute, Modification: ldap.PartialAttribute{Type: "userAccountControl",
-			Vals: []string{strconv.FormatInt(next, 10)}}},
+		{Operation: ldap.AddAttribute, Modification: ldap.PartialAttribute{
+			Type: "userAccountControl",
+			Vals: []string{strconv.FormatInt(next, 10)},
+		}},
 	}
 }
 

@@ -15,16 +15,24 @@ func TestPPolicyOwnsOnlyItsLock(t *testing.T) {
 		active           bool
 		want             []string
 	}{
-		{"own lock reads inactive; enable deletes that value", "000001010000Z",
+		{
+			"own lock reads inactive; enable deletes that value", "000001010000Z",
 			ops(`{"op":"replace","path":"active","value":true}`), false,
-			[]string{"delete pwdAccountLockedTime000001010000Z"}},
-		{"a lockout after failed binds reads active; enable writes nothing", "20261201122916Z",
-			ops(`{"op":"replace","path":"active","value":"True"}`), true, nil},
-		{"a lockout is replaced by a disable", "20261201122916Z",
+			[]string{"delete pwdAccountLockedTime000001010000Z"},
+		},
+		{
+			"a lockout after failed binds reads active; enable writes nothing", "20261201122916Z",
+			ops(`{"op":"replace","path":"active","value":"True"}`), true, nil,
+		},
+		{
+			"a lockout is replaced by a disable", "20261201122916Z",
 			ops(`{"op":"replace","path":"active","value":false}`), true,
-			[]string{"replace pwdAccountLockedTime=000001010000Z"}},
-		{"own lock: disable writes nothing", "000001010000Z",
-			ops(`{"op":"replace","path":"active","value":false}`), false, nil},
+			[]string{"replace pwdAccountLockedTime=000001010000Z"},
+		},
+		{
+			"own lock: disable writes nothing", "000001010000Z",
+			ops(`{"op":"replace","path":"active","value":false}`), false, nil,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := directoryEntry(map[string][]string{"pwdAccountLockedTime": {tc.lock}})

@@ -115,6 +115,34 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 	if err := m.checkTypes(res); err != nil {
 		return nil, err
 	}
+	vals, err := m.addValues(res, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.deriveMissing(vals); err != nil {
+		return nil, err
+	}
+	rdnVal, err := m.addRDN(vals)
+	if err != nil {
+		return nil, err
+	}
+	active, present, err := Active(res)
+	if err != nil {
+		return nil, err
+	}
+	req := ldap.NewAddRequest(m.DN(rdnVal), nil)
+	req.Attribute("objectClass", m.ObjectClasses)
+	for _, name := range vals.names() {
+		req.Attribute(name, vals[strings.ToLower(name)].vals)
+	}
+	if err := m.addUnmapped(req, res, present && !active); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// addValues are the LDAP values of the mapped attributes of a new entry.
+func (m *Map) addValues(res Resource, r Resolver) (values, error) {
 	userName := m.UserNameAttr()
 	vals := values{}
 	for _, a := range m.Attrs {
@@ -127,73 +155,78 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 				return nil, err
 			}
 		}
-		if a.Ref {
-			dn, err := resolveRef(a, v, r)
-			if err != nil {
-				return nil, err
-			}
-			if dn == "" {
-				continue
-			}
-			v = dn
-		}
-		if err := checkValue(a, v); err != nil {
+		v, ok, err := storedValue(a, v, r)
+		if err != nil {
 			return nil, err
 		}
-		vals.set(a.LDAP, v)
+		if ok {
+			vals.set(a.LDAP, v)
+		}
 	}
+	return vals, nil
+}
+
+// deriveMissing fills the derived attributes (users.derive) that the mapped
+// ones left empty.
+func (m *Map) deriveMissing(vals values) error {
 	for _, d := range m.derives {
 		if vals.get(d.attr) != "" {
 			continue
 		}
 		v, err := d.eval(vals)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if v != "" {
 			vals.set(d.attr, v)
 		}
 	}
+	return nil
+}
+
+// addRDN is the value that names a new entry: mapped, or derived (and then
+// checked as a name, since no SCIM attribute was checked for it).
+func (m *Map) addRDN(vals values) (string, error) {
 	rdnVal := vals.get(m.RDN)
 	if rdnVal == "" {
 		what := m.RDN
 		if m.rdnAttr != nil {
 			what = m.rdnAttr.SCIM.String()
 		}
-		return nil, scimerr.New(scimerr.InvalidValue, "%s is required (it names the LDAP entry)", what)
+		return "", scimerr.New(scimerr.InvalidValue, "%s is required (it names the LDAP entry)", what)
 	}
 	if m.rdnAttr == nil {
 		if err := m.checkDerivedName(rdnVal, vals); err != nil {
-			return nil, err
+			return "", err
 		}
 	}
-	active, present, err := Active(res)
+	return rdnVal, nil
+}
+
+// addUnmapped adds what the attribute map does not hold: the password, the
+// disabled state (disabled when active is false) and the roles attribute.
+func (m *Map) addUnmapped(req *ldap.AddRequest, res Resource, disabled bool) error {
+	pw, err := m.newPassword(res)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	req := ldap.NewAddRequest(m.DN(rdnVal), nil)
-	req.Attribute("objectClass", m.ObjectClasses)
-	for _, name := range vals.names() {
-		req.Attribute(name, vals[strings.ToLower(name)].vals)
-	}
-	if pw, err := m.newPassword(res); err != nil {
-		return nil, err
-	} else if pw != "" {
+	if pw != "" {
 		req.Attribute(m.Password, []string{pw})
 	}
-	for _, a := range m.Disable.Create(present && !active) {
+	for _, a := range m.Disable.Create(disabled) {
 		req.Attribute(a.Type, a.Vals)
 	}
-	if m.Roles != nil && m.Roles.Attr != "" {
-		roles, err := m.Roles.ForCreate(res)
-		if err != nil {
-			return nil, err
-		}
-		if len(roles) > 0 {
-			req.Attribute(m.Roles.Attr, roles)
-		}
+	if m.Roles == nil || m.Roles.Attr == "" {
+		return nil
 	}
-	return req, nil
+	roles, err := m.Roles.ForCreate(res)
+	if err != nil {
+		return err
+	}
+	if len(roles) > 0 {
+		req.Attribute(m.Roles.Attr, roles)
+	}
+	return nil
 }
 
 // NameCandidate returns the n-th variant (n >= 2) of an AD user add whose CN or
@@ -308,89 +341,33 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 	if err := m.checkTypes(after); err != nil {
 		return nil, err
 	}
-	userName := m.UserNameAttr()
 	u := &Update{}
+	// post is the entry as it will be after the update, for the templates of
+	// derived attributes.
 	post := valuesOf(e)
+	userName := m.UserNameAttr()
 	for _, a := range m.Attrs {
 		ov, nv := a.Value(before), a.Value(after)
 		if ov == nv {
 			continue
 		}
-		if (a == m.rdnAttr || a == userName) && nv != "" {
-			if err := checkName(a.SCIM.String(), nv); err != nil {
-				return nil, err
-			}
-		}
-		if a == m.rdnAttr {
-			if nv == "" {
-				return nil, scimerr.New(scimerr.Mutability, "%s cannot be removed: it names the LDAP entry", a.SCIM.String())
-			}
-			if err := checkValue(a, nv); err != nil {
-				return nil, err
-			}
-			u.NewRDN = m.RDNString(nv)
-			post.set(a.LDAP, nv)
-			continue
-		}
-		if nv == "" {
-			if post.get(a.LDAP) != "" {
-				u.Changes = append(u.Changes, ldap.Change{Operation: ldap.DeleteAttribute,
-					Modification: ldap.PartialAttribute{Type: a.LDAP, Vals: []string{}}})
-			}
-			post.del(a.LDAP)
-			continue
-		}
-		if a.Ref {
-			dn, err := resolveRef(a, nv, r)
-			if err != nil {
-				return nil, err
-			}
-			if dn == "" {
-				continue // unresolved: the stored manager stays as it is
-			}
-			nv = dn
-		}
-		if err := checkValue(a, nv); err != nil {
+		if err := m.planAttr(a, nv, a == userName, post, u, r); err != nil {
 			return nil, err
 		}
-		u.Changes = append(u.Changes, replace(a.LDAP, nv))
-		post.set(a.LDAP, nv)
 	}
 	for _, d := range m.derives {
 		if err := m.rederive(d, post, u); err != nil {
 			return nil, err
 		}
 	}
-	// A derived naming attribute (AD's CN=<display name>) changes by modrdn,
-	// never by modify: AD refuses to modify an RDN attribute.
-	for i, c := range u.Changes {
-		if m.rdnAttr == nil && strings.EqualFold(c.Modification.Type, m.RDN) && len(c.Modification.Vals) == 1 {
-			if err := m.checkDerivedName(c.Modification.Vals[0], post); err != nil {
-				return nil, err
-			}
-			u.NewRDN = m.RDNString(c.Modification.Vals[0])
-			u.Changes = append(u.Changes[:i], u.Changes[i+1:]...)
-			break
-		}
-	}
-	if m.Password != "" {
-		pw, err := passwordValue(after)
-		if err != nil {
-			return nil, err
-		}
-		if pw != "" {
-			u.Changes = append(u.Changes, replace(m.Password, m.encodePassword(pw)))
-		}
-	}
-	na, present, err := Active(after)
-	if err != nil {
+	if err := m.renameDerived(post, u); err != nil {
 		return nil, err
 	}
-	if present {
-		wasDisabled := m.Disable.Disabled(e)
-		if na == wasDisabled {
-			u.Changes = append(u.Changes, m.Disable.Changes(e, na)...)
-		}
+	if err := m.planPassword(after, u); err != nil {
+		return nil, err
+	}
+	if err := m.planActive(e, after, u); err != nil {
+		return nil, err
 	}
 	if m.Roles != nil {
 		if err := m.planRoles(e, after, u); err != nil {
@@ -401,6 +378,98 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 		return strings.ToLower(u.Changes[i].Modification.Type) < strings.ToLower(u.Changes[j].Modification.Type)
 	})
 	return u, nil
+}
+
+// planAttr plans the write for mapped attribute a, whose new value is nv ("" when
+// removed), and records it in post. userName tells whether a is userName,
+// which like the naming attribute must stay visible.
+func (m *Map) planAttr(a *Attr, nv string, userName bool, post values, u *Update, r Resolver) error {
+	if (a == m.rdnAttr || userName) && nv != "" {
+		if err := checkName(a.SCIM.String(), nv); err != nil {
+			return err
+		}
+	}
+	switch {
+	case a == m.rdnAttr:
+		return m.planRename(a, nv, post, u)
+	case nv == "":
+		if post.get(a.LDAP) != "" {
+			u.Changes = append(u.Changes, ldap.Change{
+				Operation:    ldap.DeleteAttribute,
+				Modification: ldap.PartialAttribute{Type: a.LDAP, Vals: []string{}},
+			})
+		}
+		post.del(a.LDAP)
+		return nil
+	}
+	nv, ok, err := storedValue(a, nv, r)
+	if err != nil || !ok {
+		return err // not ok: an unresolved reference, the stored manager stays as it is
+	}
+	u.Changes = append(u.Changes, replace(a.LDAP, nv))
+	post.set(a.LDAP, nv)
+	return nil
+}
+
+// planRename plans the new value nv of the mapped naming attribute a: a
+// modrdn, never a modify, and never a removal.
+func (m *Map) planRename(a *Attr, nv string, post values, u *Update) error {
+	if nv == "" {
+		return scimerr.New(scimerr.Mutability, "%s cannot be removed: it names the LDAP entry", a.SCIM.String())
+	}
+	if err := checkValue(a, nv); err != nil {
+		return err
+	}
+	u.NewRDN = m.RDNString(nv)
+	post.set(a.LDAP, nv)
+	return nil
+}
+
+// renameDerived turns a change of a derived naming attribute (AD's
+// CN=<display name>) into a modrdn: AD refuses to modify an RDN attribute.
+func (m *Map) renameDerived(post values, u *Update) error {
+	if m.rdnAttr != nil {
+		return nil
+	}
+	for i, c := range u.Changes {
+		if strings.EqualFold(c.Modification.Type, m.RDN) && len(c.Modification.Vals) == 1 {
+			if err := m.checkDerivedName(c.Modification.Vals[0], post); err != nil {
+				return err
+			}
+			u.NewRDN = m.RDNString(c.Modification.Vals[0])
+			u.Changes = append(u.Changes[:i], u.Changes[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// planPassword replaces the password when the update sets one.
+func (m *Map) planPassword(after Resource, u *Update) error {
+	if m.Password == "" {
+		return nil
+	}
+	pw, err := passwordValue(after)
+	if err != nil {
+		return err
+	}
+	if pw != "" {
+		u.Changes = append(u.Changes, replace(m.Password, m.encodePassword(pw)))
+	}
+	return nil
+}
+
+// planActive disables or enables the entry when "active" is present and
+// differs from the entry's state.
+func (m *Map) planActive(e *ldap.Entry, after Resource, u *Update) error {
+	active, present, err := Active(after)
+	if err != nil {
+		return err
+	}
+	if present && active == m.Disable.Disabled(e) {
+		u.Changes = append(u.Changes, m.Disable.Changes(e, active)...)
+	}
+	return nil
 }
 
 // rederive keeps a derived attribute right after an update: a derived attribute
@@ -448,6 +517,23 @@ func resolveRef(a *Attr, id string, r Resolver) (string, error) {
 		return "", nil
 	}
 	return dn, err
+}
+
+// storedValue is the LDAP value for a's SCIM value v: a reference resolved to
+// its DN, then checked. ok is false when the reference names no managed user
+// (see resolveRef): the value is left unwritten.
+func storedValue(a *Attr, v string, r Resolver) (stored string, ok bool, err error) {
+	if a.Ref {
+		dn, err := resolveRef(a, v, r)
+		if err != nil || dn == "" {
+			return "", false, err
+		}
+		v = dn
+	}
+	if err := checkValue(a, v); err != nil {
+		return "", false, err
+	}
+	return v, true, nil
 }
 
 // maxValueLen bounds one attribute value. LDAP servers accept far more, but no

@@ -72,54 +72,87 @@ func TestPlanAdd(t *testing.T) {
 		attrs  map[string][]string // besides objectClass
 		sorted []string            // attribute order, when checked
 	}{
-		{"entra create user", entraCreateUser,
+		{
+			"entra create user", entraCreateUser,
 			"uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee,ou=people,dc=example,dc=org",
 			map[string][]string{
 				"cn": {"givenName familyName"}, "employeeNumber": {"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"},
 				"givenName": {"givenName"}, "mail": {"Test_User_11bb11bb-cc22-dd33-ee44-55ff55ff55ff@testuser.com"},
 				"sn": {"familyName"}, "uid": {"Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"},
 			},
-			[]string{"objectClass", "cn", "employeeNumber", "givenName", "mail", "sn", "uid"}},
-		{"entra create user, old sample with nulls", entraCreateUserOld,
+			[]string{"objectClass", "cn", "employeeNumber", "givenName", "mail", "sn", "uid"},
+		},
+		{
+			"entra create user, old sample with nulls", entraCreateUserOld,
 			"uid=jyoung@testuser.com,ou=people,dc=example,dc=org",
 			map[string][]string{
 				"cn": {"Joy Young"}, "displayName": {"Joy Young"}, "employeeNumber": {"jyoung"},
 				"givenName": {"Joy"}, "mail": {"jyoung@Contoso.com"}, "sn": {"Young"}, "uid": {"jyoung@testuser.com"},
-			}, nil},
-		{"userName only derives cn and sn", `{"userName": "jdoe"}`,
+			},
+			nil,
+		},
+		{
+			"userName only derives cn and sn", `{"userName": "jdoe"}`,
 			"uid=jdoe,ou=people,dc=example,dc=org",
 			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}},
-			[]string{"objectClass", "cn", "sn", "uid"}},
-		{"cn derived from given and family name", `{"userName": "jdoe", "name": {"givenName": "John", "familyName": "Doe"}}`,
+			[]string{"objectClass", "cn", "sn", "uid"},
+		},
+		{
+			"cn derived from given and family name", `{"userName": "jdoe", "name": {"givenName": "John", "familyName": "Doe"}}`,
 			"uid=jdoe,ou=people,dc=example,dc=org",
-			map[string][]string{"cn": {"John Doe"}, "givenName": {"John"}, "sn": {"Doe"}, "uid": {"jdoe"}}, nil},
-		{"active false locks", `{"userName": "jdoe", "active": false}`,
+			map[string][]string{"cn": {"John Doe"}, "givenName": {"John"}, "sn": {"Doe"}, "uid": {"jdoe"}},
+			nil,
+		},
+		{
+			"active false locks", `{"userName": "jdoe", "active": false}`,
 			"uid=jdoe,ou=people,dc=example,dc=org",
 			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "pwdAccountLockedTime": locked},
-			[]string{"objectClass", "cn", "sn", "uid", "pwdAccountLockedTime"}},
-		{"active string False locks", `{"userName": "jdoe", "active": "False"}`,
+			[]string{"objectClass", "cn", "sn", "uid", "pwdAccountLockedTime"},
+		},
+		{
+			"active string False locks", `{"userName": "jdoe", "active": "False"}`,
 			"uid=jdoe,ou=people,dc=example,dc=org",
-			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "pwdAccountLockedTime": locked}, nil},
-		{"active string True", `{"userName": "jdoe", "active": "True"}`,
+			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "pwdAccountLockedTime": locked},
+			nil,
+		},
+		{
+			"active string True", `{"userName": "jdoe", "active": "True"}`,
 			"uid=jdoe,ou=people,dc=example,dc=org",
-			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}}, nil},
-		{"hostile userName is DN-escaped", `{"userName": "a,dc=evil+cn=x"}`,
+			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}},
+			nil,
+		},
+		{
+			"hostile userName is DN-escaped", `{"userName": "a,dc=evil+cn=x"}`,
 			`uid=a\,dc=evil\+cn=x,ou=people,dc=example,dc=org`,
-			map[string][]string{"cn": {"a,dc=evil+cn=x"}, "sn": {"a,dc=evil+cn=x"}, "uid": {"a,dc=evil+cn=x"}}, nil},
-		{"leading hash and trailing space", `{"userName": "#x "}`,
+			map[string][]string{"cn": {"a,dc=evil+cn=x"}, "sn": {"a,dc=evil+cn=x"}, "uid": {"a,dc=evil+cn=x"}},
+			nil,
+		},
+		{
+			"leading hash and trailing space", `{"userName": "#x "}`,
 			`uid=\#x\ ,ou=people,dc=example,dc=org`,
-			map[string][]string{"cn": {"#x"}, "sn": {"#x"}, "uid": {"#x "}}, nil},
-		{"manager as bare string (Entra)", `{"userName": "jdoe",
+			map[string][]string{"cn": {"#x"}, "sn": {"#x"}, "uid": {"#x "}},
+			nil,
+		},
+		{
+			"manager as bare string (Entra)", `{"userName": "jdoe",
 			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": "` + bossID + `", "department": "Tech"}}`,
 			"uid=jdoe,ou=people,dc=example,dc=org",
-			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "manager": {bossDN}, "departmentNumber": {"Tech"}}, nil},
-		{"manager as complex value", `{"userName": "jdoe",
+			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "manager": {bossDN}, "departmentNumber": {"Tech"}},
+			nil,
+		},
+		{
+			"manager as complex value", `{"userName": "jdoe",
 			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": "` + bossID + `"}}}`,
 			"uid=jdoe,ou=people,dc=example,dc=org",
-			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "manager": {bossDN}}, nil},
-		{"attribute names in any case", `{"USERNAME": "jdoe", "Emails": [{"Type": "WORK", "Value": "j@x"}]}`,
+			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "manager": {bossDN}},
+			nil,
+		},
+		{
+			"attribute names in any case", `{"USERNAME": "jdoe", "Emails": [{"Type": "WORK", "Value": "j@x"}]}`,
 			"uid=jdoe,ou=people,dc=example,dc=org",
-			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "mail": {"j@x"}}, nil},
+			map[string][]string{"cn": {"jdoe"}, "sn": {"jdoe"}, "uid": {"jdoe"}, "mail": {"j@x"}},
+			nil,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := exampleMap(t, nil)
@@ -180,8 +213,10 @@ func TestPlanAddDNRoundTrip(t *testing.T) {
 // resolver hears of it for the log. Any other lookup failure fails the add.
 func TestPlanAddUnresolvedManager(t *testing.T) {
 	r := newResolver()
-	req, err := exampleMap(t, nil).PlanAdd(ldapmap.Resource{"userName": "a", "displayName": "A",
-		enterURN: map[string]any{"manager": map[string]any{"value": "nobody"}}}, r)
+	req, err := exampleMap(t, nil).PlanAdd(ldapmap.Resource{
+		"userName": "a", "displayName": "A",
+		enterURN: map[string]any{"manager": map[string]any{"value": "nobody"}},
+	}, r)
 	if err != nil {
 		t.Fatal(err)
 	}

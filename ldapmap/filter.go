@@ -4,12 +4,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scimbridge/scimbridge/scimapi/scimjson"
-
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
 // Constant LDAP filters for comparisons that cannot match or always match,
@@ -88,40 +87,52 @@ func (m *Map) binary(op string, l, rt filter.Expr, r Resolver) (string, error) {
 }
 
 func (m *Map) compare(c *filter.Compare, r Resolver) (string, error) {
-	p := c.Path
-	core := p.URN == "" || strings.EqualFold(p.URN, SchemaUser)
-	switch {
-	case core && p.Filter == nil && p.SubAttr == "" && strings.EqualFold(p.Attr, "id"):
-		return m.idFilter(c)
-	case core && p.Filter == nil && p.SubAttr == "" && strings.EqualFold(p.Attr, "active"):
-		return m.activeFilter(c)
-	case core && strings.EqualFold(p.Attr, "meta"):
-		return metaFilter(c)
+	if f, ok, err := m.compareSpecial(c, r); ok {
+		return f, err
 	}
-	if m.members != nil && core && strings.EqualFold(p.Attr, "members") {
-		return m.members.memberCompare(c, r)
-	}
-	attrs := m.pathAttrs(p)
+	attrs := m.pathAttrs(c.Path)
 	if len(attrs) == 0 {
 		return unmapped(c), nil
 	}
 	var parts []string
 	for _, a := range attrs {
+		var f string
+		var err error
 		if a.Ref {
-			f, err := m.refFilter(a, c, r)
-			if err != nil {
-				return "", err
-			}
-			parts = append(parts, f)
-			continue
+			f, err = m.refFilter(a, c, r)
+		} else {
+			f, err = compareAttr(a.LDAP, c)
 		}
-		f, err := compareAttr(a.LDAP, c)
 		if err != nil {
 			return "", err
 		}
 		parts = append(parts, f)
 	}
 	return orAll(parts), nil
+}
+
+// compareSpecial translates a comparison on a core attribute that is not in
+// the attribute map: id, active, meta and a group's members. ok is false for
+// any other attribute.
+func (m *Map) compareSpecial(c *filter.Compare, r Resolver) (f string, ok bool, err error) {
+	p := c.Path
+	if p.URN != "" && !strings.EqualFold(p.URN, SchemaUser) {
+		return "", false, nil
+	}
+	whole := p.Filter == nil && p.SubAttr == ""
+	switch {
+	case whole && strings.EqualFold(p.Attr, "id"):
+		f, err = m.idFilter(c)
+	case whole && strings.EqualFold(p.Attr, "active"):
+		f, err = m.activeFilter(c)
+	case strings.EqualFold(p.Attr, "meta"):
+		f, err = metaFilter(c)
+	case m.members != nil && strings.EqualFold(p.Attr, "members"):
+		f, err = m.members.memberCompare(c, r)
+	default:
+		return "", false, nil
+	}
+	return f, true, err
 }
 
 // has translates a value path used as a filter, emails[type eq "work" and value
@@ -459,11 +470,8 @@ func compareAttr(attr string, c *filter.Compare) (string, error) {
 	if c.Value == nil {
 		// attr eq null means "has no value" (RFC 7644 §3.4.2.2 treats null as
 		// unassigned).
-		switch c.Op {
-		case filter.Eq:
-			return "(!(" + attr + "=*))", nil
-		case filter.Ne:
-			return "(" + attr + "=*)", nil
+		if render, ok := nullFilters[c.Op]; ok {
+			return render(attr), nil
 		}
 		return "", scimerr.New(scimerr.InvalidFilter, "%s: null only works with eq and ne", c.Path.String())
 	}
@@ -471,34 +479,43 @@ func compareAttr(attr string, c *filter.Compare) (string, error) {
 	if strings.IndexByte(v, 0) >= 0 {
 		return "", scimerr.New(scimerr.InvalidFilter, "filter value contains a NUL byte")
 	}
-	ev := ldap.EscapeFilter(v)
-	switch c.Op {
-	case filter.Eq:
-		return "(" + attr + "=" + ev + ")", nil
-	case filter.Ne:
-		return "(!(" + attr + "=" + ev + "))", nil
-	case filter.Co, filter.Sw, filter.Ew:
-		if v == "" {
-			return "(" + attr + "=*)", nil
-		}
-		pre, post := "*", "*"
-		if c.Op == filter.Sw {
-			pre = ""
-		}
-		if c.Op == filter.Ew {
-			post = ""
-		}
-		return "(" + attr + "=" + pre + ev + post + ")", nil
-	case filter.Ge:
-		return "(" + attr + ">=" + ev + ")", nil
-	case filter.Le:
-		return "(" + attr + "<=" + ev + ")", nil
-	case filter.Gt:
-		return "(&(" + attr + ">=" + ev + ")(!(" + attr + "=" + ev + ")))", nil
-	case filter.Lt:
-		return "(&(" + attr + "<=" + ev + ")(!(" + attr + "=" + ev + ")))", nil
+	render, ok := valueFilters[c.Op]
+	if !ok {
+		return "", scimerr.New(scimerr.InvalidFilter, "unknown operator %q", string(c.Op))
 	}
-	return "", scimerr.New(scimerr.InvalidFilter, "unknown operator %q", string(c.Op))
+	return render(attr, ldap.EscapeFilter(v)), nil
+}
+
+// nullFilters render "attr op null" per operator.
+var nullFilters = map[filter.Op]func(attr string) string{
+	filter.Eq: func(attr string) string { return "(!(" + attr + "=*))" },
+	filter.Ne: func(attr string) string { return "(" + attr + "=*)" },
+}
+
+// valueFilters render "attr op value" per operator, given the escaped value.
+// LDAP has no strict order matches: gt is "ge and not eq", lt alike.
+var valueFilters = map[filter.Op]func(attr, ev string) string{
+	filter.Eq: func(attr, ev string) string { return "(" + attr + "=" + ev + ")" },
+	filter.Ne: func(attr, ev string) string { return "(!(" + attr + "=" + ev + "))" },
+	filter.Co: substring("*", "*"),
+	filter.Sw: substring("", "*"),
+	filter.Ew: substring("*", ""),
+	filter.Ge: func(attr, ev string) string { return "(" + attr + ">=" + ev + ")" },
+	filter.Le: func(attr, ev string) string { return "(" + attr + "<=" + ev + ")" },
+	filter.Gt: func(attr, ev string) string { return "(&(" + attr + ">=" + ev + ")(!(" + attr + "=" + ev + ")))" },
+	filter.Lt: func(attr, ev string) string { return "(&(" + attr + "<=" + ev + ")(!(" + attr + "=" + ev + ")))" },
+}
+
+// substring renders co, sw and ew: the value between the wildcards pre and
+// post. An empty value contains, starts and ends every value: it is a
+// presence test (an LDAP substring filter needs at least one character).
+func substring(pre, post string) func(attr, ev string) string {
+	return func(attr, ev string) string {
+		if ev == "" {
+			return "(" + attr + "=*)"
+		}
+		return "(" + attr + "=" + pre + ev + post + ")"
+	}
 }
 
 func orAll(parts []string) string {

@@ -49,32 +49,48 @@ var searchFilterCases = []filterCase{
 	{"and", `userName eq "a" and title eq "b"`, `(&(uid=a)(title=b))`},
 	{"or", `userName eq "a" or title eq "b"`, `(|(uid=a)(title=b))`},
 	{"not", `not (userName eq "a")`, `(!(uid=a))`},
-	{"and binds tighter than or", `userName eq "a" or userName eq "b" and title eq "c"`,
-		`(|(uid=a)(&(uid=b)(title=c)))`},
-	{"parentheses", `(userName eq "a" or userName eq "b") and title eq "c"`,
-		`(&(|(uid=a)(uid=b))(title=c))`},
-	{"nested", `userName eq "a" and (title eq "b" or not (displayName pr))`,
-		`(&(uid=a)(|(title=b)(!(displayName=*))))`},
+	{
+		"and binds tighter than or", `userName eq "a" or userName eq "b" and title eq "c"`,
+		`(|(uid=a)(&(uid=b)(title=c)))`,
+	},
+	{
+		"parentheses", `(userName eq "a" or userName eq "b") and title eq "c"`,
+		`(&(|(uid=a)(uid=b))(title=c))`,
+	},
+	{
+		"nested", `userName eq "a" and (title eq "b" or not (displayName pr))`,
+		`(&(uid=a)(|(title=b)(!(displayName=*))))`,
+	},
 
 	// Entra's matchers (docs/entra-wire-reference.md §1.1) and the id.
-	{"entra userName", `userName eq "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"`,
-		`(uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee)`},
-	{"entra externalId", `externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"`,
-		`(employeeNumber=0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef)`},
-	{"id is the entryUUID", `id eq "5d48a0a8-e9f0-4aa3-8008-000000000000"`,
-		`(entryUUID=5d48a0a8-e9f0-4aa3-8008-000000000000)`},
+	{
+		"entra userName", `userName eq "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"`,
+		`(uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee)`,
+	},
+	{
+		"entra externalId", `externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"`,
+		`(employeeNumber=0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef)`,
+	},
+	{
+		"id is the entryUUID", `id eq "5d48a0a8-e9f0-4aa3-8008-000000000000"`,
+		`(entryUUID=5d48a0a8-e9f0-4aa3-8008-000000000000)`,
+	},
 	{"work email with sub-attribute", `emails[type eq "work"].value eq "x@example.org"`, `(mail=x@example.org)`},
 	{"email type with no mapping", `emails[type eq "home"].value eq "x@example.org"`, matchNone},
 	{"emails.value", `emails.value eq "x@example.org"`, `(mail=x@example.org)`},
 	{"emails alone compares value", `emails eq "x@example.org"`, `(mail=x@example.org)`},
-	{"phoneNumbers.value covers every typed mapping", `phoneNumbers.value eq "123"`,
-		`(|(telephoneNumber=123)(mobile=123))`},
+	{
+		"phoneNumbers.value covers every typed mapping", `phoneNumbers.value eq "123"`,
+		`(|(telephoneNumber=123)(mobile=123))`,
+	},
 	{"phoneNumbers alone", `phoneNumbers eq "123"`, `(|(telephoneNumber=123)(mobile=123))`},
 	{"value filter used as a filter", `emails[type eq "work" and value co "@x"]`, `(&(mail=*)(mail=*@x*))`},
 	{"value filter on a type without mapping", `emails[type eq "home" and value co "@x"]`, matchNone},
 	{"value filter selects one of two mappings", `phoneNumbers[type eq "mobile"]`, `(mobile=*)`},
-	{"value filter on another mapped sub-attribute", `addresses[type eq "work" and locality eq "Paris"]`,
-		`(&(l=*)(l=Paris))`},
+	{
+		"value filter on another mapped sub-attribute", `addresses[type eq "work" and locality eq "Paris"]`,
+		`(&(l=*)(l=Paris))`,
+	},
 
 	// A value filter needs an element that satisfies it (RFC 7644 §3.4.2.2):
 	// not inside the brackets never matches entries without the element.
@@ -85,13 +101,17 @@ var searchFilterCases = []filterCase{
 	{"value filter alone", `emails[value eq "a@x"]`, `(&(mail=*)(mail=a@x))`},
 	{"not around a value filter", `not (emails[not (value eq "a@x")])`, `(!(&(mail=*)(!(mail=a@x))))`},
 	{"or with an unmapped type", `emails[type eq "home" or value eq "a@x"]`, `(&(mail=*)(mail=a@x))`},
-	{"not type across two typed mappings", `phoneNumbers[not (type eq "work")]`,
-		`(|(&(telephoneNumber=*)(!(telephoneNumber=*)))(mobile=*))`},
+	{
+		"not type across two typed mappings", `phoneNumbers[not (type eq "work")]`,
+		`(|(&(telephoneNumber=*)(!(telephoneNumber=*)))(mobile=*))`,
+	},
 	{"type ne", `phoneNumbers[type ne "work"]`, `(mobile=*)`},
 	{"not of an unmapped sub-attribute", `emails[not (display eq "x")]`, `(mail=*)`},
 	{"sub-attribute", `name.givenName eq "Barbara"`, `(givenName=Barbara)`},
-	{"enterprise attribute by URN", `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Tech"`,
-		`(departmentNumber=Tech)`},
+	{
+		"enterprise attribute by URN", `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Tech"`,
+		`(departmentNumber=Tech)`,
+	},
 	{"enterprise attribute unqualified", `department eq "Tech"`, `(departmentNumber=Tech)`},
 	{"core URN", `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a"`, `(uid=a)`},
 
@@ -119,24 +139,34 @@ var searchFilterCases = []filterCase{
 	{"not unmapped", `not (nickName eq "Babs")`, `(!` + matchNone + `)`},
 
 	// meta timestamps are the directory's operational attributes.
-	{"lastModified gt", `meta.lastModified gt "2026-01-01T00:00:00Z"`,
-		`(&(modifyTimestamp>=20260101000000Z)(!(modifyTimestamp=20260101000000Z)))`},
+	{
+		"lastModified gt", `meta.lastModified gt "2026-01-01T00:00:00Z"`,
+		`(&(modifyTimestamp>=20260101000000Z)(!(modifyTimestamp=20260101000000Z)))`,
+	},
 	{"created ge with offset", `meta.created ge "2026-01-01T01:00:00+01:00"`, `(createTimestamp>=20260101000000Z)`},
 	{"lastModified pr", `meta.lastModified pr`, `(modifyTimestamp=*)`},
 	{"meta.version is not filterable", `meta.version eq "x"`, matchNone},
 
 	// The manager reference compares the resolved DN, escaped.
-	{"manager eq id", `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "` + bossID + `"`,
-		`(manager=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org)`},
-	{"manager.value eq id", `manager.value eq "` + bossID + `"`,
-		`(manager=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org)`},
-	{"manager ne id", `manager ne "` + bossID + `"`,
-		`(!(manager=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org))`},
+	{
+		"manager eq id", `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "` + bossID + `"`,
+		`(manager=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org)`,
+	},
+	{
+		"manager.value eq id", `manager.value eq "` + bossID + `"`,
+		`(manager=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org)`,
+	},
+	{
+		"manager ne id", `manager ne "` + bossID + `"`,
+		`(!(manager=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org))`,
+	},
 	{"manager unknown id", `manager eq "nobody"`, matchNone},
 	{"manager pr", `manager pr`, `(manager=*)`},
 	{"manager eq null", `manager eq null`, `(!(manager=*))`},
-	{"entra manager probe", `id eq "54D382A4" and manager eq "` + bossID + `"`,
-		`(&(entryUUID=54D382A4)(manager=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org))`},
+	{
+		"entra manager probe", `id eq "54D382A4" and manager eq "` + bossID + `"`,
+		`(&(entryUUID=54D382A4)(manager=uid=o\5c2cbrien \28boss\29,ou=people,dc=example,dc=org))`,
+	},
 
 	// Hostile values are escaped once (RFC 4515): never wildcards or structure.
 	{"injection", `userName eq "*)(uid=*"`, `(uid=\2a\29\28uid=\2a)`},
@@ -202,8 +232,10 @@ func TestSearchFilterEmails(t *testing.T) {
 		{"home only", `emails[type eq "home"].value eq "x"`, `(otherMailbox=x)`},
 		{"has work", `emails[type eq "work" and value co "@x"]`, `(&(mail=*)(mail=*@x*))`},
 		{"either element", `emails[value co "@x"]`, `(|(&(mail=*)(mail=*@x*))(&(otherMailbox=*)(otherMailbox=*@x*)))`},
-		{"not work: the home address", `emails[not (type eq "work")]`,
-			`(|(&(mail=*)(!(mail=*)))(otherMailbox=*))`},
+		{
+			"not work: the home address", `emails[not (type eq "work")]`,
+			`(|(&(mail=*)(!(mail=*)))(otherMailbox=*))`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) { checkSearchFilter(t, m, r, tc.in, tc.want) })
 	}
@@ -295,8 +327,10 @@ func TestSearchFilterElementOfSeveralMappings(t *testing.T) {
 	for _, tc := range []filterCase{
 		{"element present", `addresses[type eq "work"]`, `(|(l=*)(postalCode=*))`},
 		{"not inside", `addresses[not (locality eq "Paris")]`, `(&(|(l=*)(postalCode=*))(!(l=Paris)))`},
-		{"sub-attribute of the other mapping", `addresses[type eq "work" and postalCode eq "75001"]`,
-			`(&(|(l=*)(postalCode=*))(postalCode=75001))`},
+		{
+			"sub-attribute of the other mapping", `addresses[type eq "work" and postalCode eq "75001"]`,
+			`(&(|(l=*)(postalCode=*))(postalCode=75001))`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) { checkSearchFilter(t, m, r, tc.in, tc.want) })
 	}

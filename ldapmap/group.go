@@ -30,12 +30,16 @@ type GroupMap struct {
 // NewGroups compiles the group mapping and returns every problem at its path.
 func NewGroups(cfg config.GroupsConfig) (*GroupMap, error) {
 	var ps config.Problems
-	m := compile(spec{prefix: "groups", kind: "Group", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
-		idAttr: cfg.IDAttribute, filter: cfg.Filter, scope: cfg.ScopeFilter, attrs: cfg.Attributes, check: checkGroupPath}, &ps)
+	m := compile(spec{
+		prefix: "groups", kind: "Group", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
+		idAttr: cfg.IDAttribute, filter: cfg.Filter, scope: cfg.ScopeFilter, attrs: cfg.Attributes, check: checkGroupPath,
+	}, &ps)
 	m.MaxResults = cfg.MaxResults
 	m.checkRDN("groups", &ps)
-	g := &GroupMap{Map: m, MemberAttr: cfg.MemberAttribute, ByUID: strings.EqualFold(cfg.MemberAttribute, "memberUid"),
-		EmptyMember: cfg.EmptyMember, Constants: cfg.Constants}
+	g := &GroupMap{
+		Map: m, MemberAttr: cfg.MemberAttribute, ByUID: strings.EqualFold(cfg.MemberAttribute, "memberUid"),
+		EmptyMember: cfg.EmptyMember, Constants: cfg.Constants,
+	}
 	if g.ByUID && g.EmptyMember != "" {
 		ps.Add("groups.empty_member", "memberUid groups may be empty: leave empty_member unset")
 	}

@@ -163,8 +163,10 @@ func (m *Map) checkRDN(prefix string, ps *config.Problems) {
 // New compiles the user mapping and returns every problem at its YAML path.
 func New(cfg config.UsersConfig) (*Map, error) {
 	var ps config.Problems
-	m := compile(spec{prefix: "users", kind: "User", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
-		idAttr: cfg.IDAttribute, filter: cfg.Filter, scope: cfg.ScopeFilter, attrs: cfg.Attributes, check: checkUserPath}, &ps)
+	m := compile(spec{
+		prefix: "users", kind: "User", baseDN: cfg.BaseDN, rdn: cfg.RDN, objectClasses: cfg.ObjectClasses,
+		idAttr: cfg.IDAttribute, filter: cfg.Filter, scope: cfg.ScopeFilter, attrs: cfg.Attributes, check: checkUserPath,
+	}, &ps)
 	m.Delete = cfg.Delete
 	m.MaxResults = cfg.MaxResults
 	if m.UserNameAttr() == nil {
@@ -313,43 +315,54 @@ func checkUserPath(p filter.Path) string {
 	}
 	attrs, known := userSchema[urn]
 	if !known {
-		if strings.HasPrefix(urn, "urn:ietf:params:scim:schemas:extension:") || strings.HasPrefix(urn, "urn:") {
-			if p.Filter != nil || p.SubAttr != "" {
-				return "custom extension attributes must be simple (Entra cannot send complex custom attributes)"
-			}
-			return ""
-		}
-		return fmt.Sprintf("unknown schema %q", p.URN)
+		return checkExtensionPath(p, urn)
 	}
 	subs, ok := schemaAttr(attrs, p.Attr)
-	if !ok {
+	switch {
+	case !ok:
 		return fmt.Sprintf("%q is not an attribute of %s%s", p.Attr, schemaName(urn), suggest(p.Attr, keys(attrs)))
-	}
-	if subs == nil {
+	case subs == nil:
 		if p.Filter != nil || p.SubAttr != "" {
 			return fmt.Sprintf("%q is a simple attribute: it has no sub-attributes or value filter", p.Attr)
 		}
 		return ""
-	}
-	if strings.EqualFold(p.Attr, "manager") {
+	case strings.EqualFold(p.Attr, "manager"):
 		if p.Filter != nil || (p.SubAttr != "" && !strings.EqualFold(p.SubAttr, "value")) {
 			return "map the manager reference as urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
 		}
 		return ""
 	}
-	if p.SubAttr == "" {
+	return checkComplexPath(p, subs)
+}
+
+// checkExtensionPath checks a path in a schema userSchema does not know (urn,
+// lower-cased): any URN is a custom extension, whose attributes Entra sends as
+// simple values only.
+func checkExtensionPath(p filter.Path, urn string) string {
+	if !strings.HasPrefix(urn, "urn:") {
+		return fmt.Sprintf("unknown schema %q", p.URN)
+	}
+	if p.Filter != nil || p.SubAttr != "" {
+		return "custom extension attributes must be simple (Entra cannot send complex custom attributes)"
+	}
+	return ""
+}
+
+// checkComplexPath checks a path into a complex attribute with the
+// sub-attributes subs: one sub-attribute of name, or of one element of a
+// multi-valued attribute, chosen as Entra does (selectorOf).
+func checkComplexPath(p filter.Path, subs []string) string {
+	switch {
+	case p.SubAttr == "":
 		return fmt.Sprintf("%q is complex: map one sub-attribute, e.g. %s", p.Attr, example(p.Attr))
-	}
-	if !containsFold(subs, p.SubAttr) {
+	case !containsFold(subs, p.SubAttr):
 		return fmt.Sprintf("%q has no sub-attribute %q%s", p.Attr, p.SubAttr, suggest(p.SubAttr, subs))
-	}
-	if strings.EqualFold(p.Attr, "name") {
+	case strings.EqualFold(p.Attr, "name"):
 		if p.Filter != nil {
 			return `"name" is single-valued: it takes no value filter`
 		}
 		return ""
-	}
-	if p.Filter == nil {
+	case p.Filter == nil:
 		return fmt.Sprintf("%q is multi-valued: select one element with a type filter, e.g. %s", p.Attr, example(p.Attr))
 	}
 	if _, ok := selectorOf(p.Filter); !ok {

@@ -69,34 +69,50 @@ func TestNewProblems(t *testing.T) {
 		{"duplicate LDAP target", func(u *config.UsersConfig) {
 			u.Attributes = append(u.Attributes, config.AttributeMapping{SCIM: "nickName", LDAP: "MAIL"})
 		}, []want{{"users.attributes[13].ldap", `LDAP attribute "MAIL" is already the target of users.attributes[7]`}}},
-		{"rdn not mapped", func(u *config.UsersConfig) { u.RDN = "employeeType" },
-			[]want{{"users.rdn", `RDN attribute "employeeType" is not the target of any users.attributes or users.derive entry`}}},
-		{"rdn holds a reference", func(u *config.UsersConfig) { u.RDN = "manager" },
-			[]want{{"users.rdn", "cannot hold a reference"}}},
+		{
+			"rdn not mapped", func(u *config.UsersConfig) { u.RDN = "employeeType" },
+			[]want{{"users.rdn", `RDN attribute "employeeType" is not the target of any users.attributes or users.derive entry`}},
+		},
+		{
+			"rdn holds a reference", func(u *config.UsersConfig) { u.RDN = "manager" },
+			[]want{{"users.rdn", "cannot hold a reference"}},
+		},
 		{"multi-valued without type filter", func(u *config.UsersConfig) {
 			u.Attributes[7].SCIM = "emails.value"
 		}, []want{{"users.attributes[7].scim", `"emails" is multi-valued: select one element with a type filter, e.g. emails[type eq "work"].value`}}},
 		{"value filter other than type eq", func(u *config.UsersConfig) {
 			u.Attributes[7].SCIM = `emails[display eq "x"].value`
 		}, []want{{"users.attributes[7].scim", `the value filter must be type eq "<type>"`}}},
-		{"complex without sub-attribute", func(u *config.UsersConfig) { u.Attributes[3].SCIM = "name" },
-			[]want{{"users.attributes[3].scim", `"name" is complex: map one sub-attribute, e.g. name.givenName`}}},
-		{"simple with sub-attribute", func(u *config.UsersConfig) { u.Attributes[6].SCIM = "title.value" },
-			[]want{{"users.attributes[6].scim", `"title" is a simple attribute`}}},
-		{"path that does not parse", func(u *config.UsersConfig) { u.Attributes[7].SCIM = `emails[type eq "work"` },
-			[]want{{"users.attributes[7].scim", ""}}},
+		{
+			"complex without sub-attribute", func(u *config.UsersConfig) { u.Attributes[3].SCIM = "name" },
+			[]want{{"users.attributes[3].scim", `"name" is complex: map one sub-attribute, e.g. name.givenName`}},
+		},
+		{
+			"simple with sub-attribute", func(u *config.UsersConfig) { u.Attributes[6].SCIM = "title.value" },
+			[]want{{"users.attributes[6].scim", `"title" is a simple attribute`}},
+		},
+		{
+			"path that does not parse", func(u *config.UsersConfig) { u.Attributes[7].SCIM = `emails[type eq "work"` },
+			[]want{{"users.attributes[7].scim", ""}},
+		},
 		{"complex custom extension attribute", func(u *config.UsersConfig) {
 			u.Attributes = append(u.Attributes, config.AttributeMapping{SCIM: "urn:example:ext:1.0:User:badge.number", LDAP: "badge"})
 		}, []want{{"users.attributes[13].scim", "custom extension attributes must be simple"}}},
-		{"userName unmapped", func(u *config.UsersConfig) { u.Attributes[0].SCIM = "nickName" },
-			[]want{{"users.attributes", "userName must be mapped"}}},
+		{
+			"userName unmapped", func(u *config.UsersConfig) { u.Attributes[0].SCIM = "nickName" },
+			[]want{{"users.attributes", "userName must be mapped"}},
+		},
 		{"bad template", func(u *config.UsersConfig) {
 			u.Derive = append([]config.DeriveConfig{{LDAP: "cn", Template: "{{ .uid "}}, u.Derive...)
 		}, []want{{"users.derive[0].template", ""}}},
-		{"bad disable method", func(u *config.UsersConfig) { u.Disable.Method = "lock" },
-			[]want{{"users.disable.method", `got "lock"`}}},
-		{"bad base DN", func(u *config.UsersConfig) { u.BaseDN = "ou=people,,dc=x" },
-			[]want{{"users.base_dn", "is not a valid DN"}}},
+		{
+			"bad disable method", func(u *config.UsersConfig) { u.Disable.Method = "lock" },
+			[]want{{"users.disable.method", `got "lock"`}},
+		},
+		{
+			"bad base DN", func(u *config.UsersConfig) { u.BaseDN = "ou=people,,dc=x" },
+			[]want{{"users.base_dn", "is not a valid DN"}},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := exampleConfig(t)

@@ -3,9 +3,8 @@ package ldapmap
 import (
 	"encoding/json"
 
-	"github.com/scimbridge/scimbridge/scimapi/scimjson"
-
 	"github.com/scimbridge/scimbridge/scimapi/filter"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
 // Resource is a SCIM resource as decoded JSON: objects are map[string]any,

@@ -188,33 +188,48 @@ func parseDescription(s string) (description, error) {
 			d.fields[kw] = nil
 			continue
 		}
-		if i == len(body) {
-			return description{}, fmt.Errorf("%s has no value", kw)
+		vals, next, err := parseValues(body, i, kw)
+		if err != nil {
+			return description{}, err
 		}
-		vals := []string{}
+		d.fields[kw] = vals
+		i = next
+	}
+	return d, nil
+}
+
+// parseValues parses the value of keyword kw that starts at body[i]: one word
+// or quoted string, or a parenthesized list of them (separated by $, which is
+// skipped). next is the index after the value.
+func parseValues(body []token, i int, kw string) (vals []string, next int, err error) {
+	if i == len(body) {
+		return nil, 0, fmt.Errorf("%s has no value", kw)
+	}
+	switch body[i].kind {
+	case tokWord, tokQuoted:
+		return []string{body[i].text}, i + 1, nil
+	case tokOpen:
+		return parseList(body, i+1, kw)
+	}
+	return nil, 0, fmt.Errorf("%s is followed by %q", kw, body[i].text)
+}
+
+// parseList parses the rest of a parenthesized list of values from body[i]
+// to its closing parenthesis.
+func parseList(body []token, i int, kw string) (vals []string, next int, err error) {
+	vals = []string{}
+	for ; i < len(body) && body[i].kind != tokClose; i++ {
 		switch body[i].kind {
 		case tokWord, tokQuoted:
 			vals = append(vals, body[i].text)
-			i++
 		case tokOpen:
-			for i++; i < len(body) && body[i].kind != tokClose; i++ {
-				switch body[i].kind {
-				case tokWord, tokQuoted:
-					vals = append(vals, body[i].text)
-				case tokOpen:
-					return description{}, fmt.Errorf("nested parentheses in %s", kw)
-				}
-			}
-			if i == len(body) {
-				return description{}, fmt.Errorf("the list of %s is not closed", kw)
-			}
-			i++
-		default:
-			return description{}, fmt.Errorf("%s is followed by %q", kw, body[i].text)
+			return nil, 0, fmt.Errorf("nested parentheses in %s", kw)
 		}
-		d.fields[kw] = vals
 	}
-	return d, nil
+	if i == len(body) {
+		return nil, 0, fmt.Errorf("the list of %s is not closed", kw)
+	}
+	return vals, i + 1, nil
 }
 
 // oids returns the values of kw, each of which must be a name or numeric OID.

@@ -34,8 +34,10 @@ var (
 	atDescription     = `( 2.5.4.13 NAME 'description' DESC 'RFC4519: descriptive information' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15{1024} )`
 	atMemberUID       = `( 1.3.6.1.1.1.1.12 NAME 'memberUid' EQUALITY caseExactIA5Match SUBSTR caseExactIA5SubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 )`
 	realClasses       = []string{ocTop, ocExtensible, ocPerson, ocOrgPerson, ocInetOrgPerson, ocGroupOfNames, ocPosixGroup, ocPosixAccount}
-	realAttributeDefs = []string{atObjectClass, atName, atCN, atSN, atUID, atMail, atMember, atGIDNumber, atEntryUUID,
-		atPwdLockedTime, atMemberOf, atDisplayName, atDescription, atMemberUID}
+	realAttributeDefs = []string{
+		atObjectClass, atName, atCN, atSN, atUID, atMail, atMember, atGIDNumber, atEntryUUID,
+		atPwdLockedTime, atMemberOf, atDisplayName, atDescription, atMemberUID,
+	}
 )
 
 // Descriptions as testenv's Samba AD DC (Samba 4.17, a fresh domain
@@ -77,11 +79,15 @@ var (
 func sambaSchema(t testing.TB) *ldapmap.Schema {
 	t.Helper()
 	s, err := ldapmap.NewSchema(
-		[]string{samATObjectClass, samATObjectCategory, samATNTSecurityDescriptor, samATInstanceType, samATObjectSid,
+		[]string{
+			samATObjectClass, samATObjectCategory, samATNTSecurityDescriptor, samATInstanceType, samATObjectSid,
 			samATSAMAccountName, samATCn, samATSn, samATGroupType, samATMember, samATMail, samATUserPrincipalName,
-			samATGidNumber, samATUnicodePwd, samATObjectGUID, samATDescription},
-		[]string{samOCTop, samOCPerson, samOCOrganizationalPerson, samOCUser, samOCGroup, samOCSecurityPrincipal,
-			samOCMailRecipient, samOCPosixAccount, samOCComputer},
+			samATGidNumber, samATUnicodePwd, samATObjectGUID, samATDescription,
+		},
+		[]string{
+			samOCTop, samOCPerson, samOCOrganizationalPerson, samOCUser, samOCGroup, samOCSecurityPrincipal,
+			samOCMailRecipient, samOCPosixAccount, samOCComputer,
+		},
 		[]string{samRuleUser, samRuleGroup, samRuleGroup, samRuleComputer})
 	if err != nil {
 		t.Fatal(err)
@@ -95,21 +101,33 @@ func TestParseObjectClass(t *testing.T) {
 		want ldapmap.ObjectClass
 	}{
 		{ocTop, ldapmap.ObjectClass{OID: "2.5.6.0", Names: []string{"top"}, Kind: ldapmap.Abstract, Must: []string{"objectClass"}}},
-		{ocExtensible, ldapmap.ObjectClass{OID: "1.3.6.1.4.1.1466.101.120.111", Names: []string{"extensibleObject"},
-			Sup: []string{"top"}, Kind: ldapmap.Auxiliary}},
-		{ocPerson, ldapmap.ObjectClass{OID: "2.5.6.6", Names: []string{"person"}, Sup: []string{"top"},
-			Must: []string{"sn", "cn"}, May: []string{"userPassword", "telephoneNumber", "seeAlso", "description"}}},
-		{ocGroupOfNames, ldapmap.ObjectClass{OID: "2.5.6.9", Names: []string{"groupOfNames"}, Sup: []string{"top"},
-			Must: []string{"member", "cn"}, May: []string{"businessCategory", "seeAlso", "owner", "ou", "o", "description"}}},
-		{ocPosixGroup, ldapmap.ObjectClass{OID: "1.3.6.1.1.1.2.2", Names: []string{"posixGroup"}, Sup: []string{"top"},
-			Must: []string{"cn", "gidNumber"}, May: []string{"userPassword", "memberUid", "description"}}},
+		{ocExtensible, ldapmap.ObjectClass{
+			OID: "1.3.6.1.4.1.1466.101.120.111", Names: []string{"extensibleObject"},
+			Sup: []string{"top"}, Kind: ldapmap.Auxiliary,
+		}},
+		{ocPerson, ldapmap.ObjectClass{
+			OID: "2.5.6.6", Names: []string{"person"}, Sup: []string{"top"},
+			Must: []string{"sn", "cn"}, May: []string{"userPassword", "telephoneNumber", "seeAlso", "description"},
+		}},
+		{ocGroupOfNames, ldapmap.ObjectClass{
+			OID: "2.5.6.9", Names: []string{"groupOfNames"}, Sup: []string{"top"},
+			Must: []string{"member", "cn"}, May: []string{"businessCategory", "seeAlso", "owner", "ou", "o", "description"},
+		}},
+		{ocPosixGroup, ldapmap.ObjectClass{
+			OID: "1.3.6.1.1.1.2.2", Names: []string{"posixGroup"}, Sup: []string{"top"},
+			Must: []string{"cn", "gidNumber"}, May: []string{"userPassword", "memberUid", "description"},
+		}},
 		// Shapes seen elsewhere: no blanks inside parentheses (Active
 		// Directory), several SUPs, no NAME, a quoted OID, lower-case keywords.
-		{`(1.2.3 NAME 'x' SUP (top$person) AUXILIARY MUST (cn$sn))`, ldapmap.ObjectClass{OID: "1.2.3", Names: []string{"x"},
-			Sup: []string{"top", "person"}, Kind: ldapmap.Auxiliary, Must: []string{"cn", "sn"}}},
+		{`(1.2.3 NAME 'x' SUP (top$person) AUXILIARY MUST (cn$sn))`, ldapmap.ObjectClass{
+			OID: "1.2.3", Names: []string{"x"},
+			Sup: []string{"top", "person"}, Kind: ldapmap.Auxiliary, Must: []string{"cn", "sn"},
+		}},
 		{`( 1.2.4 )`, ldapmap.ObjectClass{OID: "1.2.4"}},
-		{`( '1.2.5' name 'y' may description x-origin ( 'a' 'b' ) )`, ldapmap.ObjectClass{OID: "1.2.5", Names: []string{"y"},
-			May: []string{"description"}}},
+		{`( '1.2.5' name 'y' may description x-origin ( 'a' 'b' ) )`, ldapmap.ObjectClass{
+			OID: "1.2.5", Names: []string{"y"},
+			May: []string{"description"},
+		}},
 	} {
 		got, err := ldapmap.ParseObjectClass(tc.in)
 		if err != nil {
@@ -132,17 +150,27 @@ func TestParseAttributeType(t *testing.T) {
 		in   string
 		want ldapmap.AttributeType
 	}{
-		{atUID, ldapmap.AttributeType{OID: "0.9.2342.19200300.100.1.1", Names: []string{"uid", "userid"},
-			Syntax: "1.3.6.1.4.1.1466.115.121.1.15"}},
-		{atMail, ldapmap.AttributeType{OID: "0.9.2342.19200300.100.1.3", Names: []string{"mail", "rfc822Mailbox"},
-			Syntax: "1.3.6.1.4.1.1466.115.121.1.26"}},
+		{atUID, ldapmap.AttributeType{
+			OID: "0.9.2342.19200300.100.1.1", Names: []string{"uid", "userid"},
+			Syntax: "1.3.6.1.4.1.1466.115.121.1.15",
+		}},
+		{atMail, ldapmap.AttributeType{
+			OID: "0.9.2342.19200300.100.1.3", Names: []string{"mail", "rfc822Mailbox"},
+			Syntax: "1.3.6.1.4.1.1466.115.121.1.26",
+		}},
 		{atCN, ldapmap.AttributeType{OID: "2.5.4.3", Names: []string{"cn", "commonName"}, Sup: "name"}},
-		{atEntryUUID, ldapmap.AttributeType{OID: "1.3.6.1.1.16.4", Names: []string{"entryUUID"}, Syntax: "1.3.6.1.1.16.1",
-			SingleValue: true, NoUserModification: true, Usage: "directoryOperation"}},
-		{atPwdLockedTime, ldapmap.AttributeType{OID: "1.3.6.1.4.1.42.2.27.8.1.17", Names: []string{"pwdAccountLockedTime"},
-			Syntax: "1.3.6.1.4.1.1466.115.121.1.24", SingleValue: true, Usage: "directoryOperation"}},
-		{atMemberOf, ldapmap.AttributeType{OID: "1.2.840.113556.1.2.102", Names: []string{"memberOf"},
-			Syntax: "1.3.6.1.4.1.1466.115.121.1.12", NoUserModification: true, Usage: "dSAOperation"}},
+		{atEntryUUID, ldapmap.AttributeType{
+			OID: "1.3.6.1.1.16.4", Names: []string{"entryUUID"}, Syntax: "1.3.6.1.1.16.1",
+			SingleValue: true, NoUserModification: true, Usage: "directoryOperation",
+		}},
+		{atPwdLockedTime, ldapmap.AttributeType{
+			OID: "1.3.6.1.4.1.42.2.27.8.1.17", Names: []string{"pwdAccountLockedTime"},
+			Syntax: "1.3.6.1.4.1.1466.115.121.1.24", SingleValue: true, Usage: "directoryOperation",
+		}},
+		{atMemberOf, ldapmap.AttributeType{
+			OID: "1.2.840.113556.1.2.102", Names: []string{"memberOf"},
+			Syntax: "1.3.6.1.4.1.1466.115.121.1.12", NoUserModification: true, Usage: "dSAOperation",
+		}},
 		{`( 1.2.6 NAME 'q' DESC 'it\27s a back\5Cslash' )`, ldapmap.AttributeType{OID: "1.2.6", Names: []string{"q"}}},
 	} {
 		got, err := ldapmap.ParseAttributeType(tc.in)
@@ -294,10 +322,12 @@ func FuzzParseSchemaDescription(f *testing.F) {
 	f.Add(`( 1.2.6 NAME 'q' DESC 'it\27s' SYNTAX '1.2{3' USAGE 'a\5Cb' )`)
 	// Samba's shapes: MUST (cn ) with no blank after the parenthesis,
 	// quoted SYNTAX, AUX lists, and its extendedAttributeInfo extensions.
-	for _, s := range []string{samOCTop, samOCUser, samOCSecurityPrincipal, samATInstanceType, samATObjectSid,
+	for _, s := range []string{
+		samOCTop, samOCUser, samOCSecurityPrincipal, samATInstanceType, samATObjectSid,
 		samATSAMAccountName, samRuleUser, samRuleGroup, samRuleComputer,
 		`( 1.2.840.113556.1.2.1 NAME 'instanceType' PROPERTY-GUID '8C7996BFE60DD011A28500AA003049E2' PROPERTY-SET-GUID '00000000000000000000000000000000' SYSTEM-ONLY )`,
-		`( 2.5.6.6 NAME 'r' DESC 'd' OBSOLETE AUX ( a $ b ) MUST uid MAY ( mail ) NOT ( cn $ sn ) X-ORIGIN 'test' )`} {
+		`( 2.5.6.6 NAME 'r' DESC 'd' OBSOLETE AUX ( a $ b ) MUST uid MAY ( mail ) NOT ( cn $ sn ) X-ORIGIN 'test' )`,
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -434,9 +464,13 @@ func TestParseContentRule(t *testing.T) {
 		want ldapmap.ContentRule
 	}{
 		// RFC 4512 §4.1.6 in full: DESC, OBSOLETE, NOT and an extension.
-		{`( 2.5.6.6 NAME 'personRule' DESC 'no phones' OBSOLETE AUX ( posixAccount $ shadowAccount ) MUST uid MAY ( mail ) NOT telephoneNumber X-ORIGIN 'test' )`,
-			ldapmap.ContentRule{OID: "2.5.6.6", Names: []string{"personRule"}, Aux: []string{"posixAccount", "shadowAccount"},
-				Must: []string{"uid"}, May: []string{"mail"}, Not: []string{"telephoneNumber"}}},
+		{
+			`( 2.5.6.6 NAME 'personRule' DESC 'no phones' OBSOLETE AUX ( posixAccount $ shadowAccount ) MUST uid MAY ( mail ) NOT telephoneNumber X-ORIGIN 'test' )`,
+			ldapmap.ContentRule{
+				OID: "2.5.6.6", Names: []string{"personRule"}, Aux: []string{"posixAccount", "shadowAccount"},
+				Must: []string{"uid"}, May: []string{"mail"}, Not: []string{"telephoneNumber"},
+			},
+		},
 		{`(1.2.3 NAME ('a' 'b') AUX x)`, ldapmap.ContentRule{OID: "1.2.3", Names: []string{"a", "b"}, Aux: []string{"x"}}},
 		{`( 1.2.4 )`, ldapmap.ContentRule{OID: "1.2.4"}},
 	} {
@@ -533,8 +567,10 @@ func TestSchemaSambaContentRules(t *testing.T) {
 	if s.ContentRule(s.Class("person")) != nil || s.ContentRule(nil) != nil {
 		t.Error("person has no rule")
 	}
-	for attr, want := range map[string]bool{"objectCategory": true, "NTSECURITYDESCRIPTOR": true, "instanceType": true,
-		"objectSid": true, "sAMAccountName": true, "cn": false, "groupType": false, "mail": false} {
+	for attr, want := range map[string]bool{
+		"objectCategory": true, "NTSECURITYDESCRIPTOR": true, "instanceType": true,
+		"objectSid": true, "sAMAccountName": true, "cn": false, "groupType": false, "mail": false,
+	} {
 		if got := ldapmap.ADFillsOnAdd(attr); got != want {
 			t.Errorf("ADFillsOnAdd(%s) = %v", attr, got)
 		}

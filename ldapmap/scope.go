@@ -45,27 +45,9 @@ type attrSource func(attr string) (vals []string, known bool)
 func evalFilter(p *ber.Packet, attrs attrSource) tri {
 	switch p.Tag {
 	case ldap.FilterAnd:
-		out := yes
-		for _, c := range p.Children {
-			switch evalFilter(c, attrs) {
-			case no:
-				return no
-			case unknown:
-				out = unknown
-			}
-		}
-		return out
+		return evalJunction(p.Children, attrs, no)
 	case ldap.FilterOr:
-		out := no
-		for _, c := range p.Children {
-			switch evalFilter(c, attrs) {
-			case yes:
-				return yes
-			case unknown:
-				out = unknown
-			}
-		}
-		return out
+		return evalJunction(p.Children, attrs, yes)
 	case ldap.FilterNot:
 		if len(p.Children) != 1 {
 			return unknown
@@ -76,27 +58,50 @@ func evalFilter(p *ber.Packet, attrs attrSource) tri {
 		if !known {
 			return unknown
 		}
-		if len(vals) > 0 {
-			return yes
-		}
-		return no
+		return truth(len(vals) > 0)
 	case ldap.FilterEqualityMatch:
 		if len(p.Children) != 2 {
 			return unknown
 		}
-		vals, known := attrs(p.Children[0].Data.String())
-		if !known {
-			return unknown
-		}
-		want := p.Children[1].Data.String()
-		for _, v := range vals {
-			if strings.EqualFold(v, want) {
-				return yes
-			}
-		}
-		return no
+		return evalEquality(p.Children[0].Data.String(), p.Children[1].Data.String(), attrs)
 	}
 	return unknown
+}
+
+// evalJunction evaluates an AND (decisive is no) or an OR (decisive is yes):
+// one decisive child decides it, else one unknown child leaves it unknown.
+func evalJunction(children []*ber.Packet, attrs attrSource, decisive tri) tri {
+	out := decisive.not()
+	for _, c := range children {
+		switch evalFilter(c, attrs) {
+		case decisive:
+			return decisive
+		case unknown:
+			out = unknown
+		}
+	}
+	return out
+}
+
+// evalEquality evaluates (attr=want), matching case-insensitively.
+func evalEquality(attr, want string, attrs attrSource) tri {
+	vals, known := attrs(attr)
+	if !known {
+		return unknown
+	}
+	for _, v := range vals {
+		if strings.EqualFold(v, want) {
+			return yes
+		}
+	}
+	return no
+}
+
+func truth(b bool) tri {
+	if b {
+		return yes
+	}
+	return no
 }
 
 // addSource reads the attributes of an add request: it holds everything the
@@ -116,10 +121,12 @@ func addSource(req *ldap.AddRequest, dirSet func(string) bool) attrSource {
 
 // operationalOrAD are attributes a directory sets on a new entry by itself;
 // a scope filter on them cannot be judged from the add request.
-var operationalOrAD = []string{"entryUUID", "entryDN", "entryCSN", "creatorsName", "createTimestamp", "modifiersName",
+var operationalOrAD = []string{
+	"entryUUID", "entryDN", "entryCSN", "creatorsName", "createTimestamp", "modifiersName",
 	"modifyTimestamp", "structuralObjectClass", "hasSubordinates", "memberOf", "objectGUID", "objectSid",
 	"objectCategory", "instanceType", "whenCreated", "whenChanged", "uSNCreated", "uSNChanged", "sAMAccountType",
-	"sAMAccountName", "distinguishedName", "name"}
+	"sAMAccountName", "distinguishedName", "name",
+}
 
 func directorySets(attr string) bool { return containsFold(operationalOrAD, attr) }
 

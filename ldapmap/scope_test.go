@@ -97,8 +97,10 @@ func TestScopeFilterAdoption(t *testing.T) {
 // FuzzScopeFilter: any filter the directory would accept as a scope is
 // judged without a panic, offline and per add.
 func FuzzScopeFilter(f *testing.F) {
-	for _, s := range []string{"(businessCategory=entra)", "(&(objectClass=person)(!(ou=x))(|(a=*)(b=c)))",
-		"(cn=a*b)", "(uid>=5)", "(cn:dn:=x)", "(!(!(objectClass=*)))", `(cn=\2a)`} {
+	for _, s := range []string{
+		"(businessCategory=entra)", "(&(objectClass=person)(!(ou=x))(|(a=*)(b=c)))",
+		"(cn=a*b)", "(uid>=5)", "(cn:dn:=x)", "(!(!(objectClass=*)))", `(cn=\2a)`,
+	} {
 		f.Add(s)
 	}
 	cfg := exampleConfig(f)

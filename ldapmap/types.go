@@ -242,24 +242,12 @@ func checkSingle(path string, v any, k valueKind) error {
 // It accepts exactly what scalarString (kindString, kindAny) or
 // scimjson.ParseBool (kindBool) reads.
 func single(v any, k valueKind) string {
+	if bad, ok := singleScalar(v, k); ok {
+		return bad
+	}
+	// One value may also come wrapped, as a one-element list or as
+	// {"value": ...}; never so for a boolean.
 	switch t := v.(type) {
-	case nil:
-		return ""
-	case string:
-		if _, ok := scimjson.ParseBool(t); k == kindBool && !ok {
-			return "a string other than true or false"
-		}
-		return ""
-	case bool:
-		if k == kindString {
-			return "a boolean"
-		}
-		return ""
-	case json.Number, float64:
-		if k == kindBool {
-			return "a number"
-		}
-		return ""
 	case []any:
 		switch {
 		case len(t) == 0:
@@ -273,6 +261,29 @@ func single(v any, k valueKind) string {
 		}
 	}
 	return describe(v)
+}
+
+// singleScalar is single for a JSON scalar (null, string, boolean, number);
+// scalar is false for anything else.
+func singleScalar(v any, k valueKind) (bad string, scalar bool) {
+	switch t := v.(type) {
+	case nil:
+	case string:
+		if _, ok := scimjson.ParseBool(t); k == kindBool && !ok {
+			return "a string other than true or false", true
+		}
+	case bool:
+		if k == kindString {
+			return "a boolean", true
+		}
+	case json.Number, float64:
+		if k == kindBool {
+			return "a number", true
+		}
+	default:
+		return "", false
+	}
+	return "", true
 }
 
 // describe names the JSON type of v for a message; values are never echoed,

@@ -139,10 +139,14 @@ func TestPatchWrongTypes(t *testing.T) {
 		{"userName as a number", `{"op":"replace","path":"userName","value":42}`, "userName"},
 		{"userName as an object", `{"op":"replace","path":"userName","value":{"value":"other"}}`, "userName"},
 		{"userName as a list", `{"op":"replace","path":"userName","value":["other"]}`, "userName"},
-		{"work email as a list", `{"op":"replace","path":"emails[type eq \"work\"].value","value":["a@x","b@x"]}`,
-			`emails[type eq "work"].value`},
-		{"work email primary", `{"op":"replace","path":"emails[type eq \"work\"].primary","value":"maybe"}`,
-			`emails[type eq "work"].primary`},
+		{
+			"work email as a list", `{"op":"replace","path":"emails[type eq \"work\"].value","value":["a@x","b@x"]}`,
+			`emails[type eq "work"].value`,
+		},
+		{
+			"work email primary", `{"op":"replace","path":"emails[type eq \"work\"].primary","value":"maybe"}`,
+			`emails[type eq "work"].primary`,
+		},
 		{"givenName as an object", `{"op":"replace","path":"name.givenName","value":{"a":"b"}}`, "name.givenName"},
 		{"department as a list", `{"op":"add","path":"` + enterURN + `:department","value":["a","b"]}`, enterURN + ":department"},
 		{"manager as a list of two", `{"op":"add","path":"manager","value":[{"value":"a"},{"value":"b"}]}`, enterURN + ":manager"},
@@ -170,9 +174,11 @@ func TestLenientShapes(t *testing.T) {
 			t.Fatalf("PlanAdd: %v", err)
 		}
 		got := attrsOf(req)
-		for attr, want := range map[string]string{"employeeNumber": "12345", "title": "Wrapped", "displayName": "Object",
+		for attr, want := range map[string]string{
+			"employeeNumber": "12345", "title": "Wrapped", "displayName": "Object",
 			"givenName": "Given", "mail": "j@x", "mobile": "+1 555 0199", "manager": bossDN, "departmentNumber": "42",
-			"carLicense": "TRUE"} {
+			"carLicense": "TRUE",
+		} {
 			if v := got[attr]; len(v) != 1 || v[0] != want {
 				t.Errorf("%s = %q, want %q", attr, v, want)
 			}
@@ -186,15 +192,19 @@ func TestLenientShapes(t *testing.T) {
 		name, op string
 		want     []string
 	}{
-		{"email element sent bare", `{"op":"Replace","path":"emails","value":{"type":"work","value":"bare@x"}}`,
-			[]string{"replace mail=bare@x"}},
+		{
+			"email element sent bare", `{"op":"Replace","path":"emails","value":{"type":"work","value":"bare@x"}}`,
+			[]string{"replace mail=bare@x"},
+		},
 		{"manager as a reference list", `{"op":"Add","path":"manager","value":[{"$ref":"http://x/Users/` + bossID + `","value":"` + bossID + `"}]}`, nil},
 		{"title wrapped", `{"op":"replace","path":"title","value":{"value":"Boss"}}`, []string{"replace title=Boss"}},
 		{"displayName as a number", `{"op":"replace","path":"displayName","value":1.5}`, []string{"replace displayName=1.5"}},
 		{"primary as a string", `{"op":"replace","path":"emails[type eq \"work\"].primary","value":"False"}`, nil},
 		{"title null clears", `{"op":"replace","path":"displayName","value":null}`, []string{"delete displayName"}},
-		{"[] clears a multi-valued attribute", `{"op":"replace","path":"phoneNumbers","value":[]}`,
-			[]string{"delete mobile", "delete telephoneNumber"}},
+		{
+			"[] clears a multi-valued attribute", `{"op":"replace","path":"phoneNumbers","value":[]}`,
+			[]string{"delete mobile", "delete telephoneNumber"},
+		},
 		{"[] clears a simple attribute", `{"op":"replace","path":"displayName","value":[]}`, []string{"delete displayName"}},
 		{"[] clears name", `{"op":"replace","path":"name","value":[]}`, []string{"replace cn=Johnny", "delete givenName", "replace sn=Johnny"}},
 	} {

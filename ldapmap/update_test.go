@@ -75,56 +75,90 @@ func TestPlanUpdate(t *testing.T) {
 		newRDN string
 		want   []string
 	}{
-		{name: "entra update multi-valued (§1.1)", body: ops(
-			`{"op":"Replace","path":"emails[type eq \"work\"].value","value":"updatedEmail@microsoft.com"}`,
-			`{"op":"Replace","path":"name.familyName","value":"updatedFamilyName"}`),
-			want: []string{"replace mail=updatedEmail@microsoft.com", "replace sn=updatedFamilyName"}},
-		{name: "entra update single-valued renames (§1.1)", body: ops(
-			`{"op":"Replace","path":"userName","value":"5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com"}`),
-			newRDN: "uid=5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com"},
-		{name: "hostile rename is escaped", body: ops(`{"op":"replace","path":"userName","value":"a,dc=evil+cn=x"}`),
-			newRDN: `uid=a\,dc=evil\+cn=x`},
+		{
+			name: "entra update multi-valued (§1.1)", body: ops(
+				`{"op":"Replace","path":"emails[type eq \"work\"].value","value":"updatedEmail@microsoft.com"}`,
+				`{"op":"Replace","path":"name.familyName","value":"updatedFamilyName"}`),
+			want: []string{"replace mail=updatedEmail@microsoft.com", "replace sn=updatedFamilyName"},
+		},
+		{
+			name: "entra update single-valued renames (§1.1)", body: ops(
+				`{"op":"Replace","path":"userName","value":"5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com"}`),
+			newRDN: "uid=5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com",
+		},
+		{
+			name: "hostile rename is escaped", body: ops(`{"op":"replace","path":"userName","value":"a,dc=evil+cn=x"}`),
+			newRDN: `uid=a\,dc=evil\+cn=x`,
+		},
 		{name: "unchanged value writes nothing", body: ops(`{"op":"replace","path":"displayName","value":"Johnny"}`)},
-		{name: "unchanged email keeps the second mail value",
+		{
+			name: "unchanged email keeps the second mail value",
 			body: ops(`{"op":"replace","path":"emails[type eq \"work\"].value","value":"jdoe@example.org"}`,
 				`{"op":"replace","path":"name.givenName","value":"Jon"}`),
-			want: []string{"replace givenName=Jon"}},
-		{name: "removing familyName re-derives sn", body: ops(`{"op":"remove","path":"name.familyName"}`),
-			want: []string{"replace sn=Johnny"}},
-		{name: "removing displayName deletes it", body: ops(`{"op":"Remove","path":"displayName"}`),
-			want: []string{"delete displayName"}},
-		{name: "replace with empty string clears", body: ops(`{"op":"replace","path":"title","value":""}`),
-			entry: map[string][]string{"title": {"Boss"}}, want: []string{"delete title"}},
-		{name: "entra disable, default dialect (§3.3)", body: ops(`{"op":"Replace","path":"active","value":"False"}`),
-			want: []string{"replace pwdAccountLockedTime=000001010000Z"}},
-		{name: "entra disable, flag dialect (§3.3)", body: ops(`{"op":"replace","path":"active","value":false}`),
-			want: []string{"replace pwdAccountLockedTime=000001010000Z"}},
-		{name: "enable a locked entry", entry: locked, body: ops(`{"op":"Replace","path":"active","value":"True"}`),
-			want: []string{"delete pwdAccountLockedTime000001010000Z"}},
+			want: []string{"replace givenName=Jon"},
+		},
+		{
+			name: "removing familyName re-derives sn", body: ops(`{"op":"remove","path":"name.familyName"}`),
+			want: []string{"replace sn=Johnny"},
+		},
+		{
+			name: "removing displayName deletes it", body: ops(`{"op":"Remove","path":"displayName"}`),
+			want: []string{"delete displayName"},
+		},
+		{
+			name: "replace with empty string clears", body: ops(`{"op":"replace","path":"title","value":""}`),
+			entry: map[string][]string{"title": {"Boss"}}, want: []string{"delete title"},
+		},
+		{
+			name: "entra disable, default dialect (§3.3)", body: ops(`{"op":"Replace","path":"active","value":"False"}`),
+			want: []string{"replace pwdAccountLockedTime=000001010000Z"},
+		},
+		{
+			name: "entra disable, flag dialect (§3.3)", body: ops(`{"op":"replace","path":"active","value":false}`),
+			want: []string{"replace pwdAccountLockedTime=000001010000Z"},
+		},
+		{
+			name: "enable a locked entry", entry: locked, body: ops(`{"op":"Replace","path":"active","value":"True"}`),
+			want: []string{"delete pwdAccountLockedTime000001010000Z"},
+		},
 		{name: "enable an active entry writes nothing", body: ops(`{"op":"replace","path":"active","value":true}`)},
 		{name: "disable a locked entry writes nothing", entry: locked, body: ops(`{"op":"replace","path":"active","value":false}`)},
-		{name: "entra replace several, flag dialect (§3.3)", body: ops(
-			`{"op":"replace","path":"emails[type eq \"work\"].value","value":"TestMhvaes@test.microsoft.com"}`,
-			`{"op":"replace","value":{"displayName":"Bjfe","name.givenName":"Kkom","name.familyName":"Unua",
+		{
+			name: "entra replace several, flag dialect (§3.3)", body: ops(
+				`{"op":"replace","path":"emails[type eq \"work\"].value","value":"TestMhvaes@test.microsoft.com"}`,
+				`{"op":"replace","value":{"displayName":"Bjfe","name.givenName":"Kkom","name.familyName":"Unua",
 				"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":"Aklq"}}`),
 			// employeeNumber of the enterprise extension is not mapped (externalId is).
-			want: []string{"replace displayName=Bjfe", "replace givenName=Kkom",
-				"replace mail=TestMhvaes@test.microsoft.com", "replace sn=Unua"}},
-		{name: "entra path-less active with userName (§3.4)", body: ops(
-			`{"op":"replace","value":{"active":false,"userName":"someone"}}`),
-			newRDN: "uid=someone", want: []string{"replace pwdAccountLockedTime=000001010000Z"}},
-		{name: "entra add department (§3.4)", body: ops(
-			`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Tech Infrastructure"}`),
-			want: []string{"replace departmentNumber=Tech Infrastructure"}},
-		{name: "entra add manager as bare string (§1.1)", entry: map[string][]string{"manager": nil}, body: ops(
-			`{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"` + bossID + `"}`),
-			want: []string{"replace manager=" + bossDN}},
-		{name: "entra remove manager by value filter (§1.1)", body: ops(
-			`{"op":"remove","path":"manager[value eq \"` + bossID + `\"]"}`),
-			want: []string{"delete manager"}},
-		{name: "validator clears manager with empty string (§3.5)", body: ops(
-			`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":""}`),
-			want: []string{"delete manager"}},
+			want: []string{
+				"replace displayName=Bjfe", "replace givenName=Kkom",
+				"replace mail=TestMhvaes@test.microsoft.com", "replace sn=Unua",
+			},
+		},
+		{
+			name: "entra path-less active with userName (§3.4)", body: ops(
+				`{"op":"replace","value":{"active":false,"userName":"someone"}}`),
+			newRDN: "uid=someone", want: []string{"replace pwdAccountLockedTime=000001010000Z"},
+		},
+		{
+			name: "entra add department (§3.4)", body: ops(
+				`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Tech Infrastructure"}`),
+			want: []string{"replace departmentNumber=Tech Infrastructure"},
+		},
+		{
+			name: "entra add manager as bare string (§1.1)", entry: map[string][]string{"manager": nil}, body: ops(
+				`{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"` + bossID + `"}`),
+			want: []string{"replace manager=" + bossDN},
+		},
+		{
+			name: "entra remove manager by value filter (§1.1)", body: ops(
+				`{"op":"remove","path":"manager[value eq \"` + bossID + `\"]"}`),
+			want: []string{"delete manager"},
+		},
+		{
+			name: "validator clears manager with empty string (§3.5)", body: ops(
+				`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":""}`),
+			want: []string{"delete manager"},
+		},
 		{name: "same manager writes nothing", body: ops(
 			`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"` + bossID + `"}`)},
 	} {
@@ -181,16 +215,26 @@ func TestPlanUpdateAttributeDisable(t *testing.T) {
 		want    []string
 	}{
 		{"disable", "", nil, "false", []string{"replace employeeType=disabled"}},
-		{"enable removes the value", "", map[string][]string{"employeeType": {"DISABLED"}}, `"True"`,
-			[]string{"delete employeeType"}},
-		{"enable writes enabled_value", "enabled", map[string][]string{"employeeType": {"disabled"}}, "true",
-			[]string{"replace employeeType=enabled"}},
+		{
+			"enable removes the value", "",
+			map[string][]string{"employeeType": {"DISABLED"}},
+			`"True"`,
+			[]string{"delete employeeType"},
+		},
+		{
+			"enable writes enabled_value", "enabled",
+			map[string][]string{"employeeType": {"disabled"}},
+			"true",
+			[]string{"replace employeeType=enabled"},
+		},
 		{"already disabled", "", map[string][]string{"employeeType": {"disabled"}}, "false", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := exampleMap(t, func(u *config.UsersConfig) {
-				u.Disable = config.DisableConfig{Method: "attribute", Attribute: "employeeType",
-					DisabledValue: "disabled", EnabledValue: tc.enabled}
+				u.Disable = config.DisableConfig{
+					Method: "attribute", Attribute: "employeeType",
+					DisabledValue: "disabled", EnabledValue: tc.enabled,
+				}
 			})
 			u, err := planPatch(t, m, directoryEntry(tc.entry), ops(`{"op":"replace","path":"active","value":`+tc.active+`}`))
 			if err != nil {
