@@ -149,7 +149,7 @@ func (*Not) expr()     {}
 func (*Has) expr()     {}
 
 // String returns canonical filter text; see Expr.
-func (e *Compare) String() string { return exprString(e) }
+func (c *Compare) String() string { return exprString(c) }
 
 // String returns canonical filter text; see Expr.
 func (e *And) String() string { return exprString(e) }

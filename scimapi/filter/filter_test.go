@@ -81,8 +81,10 @@ var parseCases = []parseCase{
 	{"surrogate pair", `title eq "\ud83d\ude00"`, eq("title", "😀"), `title eq "😀"`},
 	{"lone surrogate", `title eq "\ud83dx"`, eq("title", "\uFFFDx"), "title eq \"\uFFFDx\""},
 	{"escaped NUL", `title eq "a\u0000b"`, eq("title", "a\x00b"), ""},
-	{"uri value", `schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`,
-		eq("schemas", enterprise), ""},
+	{
+		"uri value", `schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`,
+		eq("schemas", enterprise), "",
+	},
 
 	// Precedence: not > and > or; and/or are left-associative.
 	{"and binds tighter (right)", `a pr or b pr and c pr`, or(pr("a"), and(pr("b"), pr("c"))), ""},
@@ -113,37 +115,61 @@ var parseCases = []parseCase{
 
 	// Value paths in filters.
 	{"value path", `emails[type eq "work"]`, has("emails", eq("type", "work")), ""},
-	{"value path complex", `emails[type eq "work" and value co "@example.com"]`,
-		has("emails", and(eq("type", "work"), cmp(attr("value"), Co, "@example.com"))), ""},
-	{"value path or value path", `emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]`,
+	{
+		"value path complex", `emails[type eq "work" and value co "@example.com"]`,
+		has("emails", and(eq("type", "work"), cmp(attr("value"), Co, "@example.com"))), "",
+	},
+	{
+		"value path or value path", `emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]`,
 		or(has("emails", and(eq("type", "work"), cmp(attr("value"), Co, "@example.com"))),
-			has("ims", and(eq("type", "xmpp"), cmp(attr("value"), Co, "@foo.com")))), ""},
-	{"value path and attr", `userType eq "Employee" and emails[type eq "work" and value co "@example.com"]`,
-		and(eq("userType", "Employee"), has("emails", and(eq("type", "work"), cmp(attr("value"), Co, "@example.com")))), ""},
+			has("ims", and(eq("type", "xmpp"), cmp(attr("value"), Co, "@foo.com")))), "",
+	},
+	{
+		"value path and attr", `userType eq "Employee" and emails[type eq "work" and value co "@example.com"]`,
+		and(eq("userType", "Employee"), has("emails", and(eq("type", "work"), cmp(attr("value"), Co, "@example.com")))), "",
+	},
 	{"value path with not", `emails[not (type eq "work")]`, has("emails", not(eq("type", "work"))), ""},
-	{"value path with parens", `emails[(type eq "a" or type eq "b") and primary eq true]`,
-		has("emails", and(or(eq("type", "a"), eq("type", "b")), eq("primary", true))), `emails[(type eq "a" or type eq "b") and primary eq true]`},
-	{"value path sub compare", `emails[type eq "work"].primary eq true`,
-		cmp(vsub("emails", eq("type", "work"), "primary"), Eq, true), ""},
-	{"value path sub pr", `emails[type eq "work"].value pr`,
-		cmp(vsub("emails", eq("type", "work"), "value"), Pr, nil), ""},
+	{
+		"value path with parens", `emails[(type eq "a" or type eq "b") and primary eq true]`,
+		has("emails", and(or(eq("type", "a"), eq("type", "b")), eq("primary", true))), `emails[(type eq "a" or type eq "b") and primary eq true]`,
+	},
+	{
+		"value path sub compare", `emails[type eq "work"].primary eq true`,
+		cmp(vsub("emails", eq("type", "work"), "primary"), Eq, true), "",
+	},
+	{
+		"value path sub pr", `emails[type eq "work"].value pr`,
+		cmp(vsub("emails", eq("type", "work"), "value"), Pr, nil), "",
+	},
 	{"value path in parens", `(members[value eq "x"])`, has("members", eq("value", "x")), `members[value eq "x"]`},
 
 	// URN paths (RFC 7644 §3.10).
 	{"core urn", `urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J"`, cmp(urnAttr(coreUser, "userName"), Sw, "J"), ""},
-	{"enterprise department", enterprise + `:department eq "Tech Infrastructure"`,
-		cmp(urnAttr(enterprise, "department"), Eq, "Tech Infrastructure"), ""},
+	{
+		"enterprise department", enterprise + `:department eq "Tech Infrastructure"`,
+		cmp(urnAttr(enterprise, "department"), Eq, "Tech Infrastructure"), "",
+	},
 	{"enterprise employeeNumber", enterprise + `:employeeNumber eq "Eqpj"`, cmp(urnAttr(enterprise, "employeeNumber"), Eq, "Eqpj"), ""},
-	{"enterprise manager.value", enterprise + `:manager.value eq "x"`,
-		cmp(Path{URN: enterprise, Attr: "manager", SubAttr: "value"}, Eq, "x"), ""},
-	{"core name.givenName", coreUser + `:name.givenName eq "x"`,
-		cmp(Path{URN: coreUser, Attr: "name", SubAttr: "givenName"}, Eq, "x"), ""},
-	{"upper-case URN prefix", `URN:ietf:params:scim:schemas:core:2.0:User:userName eq "x"`,
-		eq("userName", "x").withURN("URN:ietf:params:scim:schemas:core:2.0:User"), ""},
-	{"custom extension", `urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:badge-id pr`,
-		cmp(urnAttr("urn:ietf:params:scim:schemas:extension:Contoso:2.0:User", "badge-id"), Pr, nil), ""},
-	{"urn inside value filter", `emails[` + coreUser + `:type eq "work"]`,
-		has("emails", cmp(urnAttr(coreUser, "type"), Eq, "work")), ""},
+	{
+		"enterprise manager.value", enterprise + `:manager.value eq "x"`,
+		cmp(Path{URN: enterprise, Attr: "manager", SubAttr: "value"}, Eq, "x"), "",
+	},
+	{
+		"core name.givenName", coreUser + `:name.givenName eq "x"`,
+		cmp(Path{URN: coreUser, Attr: "name", SubAttr: "givenName"}, Eq, "x"), "",
+	},
+	{
+		"upper-case URN prefix", `URN:ietf:params:scim:schemas:core:2.0:User:userName eq "x"`,
+		eq("userName", "x").withURN("URN:ietf:params:scim:schemas:core:2.0:User"), "",
+	},
+	{
+		"custom extension", `urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:badge-id pr`,
+		cmp(urnAttr("urn:ietf:params:scim:schemas:extension:Contoso:2.0:User", "badge-id"), Pr, nil), "",
+	},
+	{
+		"urn inside value filter", `emails[` + coreUser + `:type eq "work"]`,
+		has("emails", cmp(urnAttr(coreUser, "type"), Eq, "work")), "",
+	},
 
 	// $ref (RFC 7643 §2.4).
 	{"$ref sub-attribute", `members.$ref eq "https://example.com/v2/Users/1"`, eq("members", "https://example.com/v2/Users/1").withSub("$ref"), ""},
@@ -156,64 +182,102 @@ var parseCases = []parseCase{
 	{"attr names with digits", `x-1_b2 eq 1`, eq("x-1_b2", num("1")), ""},
 
 	// Exactly what Entra ID sends (docs/entra-wire-reference.md §1, §2, §3).
-	{"entra userName", `userName eq "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"`,
-		eq("userName", "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"), ""},
-	{"entra test connection", `userName eq "7d420df3-9995-4831-a406-ecf8166f5f6a"`,
-		eq("userName", "7d420df3-9995-4831-a406-ecf8166f5f6a"), ""},
+	{
+		"entra userName", `userName eq "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"`,
+		eq("userName", "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"), "",
+	},
+	{
+		"entra test connection", `userName eq "7d420df3-9995-4831-a406-ecf8166f5f6a"`,
+		eq("userName", "7d420df3-9995-4831-a406-ecf8166f5f6a"), "",
+	},
 	{"entra zero results", `userName eq "non-existent user"`, eq("userName", "non-existent user"), ""},
-	{"entra externalId", `externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"`,
-		eq("externalId", "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"), ""},
+	{
+		"entra externalId", `externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"`,
+		eq("externalId", "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"), "",
+	},
 	{"entra externalId old", `externalId eq "johnwong"`, eq("externalId", "johnwong"), ""},
 	{"entra displayName", `displayName eq "displayName"`, eq("displayName", "displayName"), ""},
-	{"entra work email", `emails[type eq "work"].value eq "user@contoso.com"`,
-		cmp(vsub("emails", eq("type", "work"), "value"), Eq, "user@contoso.com"), ""},
-	{"entra manager probe", `id eq "54D382A4-2050-4C03-94D1-E769F1D15682" and manager eq "2819c223-7f76-453a-919d-413861904646"`,
-		and(eq("id", "54D382A4-2050-4C03-94D1-E769F1D15682"), eq("manager", "2819c223-7f76-453a-919d-413861904646")), ""},
-	{"entra member value path", `members[value eq "7f4bc1a3-285e-48ae-8202-5accb43efb0e"]`,
-		has("members", eq("value", "7f4bc1a3-285e-48ae-8202-5accb43efb0e")), ""},
+	{
+		"entra work email", `emails[type eq "work"].value eq "user@contoso.com"`,
+		cmp(vsub("emails", eq("type", "work"), "value"), Eq, "user@contoso.com"), "",
+	},
+	{
+		"entra manager probe", `id eq "54D382A4-2050-4C03-94D1-E769F1D15682" and manager eq "2819c223-7f76-453a-919d-413861904646"`,
+		and(eq("id", "54D382A4-2050-4C03-94D1-E769F1D15682"), eq("manager", "2819c223-7f76-453a-919d-413861904646")), "",
+	},
+	{
+		"entra member value path", `members[value eq "7f4bc1a3-285e-48ae-8202-5accb43efb0e"]`,
+		has("members", eq("value", "7f4bc1a3-285e-48ae-8202-5accb43efb0e")), "",
+	},
 
 	// Bare words are strings, as if quoted; String() quotes them. true,
 	// false, null and JSON numbers keep their JSON meaning (see above).
 	{"bare initial", `userName sw O`, cmp(attr("userName"), Sw, "O"), `userName sw "O"`},
-	{"bare sub-attribute", `name.familyName eq Employee`, cmp(sub("name", "familyName"), Eq, "Employee"),
-		`name.familyName eq "Employee"`},
-	{"bare timestamp", `meta.created gt 2015-10-10T14:38:21.86-07:00`,
-		cmp(sub("meta", "created"), Gt, "2015-10-10T14:38:21.86-07:00"), `meta.created gt "2015-10-10T14:38:21.86-07:00"`},
+	{
+		"bare sub-attribute", `name.familyName eq Employee`, cmp(sub("name", "familyName"), Eq, "Employee"),
+		`name.familyName eq "Employee"`,
+	},
+	{
+		"bare timestamp", `meta.created gt 2015-10-10T14:38:21.86-07:00`,
+		cmp(sub("meta", "created"), Gt, "2015-10-10T14:38:21.86-07:00"), `meta.created gt "2015-10-10T14:38:21.86-07:00"`,
+	},
 	{"bare word", `externalId eq jyoung`, eq("externalId", "jyoung"), `externalId eq "jyoung"`},
-	{"bare guid", `id eq 54D382A4-2050-4C03-94D1-E769F1D15682`, eq("id", "54D382A4-2050-4C03-94D1-E769F1D15682"),
-		`id eq "54D382A4-2050-4C03-94D1-E769F1D15682"`},
+	{
+		"bare guid", `id eq 54D382A4-2050-4C03-94D1-E769F1D15682`, eq("id", "54D382A4-2050-4C03-94D1-E769F1D15682"),
+		`id eq "54D382A4-2050-4C03-94D1-E769F1D15682"`,
+	},
 	{"bare NaN is no number", `x eq NaN`, eq("x", "NaN"), `x eq "NaN"`},
 	{"bare e is no number", `x eq e`, eq("x", "e"), `x eq "e"`},
 	{"bare near-literal", `x eq trueish`, eq("x", "trueish"), `x eq "trueish"`},
 	{"bare operator word", `x eq eq`, eq("x", "eq"), `x eq "eq"`},
 	{"bare star", `userName eq *`, eq("userName", "*"), `userName eq "*"`},
-	{"bare email", `emails.value co @example.com`, cmp(sub("emails", "value"), Co, "@example.com"),
-		`emails.value co "@example.com"`},
+	{
+		"bare email", `emails.value co @example.com`, cmp(sub("emails", "value"), Co, "@example.com"),
+		`emails.value co "@example.com"`,
+	},
 	{"bare non-ascii and backslash", `title eq José\x`, eq("title", `José\x`), `title eq "José\\x"`},
-	{"bare then and", `userName eq bjensen and title pr`, and(eq("userName", "bjensen"), pr("title")),
-		`userName eq "bjensen" and title pr`},
-	{"bare then OR", "userName eq bjensen\tOR userName eq jsmith", or(eq("userName", "bjensen"), eq("userName", "jsmith")),
-		`userName eq "bjensen" or userName eq "jsmith"`},
-	{"bare then or(", `userName eq bjensen or(title pr)`, or(eq("userName", "bjensen"), pr("title")),
-		`userName eq "bjensen" or title pr`},
+	{
+		"bare then and", `userName eq bjensen and title pr`, and(eq("userName", "bjensen"), pr("title")),
+		`userName eq "bjensen" and title pr`,
+	},
+	{
+		"bare then OR", "userName eq bjensen\tOR userName eq jsmith", or(eq("userName", "bjensen"), eq("userName", "jsmith")),
+		`userName eq "bjensen" or userName eq "jsmith"`,
+	},
+	{
+		"bare then or(", `userName eq bjensen or(title pr)`, or(eq("userName", "bjensen"), pr("title")),
+		`userName eq "bjensen" or title pr`,
+	},
 	{"bare in parens", `(userName eq bjensen)`, eq("userName", "bjensen"), `userName eq "bjensen"`},
-	{"bare before paren", `not (userName eq bjensen) and a pr`, and(not(eq("userName", "bjensen")), pr("a")),
-		`not (userName eq "bjensen") and a pr`},
+	{
+		"bare before paren", `not (userName eq bjensen) and a pr`, and(not(eq("userName", "bjensen")), pr("a")),
+		`not (userName eq "bjensen") and a pr`,
+	},
 	{"bare in value filter", `emails[type eq work]`, has("emails", eq("type", "work")), `emails[type eq "work"]`},
-	{"bare in value filter and after", `emails[type eq work].value eq a@b.c`,
-		cmp(vsub("emails", eq("type", "work"), "value"), Eq, "a@b.c"), `emails[type eq "work"].value eq "a@b.c"`},
-	{"bare and quoted", `userName eq "x" and name.familyName eq Jensen`,
+	{
+		"bare in value filter and after", `emails[type eq work].value eq a@b.c`,
+		cmp(vsub("emails", eq("type", "work"), "value"), Eq, "a@b.c"), `emails[type eq "work"].value eq "a@b.c"`,
+	},
+	{
+		"bare and quoted", `userName eq "x" and name.familyName eq Jensen`,
 		and(eq("userName", "x"), cmp(sub("name", "familyName"), Eq, "Jensen")),
-		`userName eq "x" and name.familyName eq "Jensen"`},
+		`userName eq "x" and name.familyName eq "Jensen"`,
+	},
 
 	// RFC 7644 §3.4.2.2 examples not covered above.
 	{"rfc title and userType", `title pr and userType eq "Employee"`, and(pr("title"), eq("userType", "Employee")), ""},
-	{"rfc grouped or", `userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")`,
-		and(eq("userType", "Employee"), or(cmp(attr("emails"), Co, "example.com"), cmp(sub("emails", "value"), Co, "example.org"))), ""},
-	{"rfc not grouped", `userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")`,
-		and(cmp(attr("userType"), Ne, "Employee"), not(or(cmp(attr("emails"), Co, "example.com"), cmp(sub("emails", "value"), Co, "example.org")))), ""},
-	{"rfc redundant group", `userType eq "Employee" and (emails.type eq "work")`,
-		and(eq("userType", "Employee"), eq("emails", "work").withSub("type")), `userType eq "Employee" and emails.type eq "work"`},
+	{
+		"rfc grouped or", `userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")`,
+		and(eq("userType", "Employee"), or(cmp(attr("emails"), Co, "example.com"), cmp(sub("emails", "value"), Co, "example.org"))), "",
+	},
+	{
+		"rfc not grouped", `userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")`,
+		and(cmp(attr("userType"), Ne, "Employee"), not(or(cmp(attr("emails"), Co, "example.com"), cmp(sub("emails", "value"), Co, "example.org")))), "",
+	},
+	{
+		"rfc redundant group", `userType eq "Employee" and (emails.type eq "work")`,
+		and(eq("userType", "Employee"), eq("emails", "work").withSub("type")), `userType eq "Employee" and emails.type eq "work"`,
+	},
 }
 
 func (c *Compare) withURN(urn string) *Compare { c.Path.URN = urn; return c }
@@ -301,8 +365,10 @@ var parseErrCases = []errCase{
 	{"bare and", `a eq and`, 5, `value "and" must be quoted: unquoted it is the keyword "and"`},
 	{"bare OR", `a eq OR b pr`, 5, `keyword "or"`},
 	{"bare not", `a eq not (b pr)`, 5, `keyword "not"`},
-	{"bare two words", `name.formatted eq Barbara Jensen`, 26,
-		`unexpected "Jensen" after value "Barbara": quote a value that contains spaces`},
+	{
+		"bare two words", `name.formatted eq Barbara Jensen`, 26,
+		`unexpected "Jensen" after value "Barbara": quote a value that contains spaces`,
+	},
 	{"bare then string", `a eq x "y"`, 7, `unexpected "\"" after value "x"`},
 	{"bare in group two words", `(a eq x y)`, 8, `after value "x"`},
 	{"bare control character", "a eq x\x01y", 6, `control character '\x01' in value`},

@@ -74,8 +74,10 @@ func ParsePath(s string) (Path, error) {
 
 func checkInput(s string) error {
 	if len(s) > maxInput {
-		return &Error{Input: s, Pos: maxInput,
-			Msg: fmt.Sprintf("input is %d bytes, longer than the limit of %d", len(s), maxInput)}
+		return &Error{
+			Input: s, Pos: maxInput,
+			Msg: fmt.Sprintf("input is %d bytes, longer than the limit of %d", len(s), maxInput),
+		}
 	}
 	if !utf8.ValidString(s) {
 		i := 0
@@ -279,31 +281,13 @@ func (p *parser) parseAttrExp() (Expr, error) {
 		p.pos = afterPath
 		return &Has{Path: path}, nil
 	}
-	if w == "" {
-		if p.eof() {
-			return nil, p.errorf(opPos, "missing operator after %s", quoteToken(path.String()))
-		}
-		return nil, p.errorf(opPos, "unexpected %s after %s, expected an operator",
-			p.token(), quoteToken(path.String()))
-	}
 	if !isOp {
-		if path.URN == "" && path.SubAttr == "" && path.Filter == nil && strings.EqualFold(path.Attr, "not") {
-			return nil, p.errorf(afterPath-len(path.Attr), `"not" must be followed by "(" (RFC 7644 §3.4.2.2)`)
-		}
-		return nil, p.errorf(opPos, "unknown operator %s", quoteToken(w))
+		return nil, p.operatorError(path, w, afterPath)
 	}
 	p.pos += len(w)
-
 	if op == Pr {
-		save := p.pos
-		p.skipSpace()
-		if p.looksLikeValue() {
-			return nil, p.errorf(p.pos, `operator "pr" takes no value`)
-		}
-		p.pos = save
-		return &Compare{Path: path, Op: Pr}, nil
+		return p.parsePresent(path)
 	}
-
 	p.skipSpace()
 	if p.eof() || (p.in[p.pos] != '"' && isDelim(p.in[p.pos])) {
 		return nil, p.errorf(p.pos, "operator %s requires a value", quoteToken(w))
@@ -315,10 +299,59 @@ func (p *parser) parseAttrExp() (Expr, error) {
 	return &Compare{Path: path, Op: op, Value: v}, nil
 }
 
+// operatorError explains why the word w at p.pos, after path (which ends at
+// afterPath), is not an operator: there is none, or it is unknown, or path
+// was the keyword "not" without its parenthesis.
+func (p *parser) operatorError(path Path, w string, afterPath int) error {
+	switch {
+	case w == "" && p.eof():
+		return p.errorf(p.pos, "missing operator after %s", quoteToken(path.String()))
+	case w == "":
+		return p.errorf(p.pos, "unexpected %s after %s, expected an operator", p.token(), quoteToken(path.String()))
+	case path.URN == "" && path.SubAttr == "" && path.Filter == nil && strings.EqualFold(path.Attr, "not"):
+		return p.errorf(afterPath-len(path.Attr), `"not" must be followed by "(" (RFC 7644 §3.4.2.2)`)
+	}
+	return p.errorf(p.pos, "unknown operator %s", quoteToken(w))
+}
+
+// parsePresent finishes "path pr", with p.pos after "pr": a value after it is
+// refused, to say that pr takes none.
+func (p *parser) parsePresent(path Path) (Expr, error) {
+	save := p.pos
+	p.skipSpace()
+	if p.looksLikeValue() {
+		return nil, p.errorf(p.pos, `operator "pr" takes no value`)
+	}
+	p.pos = save
+	return &Compare{Path: path, Op: Pr}, nil
+}
+
 // parsePath parses [URN ":"] ATTRNAME ["." ATTRNAME] ["[" valFilter "]" ["." ATTRNAME]].
 // allowFilter is false inside a value filter, where RFC 7644 §3.4.2.2 has no
 // valuePath.
 func (p *parser) parsePath(allowFilter bool) (Path, error) {
+	path, err := p.parseAttrPath()
+	if err != nil || p.eof() || p.in[p.pos] != '[' {
+		return path, err
+	}
+	if !allowFilter {
+		return Path{}, p.errorf(p.pos, "nested value filters are not supported")
+	}
+	if path.SubAttr != "" {
+		return Path{}, p.errorf(p.pos, "a value filter must follow the attribute name, not sub-attribute %s",
+			quoteToken(path.SubAttr))
+	}
+	if path.Filter, err = p.parseValueFilter(); err != nil {
+		return Path{}, err
+	}
+	if path.SubAttr, err = p.parseSubAttrAfterFilter(); err != nil {
+		return Path{}, err
+	}
+	return path, nil
+}
+
+// parseAttrPath parses attrPath = [URN ":"] ATTRNAME ["." ATTRNAME].
+func (p *parser) parseAttrPath() (Path, error) {
 	start := p.pos
 	head := p.scanWord()
 	if head == "" {
@@ -342,54 +375,55 @@ func (p *parser) parsePath(allowFilter bool) (Path, error) {
 		return Path{}, err
 	}
 	path.Attr = attr
-	if hasSub {
-		if strings.Contains(sub, ".") {
-			return Path{}, p.errorf(restPos, "attribute path %s has more than one sub-attribute", quoteToken(rest))
-		}
-		if err := p.checkName(sub, restPos+len(attr)+1); err != nil {
-			return Path{}, err
-		}
-		path.SubAttr = sub
-	}
-
-	if p.eof() || p.in[p.pos] != '[' {
+	if !hasSub {
 		return path, nil
 	}
-	if !allowFilter {
-		return Path{}, p.errorf(p.pos, "nested value filters are not supported")
+	if strings.Contains(sub, ".") {
+		return Path{}, p.errorf(restPos, "attribute path %s has more than one sub-attribute", quoteToken(rest))
 	}
-	if hasSub {
-		return Path{}, p.errorf(p.pos, "a value filter must follow the attribute name, not sub-attribute %s", quoteToken(sub))
+	if err := p.checkName(sub, restPos+len(attr)+1); err != nil {
+		return Path{}, err
 	}
+	path.SubAttr = sub
+	return path, nil
+}
+
+// parseValueFilter parses "[" valFilter "]" with p.pos at the '['.
+func (p *parser) parseValueFilter() (Expr, error) {
 	p.pos++
 	p.inVal = true
 	p.skipSpace()
 	f, err := p.parseOr()
 	if err != nil {
-		return Path{}, err
+		return nil, err
 	}
 	p.skipSpace()
 	if p.eof() || p.in[p.pos] != ']' {
-		return Path{}, p.unexpected(`"and", "or" or "]"`)
+		return nil, p.unexpected(`"and", "or" or "]"`)
 	}
 	p.pos++
 	p.inVal = false
-	path.Filter = f
+	return f, nil
+}
 
-	if !p.eof() && p.in[p.pos] == '.' {
-		dot := p.pos
-		w := p.scanWord()
-		if strings.Contains(w[1:], ".") {
-			return Path{}, p.errorf(dot, "attribute path has more than one sub-attribute after \"]\"")
-		}
-		if err := p.checkName(w[1:], dot+1); err != nil {
-			return Path{}, err
-		}
-		path.SubAttr = w[1:]
-	} else if !p.eof() && !isDelim(p.in[p.pos]) {
-		return Path{}, p.errorf(p.pos, "unexpected %s after \"]\", expected \".\" and a sub-attribute", p.token())
+// parseSubAttrAfterFilter parses the optional "." ATTRNAME after a value
+// filter's ']'; "" when there is none.
+func (p *parser) parseSubAttrAfterFilter() (string, error) {
+	if p.eof() || isDelim(p.in[p.pos]) {
+		return "", nil
 	}
-	return path, nil
+	if p.in[p.pos] != '.' {
+		return "", p.errorf(p.pos, "unexpected %s after \"]\", expected \".\" and a sub-attribute", p.token())
+	}
+	dot := p.pos
+	w := p.scanWord()
+	if strings.Contains(w[1:], ".") {
+		return "", p.errorf(dot, "attribute path has more than one sub-attribute after \"]\"")
+	}
+	if err := p.checkName(w[1:], dot+1); err != nil {
+		return "", err
+	}
+	return w[1:], nil
 }
 
 // checkName enforces ATTRNAME = ALPHA *(nameChar) (RFC 7643 §2.1, RFC 7644

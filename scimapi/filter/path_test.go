@@ -22,11 +22,15 @@ var pathCases = []pathCase{
 	{"case kept", `EMAILS[TYPE EQ "work"].VALUE`, vsub("EMAILS", cmp(attr("TYPE"), Eq, "work"), "VALUE"), `EMAILS[TYPE eq "work"].VALUE`},
 
 	// RFC 7644 §3.5.2 PATH = attrPath / valuePath [subAttr].
-	{"value path", `members[value eq "2819c223-7f76-453a-919d-413861904646"]`,
-		vpath("members", eq("value", "2819c223-7f76-453a-919d-413861904646")), ""},
+	{
+		"value path", `members[value eq "2819c223-7f76-453a-919d-413861904646"]`,
+		vpath("members", eq("value", "2819c223-7f76-453a-919d-413861904646")), "",
+	},
 	{"value path sub", `emails[type eq "work"].value`, vsub("emails", eq("type", "work"), "value"), ""},
-	{"value path and", `emails[type eq "work" and primary eq true].value`,
-		vsub("emails", and(eq("type", "work"), eq("primary", true)), "value"), ""},
+	{
+		"value path and", `emails[type eq "work" and primary eq true].value`,
+		vsub("emails", and(eq("type", "work"), eq("primary", true)), "value"), "",
+	},
 	{"value path not", `emails[not (type eq "home")]`, vpath("emails", not(eq("type", "home"))), ""},
 	{"value path pr", `addresses[postalCode pr]`, vpath("addresses", pr("postalCode")), ""},
 	{"value path number", `x[n ge 10]`, vpath("x", cmp(attr("n"), Ge, num("10"))), ""},
@@ -38,10 +42,15 @@ var pathCases = []pathCase{
 	{"enterprise manager", enterprise + `:manager`, urnAttr(enterprise, "manager"), ""},
 	{"enterprise manager.value", enterprise + `:manager.value`, Path{URN: enterprise, Attr: "manager", SubAttr: "value"}, ""},
 	{"core userName", coreUser + `:userName`, urnAttr(coreUser, "userName"), ""},
-	{"core value path", coreUser + `:emails[type eq "work"].value`,
-		Path{URN: coreUser, Attr: "emails", Filter: eq("type", "work"), SubAttr: "value"}, ""},
-	{"urn upper", `URN:IETF:params:scim:schemas:core:2.0:User:userName`,
-		urnAttr("URN:IETF:params:scim:schemas:core:2.0:User", "userName"), ""},
+	{
+		"core value path", coreUser + `:emails[type eq "work"].value`,
+		Path{URN: coreUser, Attr: "emails", Filter: eq("type", "work"), SubAttr: "value"},
+		"",
+	},
+	{
+		"urn upper", `URN:IETF:params:scim:schemas:core:2.0:User:userName`,
+		urnAttr("URN:IETF:params:scim:schemas:core:2.0:User", "userName"), "",
+	},
 	// A path that is only a schema URN has no way to be told apart from
 	// URN ":" ATTRNAME; callers that accept extension-wide paths must
 	// recognise URN+":"+Attr themselves.
@@ -57,10 +66,14 @@ var pathCases = []pathCase{
 	{"entra email primary", `emails[type eq "work"].primary`, vsub("emails", eq("type", "work"), "primary"), ""},
 	{"entra familyName", `name.familyName`, sub("name", "familyName"), ""},
 	{"entra nickName", `nickName`, attr("nickName"), ""},
-	{"entra remove member", `members[value eq "7f4bc1a3-285e-48ae-8202-5accb43efb0e"]`,
-		vpath("members", eq("value", "7f4bc1a3-285e-48ae-8202-5accb43efb0e")), ""},
-	{"entra remove member 2021", `members[value eq "16b083c0-f1e8-4544-b6ee-27a28dc98761"]`,
-		vpath("members", eq("value", "16b083c0-f1e8-4544-b6ee-27a28dc98761")), ""},
+	{
+		"entra remove member", `members[value eq "7f4bc1a3-285e-48ae-8202-5accb43efb0e"]`,
+		vpath("members", eq("value", "7f4bc1a3-285e-48ae-8202-5accb43efb0e")), "",
+	},
+	{
+		"entra remove member 2021", `members[value eq "16b083c0-f1e8-4544-b6ee-27a28dc98761"]`,
+		vpath("members", eq("value", "16b083c0-f1e8-4544-b6ee-27a28dc98761")), "",
+	},
 	{"entra remove manager", `manager[value eq "manager-id"]`, vpath("manager", eq("value", "manager-id")), ""},
 	{"entra address", `addresses[type eq "work"].formatted`, vsub("addresses", eq("type", "work"), "formatted"), ""},
 }

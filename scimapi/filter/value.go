@@ -78,37 +78,47 @@ func (p *parser) parseBare() (string, error) {
 		end++
 	}
 	w := p.in[start:end]
-	if i := strings.IndexAny(w, `"([`); i >= 0 {
-		return "", p.errorf(start+i, "value %s must be quoted: an unquoted value cannot contain %q",
-			quoteToken(w), w[i])
-	}
-	for i := 0; i < len(w); i++ {
-		if w[i] < 0x20 {
-			return "", p.errorf(start+i, "control character %q in value must be escaped in a quoted string",
-				rune(w[i]))
-		}
-	}
-	for _, kw := range []string{"and", "or", "not"} {
-		if strings.EqualFold(w, kw) {
-			return "", p.errorf(start, "value %s must be quoted: unquoted it is the keyword %q", quoteToken(w), kw)
-		}
+	if err := p.checkBare(w, start); err != nil {
+		return "", err
 	}
 	p.pos = end
 	next := p.pos
 	for next < len(p.in) && isSpace(p.in[next]) {
 		next++
 	}
-	if next < len(p.in) && p.in[next] != ')' && p.in[next] != ']' {
-		if k := p.wordAt(next); !strings.EqualFold(k, "and") && !strings.EqualFold(k, "or") {
-			save := p.pos
-			p.pos = next
-			tok := p.token()
-			p.pos = save
-			return "", p.errorf(next, "unexpected %s after value %s: quote a value that contains spaces",
-				tok, quoteToken(w))
+	if next == len(p.in) || p.in[next] == ')' || p.in[next] == ']' {
+		return w, nil
+	}
+	if k := p.wordAt(next); strings.EqualFold(k, "and") || strings.EqualFold(k, "or") {
+		return w, nil
+	}
+	save := p.pos
+	p.pos = next
+	tok := p.token()
+	p.pos = save
+	return "", p.errorf(next, "unexpected %s after value %s: quote a value that contains spaces", tok, quoteToken(w))
+}
+
+// checkBare refuses the bare word w (at start) when it holds what only a
+// quoted string can say: a quote or an opening bracket, a control character,
+// or the whole of a keyword.
+func (p *parser) checkBare(w string, start int) error {
+	if i := strings.IndexAny(w, `"([`); i >= 0 {
+		return p.errorf(start+i, "value %s must be quoted: an unquoted value cannot contain %q",
+			quoteToken(w), w[i])
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 0x20 {
+			return p.errorf(start+i, "control character %q in value must be escaped in a quoted string",
+				rune(w[i]))
 		}
 	}
-	return w, nil
+	for _, kw := range []string{"and", "or", "not"} {
+		if strings.EqualFold(w, kw) {
+			return p.errorf(start, "value %s must be quoted: unquoted it is the keyword %q", quoteToken(w), kw)
+		}
+	}
+	return nil
 }
 
 // parseString decodes a JSON string (RFC 7159 §7) with p.pos at the opening
@@ -151,49 +161,56 @@ func (p *parser) parseString() (string, error) {
 	}
 }
 
+// parseEscape decodes the escape at p.pos (a backslash) into b.
 func (p *parser) parseEscape(b *strings.Builder) error {
 	esc := p.pos
 	if esc+1 >= len(p.in) {
 		return p.errorf(esc, "unterminated string")
 	}
 	p.pos += 2
-	switch c := p.in[esc+1]; c {
-	case '"', '\\', '/':
-		b.WriteByte(c)
-	case 'b':
-		b.WriteByte('\b')
-	case 'f':
-		b.WriteByte('\f')
-	case 'n':
-		b.WriteByte('\n')
-	case 'r':
-		b.WriteByte('\r')
-	case 't':
-		b.WriteByte('\t')
-	case 'u':
-		r, ok := hex4(p.in, p.pos)
-		if !ok {
-			return p.errorf(esc, `invalid \u escape in string`)
-		}
-		p.pos += 4
-		if utf16.IsSurrogate(r) {
-			dec := utf8.RuneError
-			if p.pos+1 < len(p.in) && p.in[p.pos] == '\\' && p.in[p.pos+1] == 'u' {
-				if r2, ok := hex4(p.in, p.pos+2); ok {
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						dec = d
-						p.pos += 6
-					}
-				}
-			}
-			r = dec
-		}
-		b.WriteRune(r)
-	default:
+	c := p.in[esc+1]
+	if d, ok := simpleEscapes[c]; ok {
+		b.WriteByte(d)
+		return nil
+	}
+	if c != 'u' {
 		r, _ := utf8.DecodeRuneInString(p.in[esc+1:])
 		return p.errorf(esc, "invalid escape \\%c in string", r)
 	}
+	r, ok := hex4(p.in, p.pos)
+	if !ok {
+		return p.errorf(esc, `invalid \u escape in string`)
+	}
+	p.pos += 4
+	if utf16.IsSurrogate(r) {
+		r = p.lowSurrogate(r)
+	}
+	b.WriteRune(r)
 	return nil
+}
+
+// simpleEscapes are JSON's one-character escapes (RFC 7159 §7), by the
+// character after the backslash.
+var simpleEscapes = map[byte]byte{
+	'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t',
+}
+
+// lowSurrogate completes the high surrogate hi with a \uXXXX escape at p.pos
+// that holds its low half, and consumes it; a lone surrogate is U+FFFD, as in
+// encoding/json.
+func (p *parser) lowSurrogate(hi rune) rune {
+	if p.pos+1 >= len(p.in) || p.in[p.pos] != '\\' || p.in[p.pos+1] != 'u' {
+		return utf8.RuneError
+	}
+	lo, ok := hex4(p.in, p.pos+2)
+	if !ok {
+		return utf8.RuneError
+	}
+	d := utf16.DecodeRune(hi, lo)
+	if d != utf8.RuneError {
+		p.pos += 6
+	}
+	return d
 }
 
 func hex4(s string, i int) (rune, bool) {
@@ -218,38 +235,48 @@ func hex4(s string, i int) (rune, bool) {
 }
 
 // isJSONNumber reports whether s matches the RFC 7159 §6 number grammar:
-// -? (0 / [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
+// -? (0 / [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?, consumed part by part.
 func isJSONNumber(s string) bool {
-	i := 0
-	digits := func() int {
-		j := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i - j
+	rest, ok := jsonInt(strings.TrimPrefix(s, "-"))
+	if ok {
+		rest, ok = jsonFrac(rest)
 	}
-	if i < len(s) && s[i] == '-' {
-		i++
+	if ok {
+		rest, ok = jsonExp(rest)
 	}
-	if i < len(s) && s[i] == '0' {
-		i++
-	} else if digits() == 0 {
-		return false
+	return ok && rest == ""
+}
+
+// jsonInt consumes int = "0" / [1-9][0-9]*, returning what follows.
+func jsonInt(s string) (rest string, ok bool) {
+	if strings.HasPrefix(s, "0") {
+		return s[1:], true
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
+	return digits(s)
+}
+
+// jsonFrac consumes an optional fraction, "." and digits.
+func jsonFrac(s string) (rest string, ok bool) {
+	if r, found := strings.CutPrefix(s, "."); found {
+		return digits(r)
 	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
+	return s, true
+}
+
+// jsonExp consumes an optional exponent, e or E, a sign and digits.
+func jsonExp(s string) (rest string, ok bool) {
+	if s == "" || (s[0] != 'e' && s[0] != 'E') {
+		return s, true
 	}
-	return i == len(s)
+	s = s[1:]
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	return digits(s)
+}
+
+// digits consumes one or more decimal digits.
+func digits(s string) (rest string, ok bool) {
+	rest = strings.TrimLeft(s, "0123456789")
+	return rest, len(rest) < len(s)
 }
