@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/scimbridge/scimbridge/scimapi/scimjson"
-
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
 // Apply applies the operations, in order, to res (decoded JSON). It implements
@@ -211,56 +210,16 @@ func removeValues(c map[string]any, key string, vals any) error {
 // applyFiltered handles attr[filter] and attr[filter].sub paths. A single
 // complex attribute (manager[value eq "x"]) is treated as a one-element list.
 func applyFiltered(c map[string]any, key string, p filter.Path, op Operation, clear bool) error {
-	single := false
-	var list []any
-	switch v := c[key].(type) {
-	case []any:
-		list = v
-	case map[string]any:
-		list, single = []any{v}, true
-	case string:
-		if strings.EqualFold(p.Attr, "manager") {
-			list, single = []any{map[string]any{"value": v}}, true
-		}
-	}
-	var matched []map[string]any
-	keep := list[:0:0]
-	for _, el := range list {
-		m, ok := el.(map[string]any)
-		if ok && Match(p.Filter, m) {
-			if clear && p.SubAttr == "" {
-				continue // remove the element
-			}
-			matched = append(matched, m)
-		}
-		keep = append(keep, el)
-	}
-	list = keep
+	list, single := asList(c[key], p)
+	list, matched := matchElements(list, p, clear)
 	if clear {
 		for _, m := range matched {
 			delete(m, scimjson.KeyOf(m, p.SubAttr))
 		}
 	} else {
-		if len(matched) == 0 {
-			el := seed(p.Filter)
-			if el == nil {
-				return scimerr.New(scimerr.NoTarget, "%s matches no value and cannot create one", p.String())
-			}
-			list = append(list, el)
-			matched = []map[string]any{el}
-		}
-		for _, m := range matched {
-			if p.SubAttr != "" {
-				m[scimjson.KeyOf(m, p.SubAttr)] = op.Value
-				continue
-			}
-			obj, ok := op.Value.(map[string]any)
-			if !ok {
-				return scimerr.New(scimerr.InvalidValue, "%s needs an object value", p.String())
-			}
-			for k, v := range obj {
-				m[scimjson.KeyOf(m, k)] = v
-			}
+		var err error
+		if list, err = setMatched(list, matched, p, op.Value); err != nil {
+			return err
 		}
 	}
 	switch {
@@ -272,6 +231,70 @@ func applyFiltered(c map[string]any, key string, p filter.Path, op Operation, cl
 		c[key] = list
 	}
 	return nil
+}
+
+// asList is the attribute value v as a list of elements; single tells that v
+// was one complex value, to be stored back as one. Entra's manager may come
+// as a bare id string, which is read as {"value": id}.
+func asList(v any, p filter.Path) (list []any, single bool) {
+	switch v := v.(type) {
+	case []any:
+		return v, false
+	case map[string]any:
+		return []any{v}, true
+	case string:
+		if strings.EqualFold(p.Attr, "manager") {
+			return []any{map[string]any{"value": v}}, true
+		}
+	}
+	return nil, false
+}
+
+// matchElements finds the elements of list that p's filter matches. A remove
+// (clear) of whole elements drops them from the returned list; otherwise every
+// element stays and the matched ones are returned to be changed in place.
+func matchElements(list []any, p filter.Path, clear bool) (keep []any, matched []map[string]any) {
+	keep = list[:0:0]
+	for _, el := range list {
+		m, ok := el.(map[string]any)
+		if ok && Match(p.Filter, m) {
+			if clear && p.SubAttr == "" {
+				continue // remove the element
+			}
+			matched = append(matched, m)
+		}
+		keep = append(keep, el)
+	}
+	return keep, matched
+}
+
+// setMatched writes value into the matched elements (into their sub-attribute
+// p.SubAttr, or merged into them when the path names the elements), first
+// creating the element the filter describes when none matched
+// (docs/entra-wire-reference.md §3.5). It returns the list with that element.
+func setMatched(list []any, matched []map[string]any, p filter.Path, value any) ([]any, error) {
+	if len(matched) == 0 {
+		el := seed(p.Filter)
+		if el == nil {
+			return nil, scimerr.New(scimerr.NoTarget, "%s matches no value and cannot create one", p.String())
+		}
+		list = append(list, el)
+		matched = []map[string]any{el}
+	}
+	for _, m := range matched {
+		if p.SubAttr != "" {
+			m[scimjson.KeyOf(m, p.SubAttr)] = value
+			continue
+		}
+		obj, ok := value.(map[string]any)
+		if !ok {
+			return nil, scimerr.New(scimerr.InvalidValue, "%s needs an object value", p.String())
+		}
+		for k, v := range obj {
+			m[scimjson.KeyOf(m, k)] = v
+		}
+	}
+	return list, nil
 }
 
 // seed builds the element a filter describes, {"type": "work"} for
@@ -310,33 +333,38 @@ func Match(e filter.Expr, el map[string]any) bool {
 	case *filter.Not:
 		return !Match(t.X, el)
 	case *filter.Compare:
-		v, ok := scimjson.Lookup(el, t.Path.Attr)
-		if t.Op == filter.Pr {
-			return ok && !isEmpty(v)
-		}
-		a, b := strings.ToLower(str(v)), strings.ToLower(str(t.Value))
-		switch t.Op {
-		case filter.Eq:
-			return ok && a == b
-		case filter.Ne:
-			return !ok || a != b
-		case filter.Co:
-			return ok && strings.Contains(a, b)
-		case filter.Sw:
-			return ok && strings.HasPrefix(a, b)
-		case filter.Ew:
-			return ok && strings.HasSuffix(a, b)
-		case filter.Gt:
-			return ok && a > b
-		case filter.Ge:
-			return ok && a >= b
-		case filter.Lt:
-			return ok && a < b
-		case filter.Le:
-			return ok && a <= b
-		}
+		return matchCompare(t, el)
 	}
 	return false
+}
+
+// matchCompare evaluates one comparison against el. An absent sub-attribute
+// matches only ne (and fails pr).
+func matchCompare(c *filter.Compare, el map[string]any) bool {
+	v, ok := scimjson.Lookup(el, c.Path.Attr)
+	a, b := strings.ToLower(str(v)), strings.ToLower(str(c.Value))
+	switch c.Op {
+	case filter.Pr:
+		return ok && !isEmpty(v)
+	case filter.Ne:
+		return !ok || a != b
+	}
+	cmp, known := stringOps[c.Op]
+	return ok && known && cmp(a, b)
+}
+
+// stringOps compare a present (lower-cased) value a with the filter's b.
+// Order comparisons are lexical: the sub-attributes a value filter tests are
+// strings.
+var stringOps = map[filter.Op]func(a, b string) bool{
+	filter.Eq: func(a, b string) bool { return a == b },
+	filter.Co: strings.Contains,
+	filter.Sw: strings.HasPrefix,
+	filter.Ew: strings.HasSuffix,
+	filter.Gt: func(a, b string) bool { return a > b },
+	filter.Ge: func(a, b string) bool { return a >= b },
+	filter.Lt: func(a, b string) bool { return a < b },
+	filter.Le: func(a, b string) bool { return a <= b },
 }
 
 func isEmpty(v any) bool {

@@ -64,7 +64,8 @@ func TestApplyEntra(t *testing.T) {
 		body   string
 		want   func(r map[string]any)
 	}{
-		{"§1.1 update user, multi-valued properties", sampleUser, `{
+		{
+			"§1.1 update user, multi-valued properties", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [
 				{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updatedEmail@microsoft.com"},
@@ -72,60 +73,87 @@ func TestApplyEntra(t *testing.T) {
 			func(r map[string]any) {
 				r["emails"].([]any)[0].(map[string]any)["value"] = "updatedEmail@microsoft.com"
 				r["name"].(map[string]any)["familyName"] = "updatedFamilyName"
-			}},
-		{"§1.1 update user, single-valued properties", sampleUser, `{
+			},
+		},
+		{
+			"§1.1 update user, single-valued properties", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "Replace", "path": "userName", "value": "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com"}]}`,
-			func(r map[string]any) { r["userName"] = "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com" }},
-		{"§1.1 disable user", sampleUser, `{
+			func(r map[string]any) { r["userName"] = "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com" },
+		},
+		{
+			"§1.1 disable user", sampleUser, `{
 			"Operations": [{"op": "Replace", "path": "active", "value": false}],
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`,
-			func(r map[string]any) { r["active"] = false }},
-		{"§1.1 manager example 5, array of $ref and value", sampleUser, `{
+			func(r map[string]any) { r["active"] = false },
+		},
+		{
+			"§1.1 manager example 5, array of $ref and value", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op":"Add","path":"manager","value":[{
 				"$ref":"http://.../scim/Users/00aa00aa-bb11-cc22-dd33-44ee44ee44ee",
 				"value":"00aa00aa-bb11-cc22-dd33-44ee44ee44ee"}]}]}`,
 			func(r map[string]any) {
 				ext(r)["manager"] = []any{map[string]any{
-					"$ref": "http://.../scim/Users/00aa00aa-bb11-cc22-dd33-44ee44ee44ee", "value": "00aa00aa-bb11-cc22-dd33-44ee44ee44ee"}}
-			}},
-		{"§1.1 manager as bare string, default dialect", sampleUser, `{
+					"$ref": "http://.../scim/Users/00aa00aa-bb11-cc22-dd33-44ee44ee44ee", "value": "00aa00aa-bb11-cc22-dd33-44ee44ee44ee",
+				}}
+			},
+		},
+		{
+			"§1.1 manager as bare string, default dialect", sampleUser, `{
 			"Operations": [{"op": "Add", "path": "` + ent + `:manager", "value": "271"}],
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`,
-			func(r map[string]any) { ext(r)["manager"] = "271" }},
-		{"§1.1 manager as bare string, flag dialect", sampleUser, `{
+			func(r map[string]any) { ext(r)["manager"] = "271" },
+		},
+		{
+			"§1.1 manager as bare string, flag dialect", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "add", "path": "` + ent + `:manager", "value": "2c2f6fb8-254f-492e-b7fe-c09c5a61c8a2"}]}`,
-			func(r map[string]any) { ext(r)["manager"] = "2c2f6fb8-254f-492e-b7fe-c09c5a61c8a2" }},
-		{"§1.1 manager removal by value filter, complex manager", sampleUser,
+			func(r map[string]any) { ext(r)["manager"] = "2c2f6fb8-254f-492e-b7fe-c09c5a61c8a2" },
+		},
+		{
+			"§1.1 manager removal by value filter, complex manager", sampleUser,
 			body(`{"op": "remove", "path": "manager[value eq \"mgr-1\"]"}`),
-			func(r map[string]any) { delete(ext(r), "manager") }},
-		{"§1.1 manager removal by value filter, bare string manager",
+			func(r map[string]any) { delete(ext(r), "manager") },
+		},
+		{
+			"§1.1 manager removal by value filter, bare string manager",
 			strings.Replace(sampleUser, `{"value": "mgr-1"}`, `"mgr-1"`, 1),
 			body(`{"op": "remove", "path": "manager[value eq \"mgr-1\"]"}`),
-			func(r map[string]any) { delete(ext(r), "manager") }},
-		{"§1.1 manager removal of another manager keeps this one", sampleUser,
+			func(r map[string]any) { delete(ext(r), "manager") },
+		},
+		{
+			"§1.1 manager removal of another manager keeps this one", sampleUser,
 			body(`{"op": "remove", "path": "manager[value eq \"someone-else\"]"}`),
-			func(r map[string]any) {}},
-		{"§3.3 disable users, without flag", sampleUser, `{
+			func(r map[string]any) {},
+		},
+		{
+			"§3.3 disable users, without flag", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}`,
 			// Kept as sent: ldapmap.Active reads "False" as false.
-			func(r map[string]any) { r["active"] = "False" }},
-		{"§3.3 disable users, with flag", sampleUser, `{
+			func(r map[string]any) { r["active"] = "False" },
+		},
+		{
+			"§3.3 disable users, with flag", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "replace", "path": "active", "value": false}]}`,
-			func(r map[string]any) { r["active"] = false }},
-		{"§3.3 add a single-value string attribute, without flag", sampleUser, `{
+			func(r map[string]any) { r["active"] = false },
+		},
+		{
+			"§3.3 add a single-value string attribute, without flag", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "Add", "path": "nickName", "value": "Babs"}]}`,
-			func(r map[string]any) { r["nickName"] = "Babs" }},
-		{"§3.3 add a single-value string attribute, with flag", sampleUser, `{
+			func(r map[string]any) { r["nickName"] = "Babs" },
+		},
+		{
+			"§3.3 add a single-value string attribute, with flag", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "add", "path": "nickName", "value": "Babs"}]}`,
-			func(r map[string]any) { r["nickName"] = "Babs" }},
-		{"§3.3 replace multiple attributes, without flag", sampleUser, `{
+			func(r map[string]any) { r["nickName"] = "Babs" },
+		},
+		{
+			"§3.3 replace multiple attributes, without flag", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [
 				{"op": "Replace", "path": "displayName", "value": "Pvlo"},
@@ -141,8 +169,10 @@ func TestApplyEntra(t *testing.T) {
 				r["name"].(map[string]any)["familyName"] = "Pkqf"
 				r["externalId"] = "Eqpj"
 				ext(r)["employeeNumber"] = "Eqpj"
-			}},
-		{"§3.3 replace multiple attributes, with flag (dotted and URN keys)", sampleUser, `{
+			},
+		},
+		{
+			"§3.3 replace multiple attributes, with flag (dotted and URN keys)", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [
 				{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "TestMhvaes@test.microsoft.com"},
@@ -157,29 +187,41 @@ func TestApplyEntra(t *testing.T) {
 				r["name"].(map[string]any)["givenName"] = "Kkom"
 				r["name"].(map[string]any)["familyName"] = "Unua"
 				ext(r)["employeeNumber"] = "Aklq"
-			}},
-		{"§3.3 remove a group member, without flag", sampleGroup, `{
+			},
+		},
+		{
+			"§3.3 remove a group member, without flag", sampleGroup, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "Remove", "path": "members", "value": [{"value": "u1091"}]}]}`,
-			func(r map[string]any) { r["members"] = r["members"].([]any)[1:] }},
-		{"§3.3 remove group members, without flag, several with $ref null", sampleGroup, body(
-			`{"op": "Remove", "path": "members", "value": [{"value": "u1091", "$ref": null}, {"value": "u2", "$ref": null}]}`),
-			func(r map[string]any) { r["members"] = r["members"].([]any)[2:] }},
-		{"§3.3 remove a group member, with flag", sampleGroup, `{
+			func(r map[string]any) { r["members"] = r["members"].([]any)[1:] },
+		},
+		{
+			"§3.3 remove group members, without flag, several with $ref null", sampleGroup, body(
+				`{"op": "Remove", "path": "members", "value": [{"value": "u1091", "$ref": null}, {"value": "u2", "$ref": null}]}`),
+			func(r map[string]any) { r["members"] = r["members"].([]any)[2:] },
+		},
+		{
+			"§3.3 remove a group member, with flag", sampleGroup, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "remove", "path": "members[value eq \"u2\"]"}]}`,
-			func(r map[string]any) { m := r["members"].([]any); r["members"] = []any{m[0], m[2]} }},
-		{"§3.4 remove a group member, with flag", sampleGroup, `{
+			func(r map[string]any) { m := r["members"].([]any); r["members"] = []any{m[0], m[2]} },
+		},
+		{
+			"§3.4 remove a group member, with flag", sampleGroup, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "remove", "path": "members[value eq \"16b083c0-f1e8-4544-b6ee-27a28dc98761\"]"}]}`,
-			func(r map[string]any) { r["members"] = r["members"].([]any)[:2] }},
-		{"§3.4 add a group member, with flag", sampleGroup, `{
+			func(r map[string]any) { r["members"] = r["members"].([]any)[:2] },
+		},
+		{
+			"§3.4 add a group member, with flag", sampleGroup, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "add", "path": "members", "value": [{"value": "10263a6910a84ef9a581dd9b8dcc0eae"}]}]}`,
 			func(r map[string]any) {
 				r["members"] = append(r["members"].([]any), map[string]any{"value": "10263a6910a84ef9a581dd9b8dcc0eae"})
-			}},
-		{"§3.4 replace email, primary, and path-less active with userName", sampleUser, `{
+			},
+		},
+		{
+			"§3.4 replace email, primary, and path-less active with userName", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [
 				{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "someone@contoso.com"},
@@ -189,15 +231,20 @@ func TestApplyEntra(t *testing.T) {
 				r["emails"].([]any)[0].(map[string]any)["value"] = "someone@contoso.com"
 				r["active"] = false
 				r["userName"] = "someone"
-			}},
-		{"§3.4 disable user, with flag", sampleUser, `{
+			},
+		},
+		{
+			"§3.4 disable user, with flag", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "replace", "path": "active", "value": false}]}`,
-			func(r map[string]any) { r["active"] = false }},
-		{"§3.4 add department, with flag", sampleUser, `{
+			func(r map[string]any) { r["active"] = false },
+		},
+		{
+			"§3.4 add department, with flag", sampleUser, `{
 			"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations": [{"op": "add", "path": "` + ent + `:department", "value": "Tech Infrastructure"}]}`,
-			func(r map[string]any) { ext(r)["department"] = "Tech Infrastructure" }},
+			func(r map[string]any) { ext(r)["department"] = "Tech Infrastructure" },
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkApply(t, tc.sample, tc.body, edit(t, tc.sample, tc.want))

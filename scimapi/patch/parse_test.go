@@ -22,22 +22,30 @@ func TestParse(t *testing.T) {
 		in   string
 		want []string // Operation.String() of each
 	}{
-		{"capitalised ops (Entra default dialect)", body(
-			`{"op":"Add","path":"nickName","value":"Babs"}`,
-			`{"op":"Replace","path":"userName","value":"x"}`,
-			`{"op":"Remove","path":"members","value":[{"value":"u1091"}]}`),
-			[]string{"add nickName", "replace userName", "remove members"}},
+		{
+			"capitalised ops (Entra default dialect)", body(
+				`{"op":"Add","path":"nickName","value":"Babs"}`,
+				`{"op":"Replace","path":"userName","value":"x"}`,
+				`{"op":"Remove","path":"members","value":[{"value":"u1091"}]}`),
+			[]string{"add nickName", "replace userName", "remove members"},
+		},
 		{"any case and spaces", body(`{"op":" REPLACE ","path":" title ","value":"x"}`), []string{"replace title"}},
 		{"path-less replace", body(`{"op":"replace","value":{"active":false}}`), []string{"replace"}},
-		{"filtered path", body(`{"op":"replace","path":"emails[type eq \"work\"].value","value":"a@b"}`),
-			[]string{`replace emails[type eq "work"].value`}},
-		{"URN path", body(`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"271"}`),
-			[]string{"add urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}},
+		{
+			"filtered path", body(`{"op":"replace","path":"emails[type eq \"work\"].value","value":"a@b"}`),
+			[]string{`replace emails[type eq "work"].value`},
+		},
+		{
+			"URN path", body(`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"271"}`),
+			[]string{"add urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"},
+		},
 		{"no schemas is tolerated", `{"Operations":[{"op":"remove","path":"title"}]}`, []string{"remove title"}},
 		{"empty path is no path", body(`{"op":"add","path":"","value":{"title":"x"}}`), []string{"add"}},
 		{"member names in any case", `{"OPERATIONS":[{"OP":"Remove","PATH":"title"}]}`, []string{"remove title"}},
-		{"unknown members ignored", `{"Operations":[{"op":"remove","path":"title","x":1}],"x":[]}`,
-			[]string{"remove title"}},
+		{
+			"unknown members ignored", `{"Operations":[{"op":"remove","path":"title","x":1}],"x":[]}`,
+			[]string{"remove title"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ops, err := patch.Parse([]byte(tc.in))
@@ -84,8 +92,10 @@ func TestParseErrors(t *testing.T) {
 		{"Operations not a list", `{"Operations":{}}`, scimerr.InvalidSyntax},
 		{"empty Operations", body(), scimerr.InvalidSyntax},
 		{"no Operations", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`, scimerr.InvalidSyntax},
-		{"wrong schema", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"Operations":[{"op":"remove","path":"x"}]}`,
-			scimerr.InvalidSyntax},
+		{
+			"wrong schema", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"Operations":[{"op":"remove","path":"x"}]}`,
+			scimerr.InvalidSyntax,
+		},
 		{"unknown op", body(`{"op":"move","path":"title","value":"x"}`), scimerr.InvalidSyntax},
 		{"missing op", body(`{"path":"title","value":"x"}`), scimerr.InvalidSyntax},
 		{"bad path", body(`{"op":"replace","path":"emails[type eq \"work\"","value":"x"}`), scimerr.InvalidPath},
@@ -126,21 +136,35 @@ func TestParseDuplicateKeys(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, detail string
 	}{
-		{"op twice", body(`{"op":"add","Op":"remove","path":"title","value":"x"}`),
-			`keys "Op" and "op" in Operations[0] differ only in case`},
-		{"path twice", body(`{"op":"remove","path":"title","PATH":"nickName"}`),
-			`keys "PATH" and "path" in Operations[0]`},
+		{
+			"op twice", body(`{"op":"add","Op":"remove","path":"title","value":"x"}`),
+			`keys "Op" and "op" in Operations[0] differ only in case`,
+		},
+		{
+			"path twice", body(`{"op":"remove","path":"title","PATH":"nickName"}`),
+			`keys "PATH" and "path" in Operations[0]`,
+		},
 		{"value twice", body(`{"op":"add","path":"title","value":"x","Value":"y"}`), `keys "Value" and "value"`},
-		{"Operations twice", `{"Operations":[{"op":"remove","path":"x"}],"operations":[]}`,
-			`keys "Operations" and "operations" at the top level`},
-		{"attribute in a path-less value", body(`{"op":"replace","value":{"userName":"a","UserName":"b"}}`),
-			`keys "UserName" and "userName" in Operations[0].value`},
-		{"sub-attribute", body(`{"op":"replace","value":{"name":{"givenName":"a","givenname":"b"}}}`),
-			`keys "givenName" and "givenname" in Operations[0].value.name`},
-		{"extension attribute", body(`{"op":"replace","value":{"` + ent + `":{"manager":"a","Manager":"b"}}}`),
-			`keys "Manager" and "manager" in Operations[0].value.` + ent},
-		{"in a member list", body(`{"op":"add","path":"members","value":[{"value":"u1"},{"value":"u2","VALUE":"u3"}]}`),
-			`keys "VALUE" and "value" in Operations[0].value[1]`},
+		{
+			"Operations twice", `{"Operations":[{"op":"remove","path":"x"}],"operations":[]}`,
+			`keys "Operations" and "operations" at the top level`,
+		},
+		{
+			"attribute in a path-less value", body(`{"op":"replace","value":{"userName":"a","UserName":"b"}}`),
+			`keys "UserName" and "userName" in Operations[0].value`,
+		},
+		{
+			"sub-attribute", body(`{"op":"replace","value":{"name":{"givenName":"a","givenname":"b"}}}`),
+			`keys "givenName" and "givenname" in Operations[0].value.name`,
+		},
+		{
+			"extension attribute", body(`{"op":"replace","value":{"` + ent + `":{"manager":"a","Manager":"b"}}}`),
+			`keys "Manager" and "manager" in Operations[0].value.` + ent,
+		},
+		{
+			"in a member list", body(`{"op":"add","path":"members","value":[{"value":"u1"},{"value":"u2","VALUE":"u3"}]}`),
+			`keys "VALUE" and "value" in Operations[0].value[1]`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ops, err := patch.Parse([]byte(tc.in))
