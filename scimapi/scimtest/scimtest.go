@@ -63,6 +63,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -165,18 +166,23 @@ func parseFile(path string) (File, error) {
 	return f, nil
 }
 
+// The values an exchange's method, tier and auth may take ("" is the default
+// of the last two).
+var (
+	knownMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	knownTiers   = []string{"", TierMemory, TierLDAP}
+	knownAuth    = []string{"", "none", "wrong"}
+)
+
 func (x Exchange) validate() error {
-	switch x.Method {
-	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-	default:
-		return fmt.Errorf("method %q", x.Method)
-	}
 	switch {
+	case !slices.Contains(knownMethods, x.Method):
+		return fmt.Errorf("method %q", x.Method)
 	case x.Name == "":
 		return fmt.Errorf("no name")
-	case x.Tier != "" && x.Tier != TierMemory && x.Tier != TierLDAP:
+	case !slices.Contains(knownTiers, x.Tier):
 		return fmt.Errorf("tier %q", x.Tier)
-	case x.Auth != "" && x.Auth != "none" && x.Auth != "wrong":
+	case !slices.Contains(knownAuth, x.Auth):
 		return fmt.Errorf("auth %q", x.Auth)
 	case !strings.HasPrefix(x.Path, "/") && !strings.HasPrefix(x.Path, "?"):
 		return fmt.Errorf("path %q must start with / or ?", x.Path)

@@ -31,13 +31,19 @@ func TestMatch(t *testing.T) {
 		{name: "array order", want: `{"l":[{"v":"a"},{"v":"b"}]}`, got: `{"l":[{"v":"b"},{"v":"a"}]}`, err: "l[0].v"},
 		{name: "array length", want: `{"l":[]}`, got: `{"l":[1]}`, err: "want 0 element(s)"},
 		{name: "array elements are subsets", want: `{"l":[{"v":"a"}]}`, got: `{"l":[{"v":"a","t":"w"}]}`},
-		{name: "capture", want: `{"id":"{{u}}","meta":{"location":"http://x/Users/{{u}}"}}`,
-			got: `{"id":"42","meta":{"location":"http://x/Users/42"}}`, captured: map[string]string{"u": "42"}},
-		{name: "capture disagrees", want: `{"id":"{{u}}","meta":{"location":"http://x/Users/{{u}}"}}`,
-			got: `{"id":"42","meta":{"location":"http://x/Users/43"}}`, err: "{{u}}"},
+		{
+			name: "capture", want: `{"id":"{{u}}","meta":{"location":"http://x/Users/{{u}}"}}`,
+			got: `{"id":"42","meta":{"location":"http://x/Users/42"}}`, captured: map[string]string{"u": "42"},
+		},
+		{
+			name: "capture disagrees", want: `{"id":"{{u}}","meta":{"location":"http://x/Users/{{u}}"}}`,
+			got: `{"id":"42","meta":{"location":"http://x/Users/43"}}`, err: "{{u}}",
+		},
 		{name: "bound must equal", want: `{"id":"{{u}}"}`, got: `{"id":"7"}`, vars: map[string]string{"u": "6"}, err: `"7", but {{u}} is "6"`},
-		{name: "bound inside text", want: `{"l":"{{base}}/Users/{{u}}"}`, got: `{"l":"http://b/Users/7"}`,
-			vars: map[string]string{"base": "http://a", "u": "7"}, err: "want {{base}}/Users/{{u}}"},
+		{
+			name: "bound inside text", want: `{"l":"{{base}}/Users/{{u}}"}`, got: `{"l":"http://b/Users/7"}`,
+			vars: map[string]string{"base": "http://a", "u": "7"}, err: "want {{base}}/Users/{{u}}",
+		},
 		{name: "any matches anything present", want: `{"a":"{{any}}"}`, got: `{"a":{"x":1}}`},
 		{name: "any needs presence", want: `{"a":"{{any}}"}`, got: `{}`, err: "a: missing"},
 		{name: "any is not null", want: `{"a":"{{any}}"}`, got: `{"a":null}`, err: "a: null"},
@@ -117,15 +123,27 @@ func TestCheckAnswer(t *testing.T) {
 		{"not JSON", Exchange{Status: 200}, answer(200, scim, `{`), "not JSON"},
 		{"no body", Exchange{Status: 200, Response: []byte(`{"a":1}`)}, answer(200, "", ""), "no body"},
 		{"absent", Exchange{Status: 200, Absent: []string{"password"}}, answer(200, scim, `{"password":"x"}`), "password is present"},
-		{"absent in every resource", Exchange{Status: 200, Absent: []string{"Resources.members"}},
-			answer(200, scim, `{"Resources":[{},{"members":[{"value":"x"}]}]}`), "Resources[1].members is present"},
-		{"absent under a URN key", Exchange{Status: 200, Absent: []string{"urn:x:2.0:User.manager"}},
-			answer(200, scim, `{"urn:x:2.0:User":{"manager":{"value":"m"}}}`), "urn:x:2.0:User.manager is present"},
-		{"absent means no value, but \"\" is one", Exchange{Status: 200, Absent: []string{"a", "b", "c", "d"}},
-			answer(200, scim, `{"a":null,"b":[],"c":{},"d":""}`), "d is present"},
+		{
+			"absent in every resource",
+			Exchange{Status: 200, Absent: []string{"Resources.members"}},
+			answer(200, scim, `{"Resources":[{},{"members":[{"value":"x"}]}]}`), "Resources[1].members is present",
+		},
+		{
+			"absent under a URN key",
+			Exchange{Status: 200, Absent: []string{"urn:x:2.0:User.manager"}},
+			answer(200, scim, `{"urn:x:2.0:User":{"manager":{"value":"m"}}}`), "urn:x:2.0:User.manager is present",
+		},
+		{
+			"absent means no value, but \"\" is one",
+			Exchange{Status: 200, Absent: []string{"a", "b", "c", "d"}},
+			answer(200, scim, `{"a":null,"b":[],"c":{},"d":""}`), "d is present",
+		},
 		{"header missing", Exchange{Status: 200, ResponseHeaders: map[string]string{"ETag": "{{v}}"}}, answer(200, scim, `{}`), "header ETag"},
-		{"header differs", Exchange{Status: 200, ResponseHeaders: map[string]string{"Location": "http://x/{{any}}"}},
-			answer(200, scim, `{}`, "Location", "http://y/1"), "Location"},
+		{
+			"header differs",
+			Exchange{Status: 200, ResponseHeaders: map[string]string{"Location": "http://x/{{any}}"}},
+			answer(200, scim, `{}`, "Location", "http://y/1"), "Location",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -135,8 +153,10 @@ func TestCheckAnswer(t *testing.T) {
 			}
 		})
 	}
-	ok := Exchange{Status: 200, Response: []byte(`{"id":"{{u}}"}`), Absent: []string{"password"},
-		ResponseHeaders: map[string]string{"ETag": `W/"{{v}}"`}}
+	ok := Exchange{
+		Status: 200, Response: []byte(`{"id":"{{u}}"}`), Absent: []string{"password"},
+		ResponseHeaders: map[string]string{"ETag": `W/"{{v}}"`},
+	}
 	vars := map[string]string{}
 	if err := check(ok, answer(200, scim, `{"id":"1","name":"n"}`, "ETag", `W/"9"`), vars); err != nil {
 		t.Fatal(err)
@@ -163,8 +183,10 @@ func TestReplaySends(t *testing.T) {
 		{Name: "a", Method: "POST", Path: "/Users", Request: []byte(`{"userName":"x"}`), Status: 201, Response: []byte(`{"id":"{{u}}"}`)},
 		{Name: "b", Method: "GET", Path: `/Users?filter=id eq "{{u}}"`, Auth: "none", Status: 201},
 		{Name: "c", Tier: TierLDAP, Method: "GET", Path: "/skipped", Status: 201},
-		{Name: "d", Method: "PATCH", Path: "/Users/{{u}}", Auth: "wrong", Headers: map[string]string{"If-Match": "{{u}}"},
-			Request: []byte(`{"v":"{{u}}"}`), Status: 201},
+		{
+			Name: "d", Method: "PATCH", Path: "/Users/{{u}}", Auth: "wrong", Headers: map[string]string{"If-Match": "{{u}}"},
+			Request: []byte(`{"v":"{{u}}"}`), Status: 201,
+		},
 	}}
 	Replay(t, f, Target{Handler: h, BaseURL: "http://b.test/scim/v2/", Token: "tok", Tier: TierMemory})
 	want := []string{
