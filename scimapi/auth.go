@@ -186,8 +186,10 @@ const maxFailureClients = 1 << 16
 const overflowKey = "\x00overflow"
 
 func newFailureLimiter(perMinute, burst int) *failureLimiter {
-	return &failureLimiter{every: rate.Limit(float64(perMinute) / 60), burst: max(burst, 1),
-		clients: map[string]*failBucket{}}
+	return &failureLimiter{
+		every: rate.Limit(float64(perMinute) / 60), burst: max(burst, 1),
+		clients: map[string]*failBucket{},
+	}
 }
 
 // take counts one failed authentication from key at now. wait is how long

@@ -82,7 +82,8 @@ func (a *authCounts) get() (refused, limited int) {
 func TestAuthFailureLimit(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	obs := &authCounts{}
-	srv := scimapi.New(scimapi.Options{BasePath: "/scim/v2", MaxBodyBytes: 1 << 10, Log: zerolog.Nop(),
+	srv := scimapi.New(scimapi.Options{
+		BasePath: "/scim/v2", MaxBodyBytes: 1 << 10, Log: zerolog.Nop(),
 		Tokens:                []scimapi.Token{{Name: "test", SHA256: sha256.Sum256([]byte(routeToken))}},
 		Now:                   func() time.Time { return now },
 		Observer:              obs,

@@ -27,31 +27,51 @@ func TestWriteBodyDuplicateKeys(t *testing.T) {
 		keys                     []string // named in the detail
 	}{
 		{"POST top level", "POST", "/Users", `{"UserName":"a","userName":"b"}`, []string{`"UserName"`, `"userName"`}},
-		{"POST in name", "POST", "/Users", `{"userName":"a","name":{"givenName":"x","GivenName":"y"}}`,
-			[]string{`"givenName"`, `"GivenName"`, "in name"}},
-		{"POST in enterprise extension", "POST", "/Users",
+		{
+			"POST in name", "POST", "/Users", `{"userName":"a","name":{"givenName":"x","GivenName":"y"}}`,
+			[]string{`"givenName"`, `"GivenName"`, "in name"},
+		},
+		{
+			"POST in enterprise extension", "POST", "/Users",
 			`{"userName":"a","` + entUser + `":{"employeeNumber":"1","EmployeeNumber":"2"}}`,
-			[]string{`"employeeNumber"`, `"EmployeeNumber"`, "in " + entUser}},
-		{"POST in emails element", "POST", "/Users", `{"userName":"a","emails":[{"value":"a@b","VALUE":"c@d"}]}`,
-			[]string{`"value"`, `"VALUE"`, "in emails[0]"}},
-		{"PUT top level", "PUT", "/Users/u1", `{"userName":"a","active":true,"Active":false}`,
-			[]string{`"active"`, `"Active"`}},
-		{"POST group", "POST", "/Groups", `{"displayName":"a","DisplayName":"b"}`,
-			[]string{`"displayName"`, `"DisplayName"`}},
-		{"PATCH operation members", "PATCH", "/Users/u1", patchBody(`{"op":"add","Op":"remove","path":"title","value":"x"}`),
-			[]string{`"op"`, `"Op"`, "in Operations[0]"}},
-		{"PATCH path-less value", "PATCH", "/Users/u1",
+			[]string{`"employeeNumber"`, `"EmployeeNumber"`, "in " + entUser},
+		},
+		{
+			"POST in emails element", "POST", "/Users", `{"userName":"a","emails":[{"value":"a@b","VALUE":"c@d"}]}`,
+			[]string{`"value"`, `"VALUE"`, "in emails[0]"},
+		},
+		{
+			"PUT top level", "PUT", "/Users/u1", `{"userName":"a","active":true,"Active":false}`,
+			[]string{`"active"`, `"Active"`},
+		},
+		{
+			"POST group", "POST", "/Groups", `{"displayName":"a","DisplayName":"b"}`,
+			[]string{`"displayName"`, `"DisplayName"`},
+		},
+		{
+			"PATCH operation members", "PATCH", "/Users/u1", patchBody(`{"op":"add","Op":"remove","path":"title","value":"x"}`),
+			[]string{`"op"`, `"Op"`, "in Operations[0]"},
+		},
+		{
+			"PATCH path-less value", "PATCH", "/Users/u1",
 			patchBody(`{"op":"replace","value":{"active":false,"Active":true}}`),
-			[]string{`"active"`, `"Active"`, "in Operations[0].value"}},
-		{"PATCH nested value", "PATCH", "/Users/u1",
+			[]string{`"active"`, `"Active"`, "in Operations[0].value"},
+		},
+		{
+			"PATCH nested value", "PATCH", "/Users/u1",
 			patchBody(`{"op":"replace","value":{"name":{"familyName":"a","FamilyName":"b"}}}`),
-			[]string{`"familyName"`, `"FamilyName"`, "in Operations[0].value.name"}},
-		{"PATCH enterprise value", "PATCH", "/Users/u1",
+			[]string{`"familyName"`, `"FamilyName"`, "in Operations[0].value.name"},
+		},
+		{
+			"PATCH enterprise value", "PATCH", "/Users/u1",
 			patchBody(`{"op":"replace","value":{"` + entUser + `":{"department":"a","DEPARTMENT":"b"}}}`),
-			[]string{`"department"`, `"DEPARTMENT"`}},
-		{"PATCH top level", "PATCH", "/Groups/g1",
+			[]string{`"department"`, `"DEPARTMENT"`},
+		},
+		{
+			"PATCH top level", "PATCH", "/Groups/g1",
 			`{"Operations":[{"op":"remove","path":"members"}],"operations":[{"op":"add","path":"x","value":"y"}]}`,
-			[]string{`"Operations"`, `"operations"`}},
+			[]string{`"Operations"`, `"operations"`},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := rs.users.lastCall() + rs.groups.lastCall()

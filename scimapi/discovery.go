@@ -88,15 +88,16 @@ func newDiscovery(opts Options, groups bool) *discovery {
 			userExts = appendFold(userExts, exts.add(p.URN, p.Attr))
 		}
 	}
-	user := resourceType{ID: "User", Name: "User", Endpoint: "/Users", Description: "User Account",
-		Schema: schemaCoreUser}
-	d.schemas = append(d.schemas, schemaResource{ID: schemaCoreUser, Name: "User", Description: "User Account",
-		Attributes: core.attributes()})
+	user := resourceType{ID: "User", Name: "User", Endpoint: "/Users", Description: "User Account", Schema: schemaCoreUser}
+	d.schemas = append(d.schemas, schemaResource{
+		ID: schemaCoreUser, Name: "User", Description: "User Account", Attributes: core.attributes(),
+	})
 	// The enterprise extension is listed only when something of it is mapped;
 	// it is never required (RFC 7643 §4.3).
 	if attrs := ent.attributes(); len(attrs) > 0 {
-		d.schemas = append(d.schemas, schemaResource{ID: SchemaEnterpriseUser, Name: "EnterpriseUser",
-			Description: "Enterprise User", Attributes: attrs})
+		d.schemas = append(d.schemas, schemaResource{
+			ID: SchemaEnterpriseUser, Name: "EnterpriseUser", Description: "Enterprise User", Attributes: attrs,
+		})
 		user.SchemaExtensions = append(user.SchemaExtensions, schemaExtension{Schema: SchemaEnterpriseUser})
 	}
 	user.SchemaExtensions = append(user.SchemaExtensions, exts.refs(userExts)...)
@@ -114,10 +115,13 @@ func newDiscovery(opts Options, groups bool) *discovery {
 			}
 			groupExts = appendFold(groupExts, exts.add(p.URN, p.Attr))
 		}
-		d.schemas = append(d.schemas, schemaResource{ID: schemaCoreGroup, Name: "Group", Description: "Group",
-			Attributes: gsel.attributes()})
-		d.types = append(d.types, resourceType{ID: "Group", Name: "Group", Endpoint: "/Groups",
-			Description: "Group", Schema: schemaCoreGroup, SchemaExtensions: exts.refs(groupExts)})
+		d.schemas = append(d.schemas, schemaResource{
+			ID: schemaCoreGroup, Name: "Group", Description: "Group", Attributes: gsel.attributes(),
+		})
+		d.types = append(d.types, resourceType{
+			ID: "Group", Name: "Group", Endpoint: "/Groups",
+			Description: "Group", Schema: schemaCoreGroup, SchemaExtensions: exts.refs(groupExts),
+		})
 	}
 	for _, key := range exts.order {
 		d.schemas = append(d.schemas, *exts.byURN[key])
@@ -247,8 +251,10 @@ func (x *extensions) add(urn, attr string) string {
 	key := strings.ToLower(urn)
 	s := x.byURN[key]
 	if s == nil {
-		s = &schemaResource{ID: urn, Name: extensionName(urn),
-			Description: "Custom extension attributes", Attributes: []schemaAttr{}}
+		s = &schemaResource{
+			ID: urn, Name: extensionName(urn),
+			Description: "Custom extension attributes", Attributes: []schemaAttr{},
+		}
 		x.byURN[key] = s
 		x.order = append(x.order, key)
 	}

@@ -121,7 +121,8 @@ func TestDiscoveryEndpoints(t *testing.T) {
 		status int
 		check  func(t *testing.T, body map[string]any)
 	}{
-		{name: "ServiceProviderConfig", setup: &full, path: "/ServiceProviderConfig", status: 200,
+		{
+			name: "ServiceProviderConfig", setup: &full, path: "/ServiceProviderConfig", status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				want := map[string]string{
 					"schemas.0":                           scimapi.SchemaServiceProviderConfig,
@@ -147,10 +148,14 @@ func TestDiscoveryEndpoints(t *testing.T) {
 						t.Errorf("%s = %q, want %q", path, got, v)
 					}
 				}
-			}},
-		{name: "ServiceProviderConfig with filter", setup: &full, path: `/ServiceProviderConfig?filter=id+pr`,
-			status: 403},
-		{name: "ResourceTypes with groups and enterprise", setup: &full, path: "/ResourceTypes", status: 200,
+			},
+		},
+		{
+			name: "ServiceProviderConfig with filter", setup: &full, path: `/ServiceProviderConfig?filter=id+pr`,
+			status: 403,
+		},
+		{
+			name: "ResourceTypes with groups and enterprise", setup: &full, path: "/ResourceTypes", status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				wantList(t, b, 2)
 				if got := ids(b["Resources"]); !slices.Equal(got, []string{"User", "Group"}) {
@@ -165,15 +170,19 @@ func TestDiscoveryEndpoints(t *testing.T) {
 				if got := at(b, "Resources.0.schemaExtensions.1.schema"); got != acmeUser {
 					t.Errorf("User extension 1 = %q, want %s", got, acmeUser)
 				}
-			}},
-		{name: "ResourceTypes without groups or enterprise", setup: &minimal, path: "/ResourceTypes", status: 200,
+			},
+		},
+		{
+			name: "ResourceTypes without groups or enterprise", setup: &minimal, path: "/ResourceTypes", status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				wantList(t, b, 1)
 				if _, ok := at2(b, "Resources.0.schemaExtensions"); ok {
 					t.Errorf("schemaExtensions present with no extension mapped: %v", b)
 				}
-			}},
-		{name: "ResourceTypes/User", setup: &full, path: "/ResourceTypes/User", status: 200,
+			},
+		},
+		{
+			name: "ResourceTypes/User", setup: &full, path: "/ResourceTypes/User", status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				for path, v := range map[string]string{
 					"schemas.0": scimapi.SchemaResourceType, "id": "User", "name": "User", "endpoint": "/Users",
@@ -184,31 +193,39 @@ func TestDiscoveryEndpoints(t *testing.T) {
 						t.Errorf("%s = %q, want %q", path, got, v)
 					}
 				}
-			}},
-		{name: "ResourceTypes/Group", setup: &full, path: "/ResourceTypes/Group", status: 200,
+			},
+		},
+		{
+			name: "ResourceTypes/Group", setup: &full, path: "/ResourceTypes/Group", status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				if at(b, "endpoint") != "/Groups" || at(b, "schema") != coreGroup {
 					t.Errorf("Group resource type: %v", b)
 				}
-			}},
+			},
+		},
 		{name: "ResourceTypes/Group with groups disabled", setup: &minimal, path: "/ResourceTypes/Group", status: 404},
 		{name: "ResourceTypes unknown", setup: &full, path: "/ResourceTypes/Device", status: 404},
-		{name: "Schemas", setup: &full, path: "/Schemas", status: 200,
+		{
+			name: "Schemas", setup: &full, path: "/Schemas", status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				wantList(t, b, 4)
 				want := []string{coreUser, scimapi.SchemaEnterpriseUser, coreGroup, acmeUser}
 				if got := ids(b["Resources"]); !slices.Equal(got, want) {
 					t.Errorf("schemas %v, want %v", got, want)
 				}
-			}},
-		{name: "Schemas without groups or enterprise", setup: &minimal, path: "/Schemas", status: 200,
+			},
+		},
+		{
+			name: "Schemas without groups or enterprise", setup: &minimal, path: "/Schemas", status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				wantList(t, b, 1)
 				if got := ids(b["Resources"]); !slices.Equal(got, []string{coreUser}) {
 					t.Errorf("schemas %v, want only the core User", got)
 				}
-			}},
-		{name: "Schemas/core User", setup: &full, path: "/Schemas/" + coreUser, status: 200,
+			},
+		},
+		{
+			name: "Schemas/core User", setup: &full, path: "/Schemas/" + coreUser, status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				if at(b, "schemas.0") != scimapi.SchemaSchema || at(b, "meta.resourceType") != "Schema" ||
 					at(b, "meta.location") != "http://example.com/scim/v2/Schemas/"+coreUser {
@@ -228,12 +245,16 @@ func TestDiscoveryEndpoints(t *testing.T) {
 				if attr(b, "emails")["multiValued"] != true || attr(b, "name")["multiValued"] != false {
 					t.Error("emails must be multi-valued, name single-valued")
 				}
-			}},
-		{name: "Schemas/core User without groups", setup: &minimal, path: "/Schemas/" + coreUser, status: 200,
+			},
+		},
+		{
+			name: "Schemas/core User without groups", setup: &minimal, path: "/Schemas/" + coreUser, status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				wantAttrs(t, b, []string{"userName", "displayName", "active"})
-			}},
-		{name: "Schemas/enterprise User", setup: &full, path: "/Schemas/" + scimapi.SchemaEnterpriseUser, status: 200,
+			},
+		},
+		{
+			name: "Schemas/enterprise User", setup: &full, path: "/Schemas/" + scimapi.SchemaEnterpriseUser, status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				wantAttrs(t, b, []string{"employeeNumber", "manager"})
 				m := attr(b, "manager")
@@ -241,37 +262,50 @@ func TestDiscoveryEndpoints(t *testing.T) {
 				if at(m, "subAttributes.1.referenceTypes.0") != "User" {
 					t.Errorf("manager.$ref must reference User: %v", m)
 				}
-			}},
-		{name: "Schemas/enterprise User colons encoded", setup: &full,
-			path: "/Schemas/" + strings.ReplaceAll(scimapi.SchemaEnterpriseUser, ":", "%3A"), status: 200},
-		{name: "Schemas/enterprise User not mapped", setup: &minimal,
-			path: "/Schemas/" + scimapi.SchemaEnterpriseUser, status: 404},
-		{name: "Schemas/core Group", setup: &full, path: "/Schemas/" + coreGroup, status: 200,
+			},
+		},
+		{
+			name: "Schemas/enterprise User colons encoded", setup: &full,
+			path: "/Schemas/" + strings.ReplaceAll(scimapi.SchemaEnterpriseUser, ":", "%3A"), status: 200,
+		},
+		{
+			name: "Schemas/enterprise User not mapped", setup: &minimal,
+			path: "/Schemas/" + scimapi.SchemaEnterpriseUser, status: 404,
+		},
+		{
+			name: "Schemas/core Group", setup: &full, path: "/Schemas/" + coreGroup, status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				wantAttrs(t, b, []string{"displayName", "members"})
 				wantSubs(t, attr(b, "members"), []string{"value", "$ref", "display", "type"})
 				if attr(b, "members")["multiValued"] != true {
 					t.Error("members must be multi-valued")
 				}
-			}},
+			},
+		},
 		{name: "Schemas/core Group with groups disabled", setup: &minimal, path: "/Schemas/" + coreGroup, status: 404},
-		{name: "Schemas/custom extension", setup: &full, path: "/Schemas/" + acmeUser, status: 200,
+		{
+			name: "Schemas/custom extension", setup: &full, path: "/Schemas/" + acmeUser, status: 200,
 			check: func(t *testing.T, b map[string]any) {
 				wantAttrs(t, b, []string{"badge"})
 				if a := attr(b, "badge"); a["type"] != "string" || a["multiValued"] != false {
 					t.Errorf("badge: %v", a)
 				}
-			}},
-		{name: "Schemas unknown", setup: &full, path: "/Schemas/urn:example:nope", status: 404,
+			},
+		},
+		{
+			name: "Schemas unknown", setup: &full, path: "/Schemas/urn:example:nope", status: 404,
 			check: func(t *testing.T, b map[string]any) {
 				if at(b, "schemas.0") != scimapi.SchemaError || at(b, "status") != "404" {
 					t.Errorf("not a SCIM error: %v", b)
 				}
-			}},
+			},
+		},
 	}
 	// Every endpoint is behind the bearer token.
-	for _, p := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/User", "/Schemas",
-		"/Schemas/" + coreUser} {
+	for _, p := range []string{
+		"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/User", "/Schemas",
+		"/Schemas/" + coreUser,
+	} {
 		tests = append(tests, struct {
 			name   string
 			setup  *discoSetup
@@ -399,16 +433,26 @@ func TestDiscoveryUnmappedAttribute(t *testing.T) {
 		schema    string
 		want, not []string
 	}{
-		{name: "title mapped", users: []string{"userName", "title"}, schema: coreUser,
-			want: []string{"userName", "title", "active"}, not: []string{"phoneNumbers", "nickName"}},
-		{name: "title unmapped", users: []string{"userName"}, schema: coreUser,
-			want: []string{"userName", "active"}, not: []string{"title", "displayName"}},
-		{name: "phone by type", users: []string{"userName", `phoneNumbers[type eq "mobile"].value`}, schema: coreUser,
-			want: []string{"phoneNumbers"}, not: []string{"emails", "addresses"}},
-		{name: "core URN qualified", users: []string{coreUser + ":userName", coreUser + ":locale"}, schema: coreUser,
-			want: []string{"userName", "locale"}, not: []string{"timezone"}},
-		{name: "enterprise department only", users: []string{"userName", scimapi.SchemaEnterpriseUser + ":department"},
-			schema: scimapi.SchemaEnterpriseUser, want: []string{"department"}, not: []string{"manager", "costCenter"}},
+		{
+			name: "title mapped", users: []string{"userName", "title"}, schema: coreUser,
+			want: []string{"userName", "title", "active"}, not: []string{"phoneNumbers", "nickName"},
+		},
+		{
+			name: "title unmapped", users: []string{"userName"}, schema: coreUser,
+			want: []string{"userName", "active"}, not: []string{"title", "displayName"},
+		},
+		{
+			name: "phone by type", users: []string{"userName", `phoneNumbers[type eq "mobile"].value`}, schema: coreUser,
+			want: []string{"phoneNumbers"}, not: []string{"emails", "addresses"},
+		},
+		{
+			name: "core URN qualified", users: []string{coreUser + ":userName", coreUser + ":locale"}, schema: coreUser,
+			want: []string{"userName", "locale"}, not: []string{"timezone"},
+		},
+		{
+			name: "enterprise department only", users: []string{"userName", scimapi.SchemaEnterpriseUser + ":department"},
+			schema: scimapi.SchemaEnterpriseUser, want: []string{"department"}, not: []string{"manager", "costCenter"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,8 +66,10 @@ func serveRaw(t *testing.T, srv http.Handler, req *http.Request) response {
 // RFC 9110 §5.3). Before, only the first field reached the store.
 func TestIfMatchListReachesStore(t *testing.T) {
 	store := &ifMatchStore{}
-	srv := scimapi.New(scimapi.Options{BasePath: "/scim/v2", MaxBodyBytes: 1 << 10, Log: zerolog.Nop(),
-		Tokens: []scimapi.Token{{Name: "test", SHA256: sha256.Sum256([]byte(routeToken))}}}, store, nil)
+	srv := scimapi.New(scimapi.Options{
+		BasePath: "/scim/v2", MaxBodyBytes: 1 << 10, Log: zerolog.Nop(),
+		Tokens: []scimapi.Token{{Name: "test", SHA256: sha256.Sum256([]byte(routeToken))}},
+	}, store, nil)
 	send := func(method, body string, ifMatch ...string) {
 		t.Helper()
 		var req *http.Request

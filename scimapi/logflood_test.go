@@ -57,7 +57,8 @@ func floodServer(t *testing.T, allowed ...string) (srv *scimapi.Server, log, aud
 		cidrs = append(cidrs, n)
 	}
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	srv = scimapi.New(scimapi.Options{BasePath: "/scim/v2", MaxBodyBytes: 1 << 10, Log: l, Audit: &a,
+	srv = scimapi.New(scimapi.Options{
+		BasePath: "/scim/v2", MaxBodyBytes: 1 << 10, Log: l, Audit: &a,
 		Tokens:                []scimapi.Token{{Name: "test", SHA256: sha256.Sum256([]byte(routeToken))}},
 		Now:                   func() time.Time { return now },
 		AllowedCIDRs:          cidrs,

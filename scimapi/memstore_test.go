@@ -207,8 +207,10 @@ func (s *memStore) stamp(res scimapi.Resource, created, modified string) {
 		schemas = append(schemas, scimapi.SchemaEnterpriseUser)
 	}
 	res["schemas"] = schemas
-	res["meta"] = map[string]any{"resourceType": s.kind, "created": created, "lastModified": modified,
-		"version": `W/"` + strconv.Itoa(s.version) + `"`}
+	res["meta"] = map[string]any{
+		"resourceType": s.kind, "created": created, "lastModified": modified,
+		"version": `W/"` + strconv.Itoa(s.version) + `"`,
+	}
 }
 
 func memVersion(res scimapi.Resource) string {
@@ -219,8 +221,10 @@ func memVersion(res scimapi.Resource) string {
 
 // memStrings are the single-valued string attributes of RFC 7643 §4.1.1 and
 // §3.1 (and displayName of §4.2): a value for them must be one string.
-var memStrings = []string{"userName", "displayName", "nickName", "title", "userType", "preferredLanguage",
-	"locale", "timezone", "profileUrl", "externalId"}
+var memStrings = []string{
+	"userName", "displayName", "nickName", "title", "userType", "preferredLanguage",
+	"locale", "timezone", "profileUrl", "externalId",
+}
 
 // memCoerce applies SCIM's types to what PATCH left behind, with the
 // readings Entra needs (docs/entra-wire-reference.md §7): booleans as

@@ -185,29 +185,45 @@ func TestResourcePathsCaseInsensitive(t *testing.T) {
 	}{
 		{method: "GET", path: "/users", status: 200, call: "List", resource: "Users", op: "list"},
 		{method: "GET", path: "/USERS", status: 200, call: "List", resource: "Users", op: "list"},
-		{method: "GET", path: "/uSeRs?filter=userName+eq+%22Bob%22", status: 200, call: `List userName eq "Bob"`,
-			resource: "Users", op: "list"},
+		{
+			method: "GET", path: "/uSeRs?filter=userName+eq+%22Bob%22", status: 200, call: `List userName eq "Bob"`,
+			resource: "Users", op: "list",
+		},
 		{method: "GET", path: "/users/AbC-123", status: 200, call: "Get AbC-123", resource: "Users", op: "get"},
 		{method: "GET", path: "/USERS/users", status: 200, call: "Get users", resource: "Users", op: "get"},
-		{method: "POST", path: "/users", body: `{"userName":"bob"}`, status: 201, call: "Create",
-			resource: "Users", op: "create"},
-		{method: "PUT", path: "/Users/AbC", body: `{"userName":"bob"}`, status: 200, call: "Replace AbC",
-			resource: "Users", op: "replace"},
-		{method: "PATCH", path: "/users/AbC", body: `{"Operations":[{"op":"remove","path":"title"}]}`, status: 204,
-			call: "Patch AbC", resource: "Users", op: "patch"},
+		{
+			method: "POST", path: "/users", body: `{"userName":"bob"}`, status: 201, call: "Create",
+			resource: "Users", op: "create",
+		},
+		{
+			method: "PUT", path: "/Users/AbC", body: `{"userName":"bob"}`, status: 200, call: "Replace AbC",
+			resource: "Users", op: "replace",
+		},
+		{
+			method: "PATCH", path: "/users/AbC", body: `{"Operations":[{"op":"remove","path":"title"}]}`, status: 204,
+			call: "Patch AbC", resource: "Users", op: "patch",
+		},
 		{method: "DELETE", path: "/USERS/AbC", status: 204, call: "Delete AbC", resource: "Users", op: "delete"},
 		{method: "GET", path: "/groups", status: 200, call: "List", groups: true, resource: "Groups", op: "list"},
-		{method: "DELETE", path: "/GROUPS/G-1", status: 204, call: "Delete G-1", groups: true,
-			resource: "Groups", op: "delete"},
+		{
+			method: "DELETE", path: "/GROUPS/G-1", status: 204, call: "Delete G-1", groups: true,
+			resource: "Groups", op: "delete",
+		},
 		// The flag after the base path, with the resource in the query
 		// (fixBaseQuery), combined with a lower-case resource.
-		{method: "GET", path: "?aadOptscim062020/users?filter=userName+eq+%22x%22", status: 200,
-			call: `List userName eq "x"`, resource: "Users", op: "list"},
+		{
+			method: "GET", path: "?aadOptscim062020/users?filter=userName+eq+%22x%22", status: 200,
+			call: `List userName eq "x"`, resource: "Users", op: "list",
+		},
 		{method: "GET", path: "/schemas", status: 200, resource: "Schemas", op: "list"},
-		{method: "GET", path: "/SCHEMAS/urn:ietf:params:scim:schemas:core:2.0:User", status: 200,
-			resource: "Schemas", op: "get"},
-		{method: "GET", path: "/schemas/urn%3Aietf%3Aparams%3Ascim%3Aschemas%3Acore%3A2.0%3AUser", status: 200,
-			resource: "Schemas", op: "get"},
+		{
+			method: "GET", path: "/SCHEMAS/urn:ietf:params:scim:schemas:core:2.0:User", status: 200,
+			resource: "Schemas", op: "get",
+		},
+		{
+			method: "GET", path: "/schemas/urn%3Aietf%3Aparams%3Ascim%3Aschemas%3Acore%3A2.0%3AUser", status: 200,
+			resource: "Schemas", op: "get",
+		},
 		{method: "GET", path: "/resourcetypes", status: 200, resource: "ResourceTypes", op: "list"},
 		{method: "GET", path: "/resourceTypes/user", status: 200, resource: "ResourceTypes", op: "get"},
 		{method: "GET", path: "/serviceproviderconfig", status: 200, resource: "ServiceProviderConfig", op: "list"},

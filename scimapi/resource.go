@@ -4,12 +4,11 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/scimbridge/scimbridge/scimapi/scimjson"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 )
 
 // SchemaEnterpriseUser is the enterprise User extension (RFC 7643 §4.3).
@@ -28,14 +27,38 @@ func normalizeUser(res Resource) error {
 		delete(res, scimjson.KeyOf(res, k))
 	}
 	dropNulls(res)
-	if v, ok := scimjson.Lookup(res, "active"); ok {
-		b, ok := scimjson.ParseBool(v)
-		if !ok {
-			return scimerr.New(scimerr.InvalidValue, `"active" must be a boolean`)
-		}
-		delete(res, scimjson.KeyOf(res, "active"))
-		res["active"] = b
+	if err := normalizeActive(res); err != nil {
+		return err
 	}
+	if err := moveEnterprise(res); err != nil {
+		return err
+	}
+	if v, _ := scimjson.Lookup(res, "userName"); v == nil || v == "" {
+		return scimerr.New(scimerr.InvalidValue, "userName is required")
+	} else if _, ok := v.(string); !ok {
+		return scimerr.New(scimerr.InvalidValue, "userName must be a string")
+	}
+	return nil
+}
+
+// normalizeActive makes "active" a boolean under its canonical key.
+func normalizeActive(res Resource) error {
+	v, ok := scimjson.Lookup(res, "active")
+	if !ok {
+		return nil
+	}
+	b, ok := scimjson.ParseBool(v)
+	if !ok {
+		return scimerr.New(scimerr.InvalidValue, `"active" must be a boolean`)
+	}
+	delete(res, scimjson.KeyOf(res, "active"))
+	res["active"] = b
+	return nil
+}
+
+// moveEnterprise moves enterprise attributes sent as URN-qualified keys or at
+// the top level into the extension object.
+func moveEnterprise(res Resource) error {
 	ext, _ := scimjson.Lookup(res, SchemaEnterpriseUser)
 	extObj, _ := ext.(map[string]any)
 	if ext != nil && extObj == nil {
@@ -59,11 +82,6 @@ func normalizeUser(res Resource) error {
 			}
 			delete(res, key)
 		}
-	}
-	if v, _ := scimjson.Lookup(res, "userName"); v == nil || v == "" {
-		return scimerr.New(scimerr.InvalidValue, "userName is required")
-	} else if _, ok := v.(string); !ok {
-		return scimerr.New(scimerr.InvalidValue, "userName must be a string")
 	}
 	return nil
 }
@@ -119,44 +137,58 @@ func project(res Resource, attrs, excl []string) Resource {
 	if len(attrs) == 0 && len(excl) == 0 {
 		return res
 	}
+	out := selectAttrs(res, attrs)
+	for _, a := range excl {
+		exclude(out, a)
+	}
+	return out
+}
+
+// selectAttrs is a shallow copy of res restricted to attrs, all of res when
+// attrs is empty.
+func selectAttrs(res Resource, attrs []string) Resource {
 	out := Resource{}
 	if len(attrs) == 0 {
 		for k, v := range res {
 			out[k] = v
 		}
-	} else {
-		for _, a := range attrs {
-			copyPath(res, out, a)
-		}
-		for _, k := range []string{"id", "schemas"} {
-			if v, ok := res[k]; ok {
-				out[k] = v
-			}
-		}
+		return out
 	}
-	for _, a := range excl {
-		p, _ := filter.ParsePath(a)
-		if strings.EqualFold(p.Attr, "id") || strings.EqualFold(p.Attr, "schemas") {
-			continue
+	for _, a := range attrs {
+		copyPath(res, out, a)
+	}
+	for _, k := range []string{"id", "schemas"} {
+		if v, ok := res[k]; ok {
+			out[k] = v
 		}
-		c := out
-		if p.URN != "" && !scimjson.IsCoreSchema(p.URN) {
-			c, _ = out[scimjson.KeyOf(out, p.URN)].(map[string]any)
-			if c == nil {
-				continue
-			}
-		}
-		if p.SubAttr != "" {
-			if sub, ok := c[scimjson.KeyOf(c, p.Attr)].(map[string]any); ok {
-				cp := copyMap(sub)
-				delete(cp, scimjson.KeyOf(cp, p.SubAttr))
-				c[scimjson.KeyOf(c, p.Attr)] = cp
-			}
-			continue
-		}
-		delete(c, scimjson.KeyOf(c, p.Attr))
 	}
 	return out
+}
+
+// exclude removes the attribute path a from out, copying a complex attribute
+// before removing one of its sub-attributes (out shares values with the
+// stored resource).
+func exclude(out Resource, a string) {
+	p, _ := filter.ParsePath(a)
+	if strings.EqualFold(p.Attr, "id") || strings.EqualFold(p.Attr, "schemas") {
+		return
+	}
+	c := out
+	if p.URN != "" && !scimjson.IsCoreSchema(p.URN) {
+		c, _ = out[scimjson.KeyOf(out, p.URN)].(map[string]any)
+		if c == nil {
+			return
+		}
+	}
+	if p.SubAttr == "" {
+		delete(c, scimjson.KeyOf(c, p.Attr))
+		return
+	}
+	if sub, ok := c[scimjson.KeyOf(c, p.Attr)].(map[string]any); ok {
+		cp := copyMap(sub)
+		delete(cp, scimjson.KeyOf(cp, p.SubAttr))
+		c[scimjson.KeyOf(c, p.Attr)] = cp
+	}
 }
 
 func copyPath(src, dst Resource, a string) {

@@ -25,8 +25,10 @@ type schemaAttr struct {
 // not unique); the methods return modified copies.
 
 func attrOf(typ, name, desc string) schemaAttr {
-	return schemaAttr{Name: name, Type: typ, Description: desc,
-		Mutability: "readWrite", Returned: "default", Uniqueness: "none"}
+	return schemaAttr{
+		Name: name, Type: typ, Description: desc,
+		Mutability: "readWrite", Returned: "default", Uniqueness: "none",
+	}
 }
 
 func str(name, desc string) schemaAttr     { return attrOf("string", name, desc) }
