@@ -96,14 +96,20 @@ func TestCheckNeverDeletesWithoutThePrefix(t *testing.T) {
 	rec, url := serveFake(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == "/scim/v2/Users":
-			writeJSON(w, 200, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
-				"totalResults": 1, "Resources": []any{map[string]any{"id": "alice-id", "userName": "alice@example.com"}}})
+			writeJSON(w, 200, map[string]any{
+				"schemas":      []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
+				"totalResults": 1, "Resources": []any{map[string]any{"id": "alice-id", "userName": "alice@example.com"}},
+			})
 		case r.Method == http.MethodGet && r.URL.Path == "/scim/v2/Groups":
-			writeJSON(w, 200, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
-				"totalResults": 1, "Resources": []any{map[string]any{"id": "admins-id", "displayName": "Admins"}}})
+			writeJSON(w, 200, map[string]any{
+				"schemas":      []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
+				"totalResults": 1, "Resources": []any{map[string]any{"id": "admins-id", "displayName": "Admins"}},
+			})
 		default:
-			writeJSON(w, 500, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"},
-				"status": "500", "detail": "boom"})
+			writeJSON(w, 500, map[string]any{
+				"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"},
+				"status":  "500", "detail": "boom",
+			})
 		}
 	})
 	rep, _, err := run(t, conformance.Options{URL: url, Token: token, Groups: true})
@@ -135,8 +141,10 @@ func TestCheckNeverDeletesWithoutThePrefix(t *testing.T) {
 // Whatever a server echoes, the token does not reach the report or the output.
 func TestCheckTokenIsNeverPrinted(t *testing.T) {
 	_, url := serveFake(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 500, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"},
-			"status": "500", "detail": "bad header " + r.Header.Get("Authorization")})
+		writeJSON(w, 500, map[string]any{
+			"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"},
+			"status":  "500", "detail": "bad header " + r.Header.Get("Authorization"),
+		})
 	})
 	rep, out, err := run(t, conformance.Options{URL: url, Token: token, Groups: true})
 	if err != nil {

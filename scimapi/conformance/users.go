@@ -127,8 +127,10 @@ func (c *checker) newUser() testUser {
 func (c *checker) newValues() update {
 	c.seq++
 	n := fmt.Sprintf("%s%d", c.run, c.seq)
-	return update{displayName: "Check " + n, givenName: "Given" + n, familyName: "Family" + n,
-		email: fmt.Sprintf("%s%s.updated@example.com", c.o.Prefix, n), externalID: guid(), employeeNumber: n}
+	return update{
+		displayName: "Check " + n, givenName: "Given" + n, familyName: "Family" + n,
+		email: fmt.Sprintf("%s%s.updated@example.com", c.o.Prefix, n), externalID: guid(), employeeNumber: n,
+	}
 }
 
 // postUser creates u and tracks it for the clean-up.
