@@ -31,41 +31,63 @@ func TestDecodeDuplicateKeys(t *testing.T) {
 		name, in string
 		detail   string // exact
 	}{
-		{"top level", `{"userName":"a","UserName":"b"}`,
+		{
+			"top level", `{"userName":"a","UserName":"b"}`,
 			`keys "UserName" and "userName" at the top level of the body differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"in name", `{"userName":"a","name":{"givenName":"x","GIVENNAME":"y"}}`,
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"in name", `{"userName":"a","name":{"givenName":"x","GIVENNAME":"y"}}`,
 			`keys "GIVENNAME" and "givenName" in name differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"in enterprise extension", `{"userName":"a","` + ent + `":{"department":"x","Department":"y"}}`,
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"in enterprise extension", `{"userName":"a","` + ent + `":{"department":"x","Department":"y"}}`,
 			`keys "Department" and "department" in ` + ent + ` differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"in an array element", `{"emails":[{"value":"a"},{"value":"b","Value":"c"}]}`,
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"in an array element", `{"emails":[{"value":"a"},{"value":"b","Value":"c"}]}`,
 			`keys "Value" and "value" in emails[1] differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"in a PATCH value", `{"Operations":[{"op":"replace","value":{"name":{"familyName":"a","familyname":"b"}}}]}`,
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"in a PATCH value", `{"Operations":[{"op":"replace","value":{"name":{"familyName":"a","familyname":"b"}}}]}`,
 			`keys "familyName" and "familyname" in Operations[0].value.name differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"PATCH member names", `{"Operations":[{"op":"add","Op":"remove","path":"title"}]}`,
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"PATCH member names", `{"Operations":[{"op":"add","Op":"remove","path":"title"}]}`,
 			`keys "Op" and "op" in Operations[0] differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
 		{"odd key in path", `{"a b":{"x":1,"X":2}}`, `keys "X" and "x" in ["a b"] differ only in case; ` +
 			`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"Unicode folding, as strings.EqualFold", `{"uſerName":"a","userName":"b"}`,
+		{
+			"Unicode folding, as strings.EqualFold", `{"uſerName":"a","userName":"b"}`,
 			`keys "userName" and "uſerName" at the top level of the body differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"Kelvin sign", `{"k":1,"K":2}`,
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"Kelvin sign", `{"k":1,"K":2}`,
 			`keys "K" and "k" at the top level of the body differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"after many keys (map mode)", `{` + manyKeys(40) + `,"K39":1}`,
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"after many keys (map mode)", `{` + manyKeys(40) + `,"K39":1}`,
 			`keys "K39" and "k39" at the top level of the body differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"long key shortened", `{"` + strings.Repeat("a", 100) + `":1,"` + strings.Repeat("A", 100) + `":2}`,
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"long key shortened", `{"` + strings.Repeat("a", 100) + `":1,"` + strings.Repeat("A", 100) + `":2}`,
 			`keys "` + strings.Repeat("A", 64) + `"... and "` + strings.Repeat("a", 64) + `"... at the top level of the body ` +
-				`differ only in case; attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
-		{"deep path shortened", strings.Repeat(`[`, 20) + `{"a":1,"A":2}` + strings.Repeat(`]`, 20),
+				`differ only in case; attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
+		{
+			"deep path shortened", strings.Repeat(`[`, 20) + `{"a":1,"A":2}` + strings.Repeat(`]`, 20),
 			`keys "A" and "a" in ` + strings.Repeat("[0]", 16) + `... differ only in case; ` +
-				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`},
+				`attribute names are case-insensitive (RFC 7643 §2.1), so send one of them`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, err := decodeString(tc.in)
@@ -183,8 +205,10 @@ func TestDecodeExactRepeat(t *testing.T) {
 // what Lookup and KeyOf use, so the map mode of keySet finds the same
 // duplicates as the list mode.
 func TestFoldKey(t *testing.T) {
-	samples := []string{"a", "A", "k", "K", "\u212a", "s", "S", "\u017f", "ß", "ẞ", "σ", "Σ", "ς",
-		"ǅ", "ǆ", "Ǆ", "µ", "μ", "Μ", "i", "I", "İ", "ı", "\ufffd", "1", "$", "é", "É"}
+	samples := []string{
+		"a", "A", "k", "K", "\u212a", "s", "S", "\u017f", "ß", "ẞ", "σ", "Σ", "ς",
+		"ǅ", "ǆ", "Ǆ", "µ", "μ", "Μ", "i", "I", "İ", "ı", "\ufffd", "1", "$", "é", "É",
+	}
 	for _, a := range samples {
 		for _, b := range samples {
 			if got, want := foldKey(a) == foldKey(b), strings.EqualFold(a, b); got != want {
