@@ -88,6 +88,32 @@ type process struct {
 // slapd runs with -d none rather than daemonized so that its errors reach us on stderr, its exit
 // is observed with Wait instead of by polling a pid, and (on Linux) it dies with the test binary.
 func Start(ctx context.Context, opts Options) (*Slapd, error) {
+	s, err := newSlapd(opts)
+	if err != nil {
+		return nil, err
+	}
+	pw := opts.Password
+	if pw == "" {
+		pw = RandomPassword()
+	}
+	s.Server = Server{BindDN: DefaultBindDN, BindPassword: pw, BaseDN: DefaultBaseDN}
+	err = s.prepare(ctx, pw)
+	if err == nil && opts.TLS {
+		err = s.prepareTLS()
+	}
+	if err == nil {
+		err = s.startOnPort(ctx, opts.Port)
+	}
+	if err != nil {
+		s.removeDir()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSlapd finds the binary and the directory: opts.Dir, or a new temporary
+// one that Stop removes.
+func newSlapd(opts Options) (*Slapd, error) {
 	bin, err := findSlapd()
 	if err != nil {
 		return nil, err
@@ -104,42 +130,28 @@ func Start(ctx context.Context, opts Options) (*Slapd, error) {
 	} else if s.dir, err = filepath.Abs(s.dir); err != nil {
 		return nil, err
 	}
-	pw := opts.Password
-	if pw == "" {
-		pw = RandomPassword()
-	}
-	s.Server = Server{BindDN: DefaultBindDN, BindPassword: pw, BaseDN: DefaultBaseDN}
-	if err := s.prepare(ctx, pw); err != nil {
-		s.removeDir()
-		return nil, err
-	}
-	if opts.TLS {
-		if err := s.prepareTLS(); err != nil {
-			s.removeDir()
-			return nil, err
-		}
-	}
-	// A port picked by freePort can be taken by someone else before slapd binds it; only then
-	// is trying another one correct.
+	return s, nil
+}
+
+// startOnPort starts slapd on port, or with port 0 on a free one. A port
+// picked by FreePort can be taken by someone else before slapd binds it; only
+// then is trying another one correct, up to three times.
+func (s *Slapd) startOnPort(ctx context.Context, port int) error {
 	for attempt := 0; ; attempt++ {
-		port := opts.Port
-		if port == 0 {
-			if port, err = FreePort(); err != nil {
-				break
+		p := port
+		if p == 0 {
+			var err error
+			if p, err = FreePort(); err != nil {
+				return err
 			}
 		}
 		s.mu.Lock()
-		err = s.start(ctx, port)
+		err := s.start(ctx, p)
 		s.mu.Unlock()
-		if err == nil || opts.Port != 0 || attempt == 2 || !errors.Is(err, errAddrInUse) {
-			break
+		if err == nil || port != 0 || attempt == 2 || !errors.Is(err, errAddrInUse) {
+			return err
 		}
 	}
-	if err != nil {
-		s.removeDir()
-		return nil, err
-	}
-	return s, nil
 }
 
 // findSlapd looks beyond PATH because /usr/sbin is often missing from it.
@@ -254,7 +266,7 @@ func probe(url string) error {
 	return err
 }
 
-// freePort asks the kernel for an unused loopback port.
+// FreePort asks the kernel for an unused loopback port.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
