@@ -237,7 +237,8 @@ func (s *Samba) provision(ctx context.Context) error {
 	}
 	pw := adminPassword()
 	tlsDir := filepath.Join(d, "private", "tls")
-	args := []string{"domain", "provision", "--use-rfc2307",
+	args := []string{
+		"domain", "provision", "--use-rfc2307",
 		"--realm=" + ADRealm, "--domain=" + ADWorkgroup, "--server-role=dc", "--dns-backend=NONE",
 		"--host-name=" + ADHostName, "--adminpass=" + pw, "--targetdir=" + d,
 	}

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -27,7 +26,8 @@ func TestADSharedAcrossBinaries(t *testing.T) {
 		if Entry(t, c, ns.People, "objectGUID") == nil {
 			t.Fatalf("%s missing", ns.People)
 		}
-		fmt.Printf("AD-CHILD pid=%d started=%v keeper=%d samba=%d\n", os.Getpid(), sharedAD.started, sharedAD.state.KeeperPID, sharedAD.state.SambaPID)
+		// The parent runs this child with -test.v and reads the line from its output.
+		t.Logf("AD-CHILD pid=%d started=%v keeper=%d samba=%d", os.Getpid(), sharedAD.started, sharedAD.state.KeeperPID, sharedAD.state.SambaPID)
 		return
 	}
 	if os.Getenv(EnvADURL) != "" {

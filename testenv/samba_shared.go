@@ -167,13 +167,8 @@ func acquireSharedAD(ctx context.Context) (st adState, users *os.File, started b
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				if lastErr == nil {
-					lastErr = errors.New("another process holds " + adFiles.lock)
-				}
-				return st, nil, false, fmt.Errorf("shared Samba: %v (%w)", lastErr, ctx.Err())
-			case <-time.After(100 * time.Millisecond):
+			if err := waitToRetry(ctx, lastErr); err != nil {
+				return st, nil, false, err
 			}
 		}
 		lock, ok, err := tryFlock(adFiles.lock, syscall.LOCK_EX)
@@ -191,33 +186,62 @@ func acquireSharedAD(ctx context.Context) (st adState, users *os.File, started b
 			}
 			continue
 		}
-		st, found, err := readADState()
-		if err == nil && found {
-			if keeperAlive() {
-				perr := probeAD(&st.ADServer)
-				if perr == nil {
-					unlockClose(lock)
-					return st, users, false, nil
-				}
-				// Its Samba died and the keeper needs the lock to clean up: let it, then ask again.
-				lastErr = fmt.Errorf("the shared Samba (keeper pid %d) does not answer: %w", st.KeeperPID, perr)
-				unlockClose(users)
-				unlockClose(lock)
-				time.Sleep(time.Second)
-				continue
-			}
-			cleanupStaleAD(st)
-		} else if err != nil {
-			_ = os.Remove(adFiles.state) // unreadable: treat as stale
+		cur, reuse, busy := checkRunningAD()
+		switch {
+		case reuse:
+			unlockClose(lock)
+			return cur, users, false, nil
+		case busy != nil:
+			// Its Samba died and the keeper needs the lock to clean up: let it, then ask again.
+			lastErr = busy
+			unlockClose(users)
+			unlockClose(lock)
+			time.Sleep(time.Second)
+			continue
 		}
-		st, err = spawnKeeper(ctx, lock)
+		cur, err = spawnKeeper(ctx, lock)
 		unlockClose(lock)
 		if err != nil {
 			unlockClose(users)
-			return st, nil, false, err
+			return cur, nil, false, err
 		}
-		return st, users, true, nil
+		return cur, users, true, nil
 	}
+}
+
+// waitToRetry waits before the next attempt to acquire the shared Samba, or fails with why the
+// last one did not succeed (lastErr, nil when a lock was busy) once ctx is done.
+func waitToRetry(ctx context.Context, lastErr error) error {
+	select {
+	case <-ctx.Done():
+		if lastErr == nil {
+			lastErr = errors.New("another process holds " + adFiles.lock)
+		}
+		return fmt.Errorf("shared Samba: %v (%w)", lastErr, ctx.Err())
+	case <-time.After(100 * time.Millisecond):
+		return nil
+	}
+}
+
+// checkRunningAD judges the state file; the caller holds the start lock. reuse: its keeper is
+// alive and its Samba answers. busy: the keeper is alive but its Samba does not answer, so the
+// keeper is about to clean up. Otherwise a stale or unreadable state is removed, and a new
+// keeper may start.
+func checkRunningAD() (st adState, reuse bool, busy error) {
+	st, found, err := readADState()
+	switch {
+	case err != nil:
+		_ = os.Remove(adFiles.state) // unreadable: treat as stale
+	case !found:
+	case !keeperAlive():
+		cleanupStaleAD(st)
+	default:
+		if perr := probeAD(&st.ADServer); perr != nil {
+			return st, false, fmt.Errorf("the shared Samba (keeper pid %d) does not answer: %w", st.KeeperPID, perr)
+		}
+		return st, true, nil
+	}
+	return st, false, nil
 }
 
 // spawnKeeper starts the keeper and waits until its Samba answers. The caller holds the start
@@ -301,13 +325,9 @@ func runKeeper(dir string) int {
 		os.RemoveAll(dir)
 		return 1
 	}
-	linger := defaultLinger
-	if v := os.Getenv(EnvADLinger); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fail(fmt.Errorf("%s=%q: %w", EnvADLinger, v, err))
-		}
-		linger = d
+	linger, err := keeperLinger()
+	if err != nil {
+		return fail(err)
 	}
 	users, err := os.OpenFile(adFiles.users, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
@@ -321,25 +341,14 @@ func runKeeper(dir string) int {
 	// SIGTERM/SIGINT/SIGHUP: stop Samba cleanly instead of leaving it to Pdeathsig.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-
-	// A signal during provisioning cancels it; it is put back for the select below.
-	ctx, cancel := context.WithTimeout(context.Background(), sharedStartTimeout)
-	go func() {
-		select {
-		case sig := <-sigs:
-			logf("%v during start-up", sig)
-			cancel()
-			sigs <- sig
-		case <-ctx.Done():
-		}
-	}()
-	s, err := StartSamba(ctx, SambaOptions{Dir: dir, Logf: logf})
-	cancel()
+	s, err := startKeptSamba(dir, sigs, logf)
 	if err != nil {
 		return fail(err)
 	}
-	st := adState{ADServer: s.ADServer, KeeperPID: os.Getpid(), SambaPID: s.Pid(), Dir: dir, Started: time.Now(),
-		ProvisionSeconds: s.provisioned.Seconds(), StartSeconds: s.started.Seconds()}
+	st := adState{
+		ADServer: s.ADServer, KeeperPID: os.Getpid(), SambaPID: s.Pid(), Dir: dir, Started: time.Now(),
+		ProvisionSeconds: s.provisioned.Seconds(), StartSeconds: s.started.Seconds(),
+	}
 	if err := writeADState(st); err != nil {
 		_ = s.Stop()
 		return fail(err)
@@ -349,7 +358,43 @@ func runKeeper(dir string) int {
 	startLock.Close() // the starter unlocks; closing our copy of the descriptor is all we do
 	logf("samba pid %d ready (provision %.1fs, start %.1fs); waiting for the test binaries to finish (linger %v)",
 		st.SambaPID, st.ProvisionSeconds, st.StartSeconds, linger)
+	lock := awaitStop(s, users, sigs, linger, logf)
+	return stopKept(s, dir, lock, logf)
+}
 
+// keeperLinger is how long Samba outlives its last user: EnvADLinger, else defaultLinger.
+func keeperLinger() (time.Duration, error) {
+	v := os.Getenv(EnvADLinger)
+	if v == "" {
+		return defaultLinger, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: %w", EnvADLinger, v, err)
+	}
+	return d, nil
+}
+
+// startKeptSamba starts the keeper's Samba in dir. A signal during provisioning cancels it; it
+// is put back on sigs for awaitStop.
+func startKeptSamba(dir string, sigs chan os.Signal, logf func(string, ...any)) (*Samba, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), sharedStartTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case sig := <-sigs:
+			logf("%v during start-up", sig)
+			cancel()
+			sigs <- sig
+		case <-ctx.Done():
+		}
+	}()
+	return StartSamba(ctx, SambaOptions{Dir: dir, Logf: logf})
+}
+
+// awaitStop waits until Samba is to stop: no test binary has used it for linger, it exited, or
+// a signal came. It returns the start lock, held, or nil if it could not be taken.
+func awaitStop(s *Samba, users *os.File, sigs chan os.Signal, linger time.Duration, logf func(string, ...any)) *os.File {
 	s.mu.Lock()
 	sambaDone := s.proc.done
 	s.mu.Unlock()
@@ -359,23 +404,28 @@ func runKeeper(dir string) int {
 	select {
 	case lock = <-idle: // holds the start lock
 		logf("no test binary uses Samba any more: stopping it")
+		return lock
 	case <-sambaDone:
 		logf("samba exited by itself: %s", s.proc.out.String())
 	case sig := <-sigs:
 		logf("%v: stopping Samba", sig)
 	}
-	if lock == nil {
-		// Best effort: a newcomer holds the lock only briefly.
-		for i := 0; i < 100 && lock == nil; i++ {
-			if lock, _, _ = tryFlock(adFiles.lock, syscall.LOCK_EX); lock == nil {
-				time.Sleep(100 * time.Millisecond)
-			}
+	// Best effort: a newcomer holds the lock only briefly.
+	for i := 0; i < 100 && lock == nil; i++ {
+		if lock, _, _ = tryFlock(adFiles.lock, syscall.LOCK_EX); lock == nil {
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	return lock
+}
+
+// stopKept stops Samba, removes its state file (if still this keeper's) and dir, and then
+// releases the start lock; it returns the keeper's exit code.
+func stopKept(s *Samba, dir string, lock *os.File, logf func(string, ...any)) int {
 	if cur, found, _ := readADState(); found && cur.KeeperPID == os.Getpid() {
 		_ = os.Remove(adFiles.state)
 	}
-	err = s.Stop()
+	err := s.Stop()
 	os.RemoveAll(dir)
 	code := 0
 	if err != nil {
