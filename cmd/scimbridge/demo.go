@@ -44,8 +44,10 @@ func demo(args []string, stdout, stderr io.Writer) int {
 	}
 	env := append(os.Environ(), "LDAP_BIND_PASSWORD="+dir.BindPassword, "SCIMBRIDGE_TOKEN_SHA256="+hash,
 		"SCIMBRIDGE_LDAP__URL="+dir.URL, "SCIMBRIDGE_LOG__FORMAT=console")
-	p, ok := prepare(config.Source{File: "examples/openldap.yaml (embedded)", Data: examples.OpenLDAP,
-		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env }}, daemon.PrepareOptions{Log: serveLog(stderr)}, stderr)
+	p, ok := prepare(config.Source{
+		File: "examples/openldap.yaml (embedded)", Data: examples.OpenLDAP,
+		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env },
+	}, daemon.PrepareOptions{Log: serveLog(stderr)}, stderr)
 	if !ok {
 		return 1
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -124,8 +123,7 @@ func buildBinary(t testing.TB) string {
 	t.Helper()
 	defer func(start time.Time) { t.Logf("go build: %v", time.Since(start)) }(time.Now())
 	bin := filepath.Join(t.TempDir(), "scimbridge")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
+	cmd := exec.Command(goTool(t), "build", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/scimbridge: %v\n%s", err, out)

@@ -22,28 +22,13 @@ func preview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	method := map[string]string{"create": "POST", "replace": "PUT", "patch": "PATCH", "delete": "DELETE"}[*op]
-	switch {
-	case *file == "":
-		fmt.Fprintln(stderr, "preview: --config is required")
-		return 2
-	case method == "":
-		fmt.Fprintf(stderr, "preview: --op must be create, replace, patch or delete, not %q\n", *op)
-		return 2
-	case method != "POST" && *id == "":
-		fmt.Fprintf(stderr, "preview: --op %s needs --id\n", *op)
-		return 2
-	case *resource != "Users" && *resource != "Groups":
-		fmt.Fprintln(stderr, "preview: --resource must be Users or Groups")
+	method, usage := previewMethod(*file, *op, *id, *resource)
+	if usage != "" {
+		fmt.Fprintln(stderr, "preview:", usage)
 		return 2
 	}
 	// The request is authenticated with a token made for this run only.
-	tok, hash, err := scimapi.NewToken()
-	if err != nil {
-		fmt.Fprintln(stderr, "preview:", err)
-		return 1
-	}
-	sum, err := scimapi.ParseTokenHash(hash)
+	tok, sum, err := previewToken()
 	if err != nil {
 		fmt.Fprintln(stderr, "preview:", err)
 		return 1
@@ -63,14 +48,10 @@ func preview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer func() { _ = app.Pool().Close() }()
-	var body string
-	if method != "DELETE" {
-		b, err := io.ReadAll(io.LimitReader(stdin, cfg.Server.MaxBodyBytes+1))
-		if err != nil {
-			fmt.Fprintln(stderr, "preview: reading the request from stdin:", err)
-			return 1
-		}
-		body = string(b)
+	body, err := previewBody(method, stdin, cfg.Server.MaxBodyBytes)
+	if err != nil {
+		fmt.Fprintln(stderr, "preview: reading the request from stdin:", err)
+		return 1
 	}
 	path := cfg.Server.BasePath + "/" + *resource
 	if *id != "" {
@@ -86,6 +67,52 @@ func preview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	req.Header.Set("Content-Type", scimapi.ContentType)
 	w := &answer{header: http.Header{}, Code: http.StatusOK}
 	app.Handler().ServeHTTP(w, req)
+	return printPreview(stdout, writes, w)
+}
+
+// previewMethods are the HTTP methods of preview's --op values.
+var previewMethods = map[string]string{"create": "POST", "replace": "PUT", "patch": "PATCH", "delete": "DELETE"}
+
+// previewMethod checks preview's flags and returns the HTTP method of op, or
+// what is wrong with the flags (usage).
+func previewMethod(file, op, id, resource string) (method, usage string) {
+	method = previewMethods[op]
+	switch {
+	case file == "":
+		return "", "--config is required"
+	case method == "":
+		return "", fmt.Sprintf("--op must be create, replace, patch or delete, not %q", op)
+	case method != "POST" && id == "":
+		return "", fmt.Sprintf("--op %s needs --id", op)
+	case resource != "Users" && resource != "Groups":
+		return "", "--resource must be Users or Groups"
+	}
+	return method, ""
+}
+
+// previewToken makes a bearer token and the hash the bridge checks it with.
+func previewToken() (tok string, sum [32]byte, err error) {
+	tok, hash, err := scimapi.NewToken()
+	if err != nil {
+		return "", sum, err
+	}
+	sum, err = scimapi.ParseTokenHash(hash)
+	return tok, sum, err
+}
+
+// previewBody reads the request body from stdin (none for a delete), at most
+// limit+1 bytes so that the bridge still refuses one that is too large.
+func previewBody(method string, stdin io.Reader, limit int64) (string, error) {
+	if method == "DELETE" {
+		return "", nil
+	}
+	b, err := io.ReadAll(io.LimitReader(stdin, limit+1))
+	return string(b), err
+}
+
+// printPreview prints the recorded writes as LDIF and the SCIM answer w; the
+// exit code is 1 when the bridge refused the request.
+func printPreview(stdout io.Writer, writes []string, w *answer) int {
 	if len(writes) == 0 {
 		fmt.Fprintln(stdout, "# no LDAP write")
 	}

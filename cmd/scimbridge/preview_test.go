@@ -56,8 +56,10 @@ func TestPreviewShowsLDIFAndWritesNothing(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
-	for _, want := range []string{"dn: uid=prev@example.org," + ns.People, "changetype: add", "mail: prev@example.org",
-		"cn: Pre View", "# SCIM answer: 201"} {
+	for _, want := range []string{
+		"dn: uid=prev@example.org," + ns.People, "changetype: add", "mail: prev@example.org",
+		"cn: Pre View", "# SCIM answer: 201",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("preview lacks %q:\n%s", want, out)
 		}
