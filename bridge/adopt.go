@@ -29,7 +29,7 @@ func (m Match) Ambiguous() bool { return len(m.Entries) > 1 }
 // not they carry the managed object classes: adopting them is the point.
 func (u *Users) FindMatch(ctx context.Context, res ldapmap.Resource) (_ Match, err error) {
 	defer atEdge(&err)
-	req, err := u.m.PlanAdd(res, u.resolver(ctx))
+	req, err := u.m.PlanAdd(ctx, res, u.resolver())
 	if err != nil {
 		return Match{Rule: -1}, err
 	}
@@ -61,13 +61,13 @@ func (u *Users) findMatch(ctx context.Context, req *ldap.AddRequest) (Match, err
 // duplicate: missing object classes are added and the mapped attributes take
 // the new user's values, in one modify (plus a modrdn if the name changes).
 func (u *Users) adopt(ctx context.Context, e *ldap.Entry, res ldapmap.Resource, r *resolver) (ldapmap.Resource, error) {
-	before, err := u.m.FromEntry(e, r)
+	before, err := u.m.FromEntry(ctx, e, r)
 	if err != nil {
 		return nil, err
 	}
 	after := deepCopy(res)
 	after["id"] = before["id"]
-	upd, err := u.m.PlanUpdate(e, before, after, r)
+	upd, err := u.m.PlanUpdate(ctx, e, before, after, r)
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,8 @@ const maxNameCandidates = 20
 // second step (Windows refuses an enabled account without a password).
 func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Resource, err error) {
 	defer atEdge(&err)
-	r := u.resolver(ctx)
-	req, err := u.m.PlanAdd(res, r)
+	r := u.resolver()
+	req, err := u.m.PlanAdd(ctx, res, r)
 	if err == nil {
 		err = u.m.CheckScope(req, u.allocated()...)
 	}
@@ -141,7 +141,7 @@ func (u *Users) completeCreate(ctx context.Context, dn string, res ldapmap.Resou
 func (u *Users) findByUserName(ctx context.Context, res ldapmap.Resource) (*ldap.Entry, error) {
 	a := u.m.UserNameAttr()
 	name := a.Value(res)
-	f, err := u.m.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "userName"}, Op: filter.Eq, Value: name}, nil)
+	f, err := u.m.SearchFilter(ctx, &filter.Compare{Path: filter.Path{Attr: "userName"}, Op: filter.Eq, Value: name}, nil)
 	if err != nil {
 		return nil, err
 	}

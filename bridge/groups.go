@@ -42,7 +42,7 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Re
 	if err != nil {
 		return nil, err
 	}
-	req, err := s.g.PlanAdd(res, vals)
+	req, err := s.g.PlanAdd(ctx, res, vals)
 	if err == nil {
 		var later []string
 		if s.gid != nil {
@@ -89,7 +89,7 @@ func (s *Groups) Get(ctx context.Context, id string, fields scimreq.Fields) (_ l
 // List runs a filtered, paged list of groups as one LDAP search.
 func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int, fields scimreq.Fields) (_ int, _ []ldapmap.Resource, err error) {
 	defer atEdge(&err)
-	f, err := s.g.SearchFilter(fl, memberResolver{ctx: ctx, s: s})
+	f, err := s.g.SearchFilter(ctx, fl, memberResolver{s: s})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -263,7 +263,7 @@ func (s *Groups) Delete(ctx context.Context, id, ifMatch string) (err error) {
 }
 
 func (s *Groups) render(ctx context.Context, e *ldap.Entry, members bool) (ldapmap.Resource, error) {
-	res, err := s.g.FromEntry(e, nil)
+	res, err := s.g.FromEntry(ctx, e, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +287,7 @@ func (s *Groups) attrs(members bool) []string {
 
 // find reads the group with SCIM id id; the member list only if members.
 func (s *Groups) find(ctx context.Context, id string, members bool) (*ldap.Entry, error) {
-	f, err := s.g.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+	f, err := s.g.SearchFilter(ctx, &filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -342,12 +342,11 @@ func memberOpIDs(op patch.Operation) ([]string, error) {
 // memberResolver lets group filters on members (members[value eq "id"]) use
 // the member value the group stores for that user.
 type memberResolver struct {
-	ctx context.Context
-	s   *Groups
+	s *Groups
 }
 
-func (r memberResolver) DNOf(id string) (string, error) {
-	vals, err := r.s.resolveMembers(r.ctx, []string{id}, true)
+func (r memberResolver) DNOf(ctx context.Context, id string) (string, error) {
+	vals, err := r.s.resolveMembers(ctx, []string{id}, true)
 	if scimerr.KindOf(err) == scimerr.InvalidValue {
 		return "", scimerr.New(scimerr.NotFound, "no user with id %q", id)
 	}
@@ -358,12 +357,12 @@ func (r memberResolver) DNOf(id string) (string, error) {
 	return vals[0], nil
 }
 
-func (r memberResolver) IDOf(string) (string, error) {
+func (r memberResolver) IDOf(context.Context, string) (string, error) {
 	return "", scimerr.New(scimerr.NotFound, "not a reference")
 }
 
 // Unresolved is never called: member filters do not write references.
-func (r memberResolver) Unresolved(string, string) {}
+func (r memberResolver) Unresolved(context.Context, string, string) {}
 
 func without(list, drop []string) []string {
 	if len(drop) == 0 {

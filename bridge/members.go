@@ -273,7 +273,7 @@ func (s *Groups) resolveMembers(ctx context.Context, ids []string, strict bool) 
 		chunk := order[start:min(start+memberChunk, len(order))]
 		parts := make([]string, 0, len(chunk))
 		for _, id := range chunk {
-			f, err := um.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+			f, err := um.SearchFilter(ctx, &filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -362,14 +362,14 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 		return nil, failed("read members", err)
 	}
 	out := make([]any, 0, len(vals))
-	r := s.users.resolver(ctx)
+	r := s.users.resolver()
 	for _, v := range vals {
 		if s.g.IsPlaceholder(v) {
 			continue
 		}
 		m, ok := byVal[keyOf(v)]
 		if !ok && !s.g.ByUID {
-			id, err := r.IDOf(v)
+			id, err := r.IDOf(ctx, v)
 			if scimerr.KindOf(err) == scimerr.NotFound {
 				continue // not a managed user (e.g. a nested group): not shown
 			}

@@ -14,7 +14,6 @@ import (
 // remembering what it looked up so a list of users with the same manager costs
 // one lookup.
 type resolver struct {
-	ctx context.Context
 	u   *Users
 	dns map[string]string
 	ids map[string]string
@@ -22,20 +21,20 @@ type resolver struct {
 
 var _ ldapmap.Resolver = (*resolver)(nil)
 
-func (u *Users) resolver(ctx context.Context) *resolver {
-	return &resolver{ctx: ctx, u: u, dns: map[string]string{}, ids: map[string]string{}}
+func (u *Users) resolver() *resolver {
+	return &resolver{u: u, dns: map[string]string{}, ids: map[string]string{}}
 }
 
-func (r *resolver) DNOf(id string) (string, error) {
+func (r *resolver) DNOf(ctx context.Context, id string) (string, error) {
 	if dn, ok := r.dns[id]; ok {
 		return dn, nil
 	}
 	m := r.u.m
-	f, err := m.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+	f, err := m.SearchFilter(ctx, &filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
 	if err != nil {
 		return "", err
 	}
-	res, err := r.u.dir.Search(r.ctx, ldap.NewSearchRequest(m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+	res, err := r.u.dir.Search(ctx, ldap.NewSearchRequest(m.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		1, 0, false, f, []string{"1.1"}, nil))
 	if err != nil {
 		return "", classify(failed("resolve user id", err))
@@ -47,7 +46,7 @@ func (r *resolver) DNOf(id string) (string, error) {
 	return res.Entries[0].DN, nil
 }
 
-func (r *resolver) IDOf(dn string) (string, error) {
+func (r *resolver) IDOf(ctx context.Context, dn string) (string, error) {
 	if id, ok := r.ids[dn]; ok {
 		return id, nil
 	}
@@ -55,7 +54,7 @@ func (r *resolver) IDOf(dn string) (string, error) {
 	if !m.InBase(dn) {
 		return "", scimerr.New(scimerr.NotFound, "the referenced entry is outside users.base_dn")
 	}
-	res, err := r.u.dir.Search(r.ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+	res, err := r.u.dir.Search(ctx, ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
 		1, 0, false, m.Managed, []string{m.IDAttr}, nil))
 	if noSuchEntry(err) || (err == nil && len(res.Entries) == 0) {
 		return "", scimerr.New(scimerr.NotFound, "the referenced entry is not a managed user")
@@ -71,7 +70,7 @@ func (r *resolver) IDOf(dn string) (string, error) {
 // Unresolved logs a reference (the enterprise manager) that was left unwritten
 // because its id names no managed user, with the request id, so that an admin
 // can tell why a user has no manager yet.
-func (r *resolver) Unresolved(path, id string) {
-	r.u.log.Warn().Str("request_id", RequestID(r.ctx)).Str("attribute", path).Str("unresolved_id", id).
+func (r *resolver) Unresolved(ctx context.Context, path, id string) {
+	r.u.log.Warn().Str("request_id", RequestID(ctx)).Str("attribute", path).Str("unresolved_id", id).
 		Msg("reference names no managed user: left unset (the rest of the request is written)")
 }

@@ -59,7 +59,7 @@ func (u *Users) Get(ctx context.Context, id string, fields scimreq.Fields) (_ ld
 	if err != nil {
 		return nil, err
 	}
-	return u.render(ctx, e, u.resolver(ctx), fields)
+	return u.render(ctx, e, u.resolver(), fields)
 }
 
 // noGroups renders a user without its read-only groups attribute.
@@ -69,7 +69,7 @@ var noGroups = scimreq.Fields{Excluded: []string{"groups"}}
 // search of the groups (by member value, so it works with or without memberOf)
 // and is only done for single reads that want it.
 func (u *Users) render(ctx context.Context, e *ldap.Entry, r *resolver, fields scimreq.Fields) (ldapmap.Resource, error) {
-	res, err := u.m.FromEntry(e, r)
+	res, err := u.m.FromEntry(ctx, e, r)
 	if err != nil || u.groups == nil || !fields.Wants("groups") {
 		return res, err
 	}
@@ -97,8 +97,8 @@ func (u *Users) memberValue(e *ldap.Entry) string {
 // before the matches do, to count them without transferring their attributes.
 func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int, _ scimreq.Fields) (total int, out []ldapmap.Resource, err error) {
 	defer atEdge(&err)
-	r := u.resolver(ctx)
-	f, err := u.m.SearchFilter(fl, r)
+	r := u.resolver()
+	f, err := u.m.SearchFilter(ctx, fl, r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -107,7 +107,7 @@ func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int,
 		return 0, nil, failed("list users", err)
 	}
 	for _, e := range entries {
-		res, err := u.m.FromEntry(e, r)
+		res, err := u.m.FromEntry(ctx, e, r)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -146,7 +146,7 @@ func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifM
 }
 
 func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldapmap.Resource) (ldapmap.Resource, error)) (ldapmap.Resource, error) {
-	r := u.resolver(ctx)
+	r := u.resolver()
 	return updateEntry(ctx, u.kind(), id, ifMatch, r, change, func(w Directory, e *ldap.Entry, before ldapmap.Resource, upd *ldapmap.Update) (ldapmap.Resource, error) {
 		if upd.Empty() {
 			return before, nil
@@ -221,7 +221,7 @@ func updateEntry[T any](ctx context.Context, k resourceKind, id, ifMatch string,
 		if err != nil {
 			return zero, err
 		}
-		before, err := k.m.FromEntry(e, r)
+		before, err := k.m.FromEntry(ctx, e, r)
 		if err != nil {
 			return zero, err
 		}
@@ -232,7 +232,7 @@ func updateEntry[T any](ctx context.Context, k resourceKind, id, ifMatch string,
 		if v, _ := scimjson.Lookup(after, "id"); v != before["id"] {
 			return zero, scimerr.New(scimerr.Mutability, "id is read-only")
 		}
-		upd, err := k.m.PlanUpdate(e, before, after, r)
+		upd, err := k.m.PlanUpdate(ctx, e, before, after, r)
 		if err != nil {
 			return zero, err
 		}
@@ -476,7 +476,7 @@ func (u *Users) removeEntry(ctx context.Context, w Directory, dn, what string) e
 
 // find returns the managed entry with SCIM id id.
 func (u *Users) find(ctx context.Context, id string) (*ldap.Entry, error) {
-	f, err := u.m.SearchFilter(&filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+	f, err := u.m.SearchFilter(ctx, &filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
 	if err != nil {
 		return nil, err
 	}

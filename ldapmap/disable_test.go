@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"reflect"
 	"testing"
 )
@@ -36,7 +37,7 @@ func TestPPolicyOwnsOnlyItsLock(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := directoryEntry(map[string][]string{"pwdAccountLockedTime": {tc.lock}})
-			res, err := m.FromEntry(e, newResolver())
+			res, err := m.FromEntry(context.Background(), e, newResolver())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package ldapmap
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,12 +18,12 @@ import (
 // present or changes.
 type Resolver interface {
 	// DNOf returns the DN of the user with SCIM id id, or a scimerr NotFound.
-	DNOf(id string) (string, error)
+	DNOf(ctx context.Context, id string) (string, error)
 	// IDOf returns the SCIM id of the user at dn, or a scimerr NotFound.
-	IDOf(dn string) (string, error)
+	IDOf(ctx context.Context, dn string) (string, error)
 	// Unresolved hears of a reference left unwritten because DNOf found no
 	// such user, so that the request's log can name it.
-	Unresolved(path, id string)
+	Unresolved(ctx context.Context, path, id string)
 }
 
 var errBadBool = scimerr.New(scimerr.InvalidValue, `"active" must be a boolean (or "True"/"False")`)
@@ -48,7 +49,7 @@ func Version(e *ldap.Entry) string {
 
 // FromEntry renders the entry as a SCIM User. meta.location is left to the
 // HTTP layer, which knows the public URL.
-func (m *Map) FromEntry(e *ldap.Entry, r Resolver) (Resource, error) {
+func (m *Map) FromEntry(ctx context.Context, e *ldap.Entry, r Resolver) (Resource, error) {
 	res := Resource{"id": m.ID(e)}
 	for _, a := range m.Attrs {
 		v := e.GetEqualFoldAttributeValue(a.LDAP)
@@ -56,7 +57,7 @@ func (m *Map) FromEntry(e *ldap.Entry, r Resolver) (Resource, error) {
 			continue
 		}
 		if a.Ref {
-			id, err := r.IDOf(v)
+			id, err := r.IDOf(ctx, v)
 			if scimerr.KindOf(err) == scimerr.NotFound {
 				// A manager outside the managed subtree has no SCIM id: leave it
 				// out rather than fail the whole read.
@@ -111,11 +112,11 @@ func generalizedTime(s string) (string, bool) {
 }
 
 // PlanAdd turns a SCIM User into the LDAP add that creates it.
-func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
+func (m *Map) PlanAdd(ctx context.Context, res Resource, r Resolver) (*ldap.AddRequest, error) {
 	if err := m.checkTypes(res); err != nil {
 		return nil, err
 	}
-	vals, err := m.addValues(res, r)
+	vals, err := m.addValues(ctx, res, r)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func (m *Map) PlanAdd(res Resource, r Resolver) (*ldap.AddRequest, error) {
 }
 
 // addValues are the LDAP values of the mapped attributes of a new entry.
-func (m *Map) addValues(res Resource, r Resolver) (values, error) {
+func (m *Map) addValues(ctx context.Context, res Resource, r Resolver) (values, error) {
 	userName := m.UserNameAttr()
 	vals := values{}
 	for _, a := range m.Attrs {
@@ -155,7 +156,7 @@ func (m *Map) addValues(res Resource, r Resolver) (values, error) {
 				return nil, err
 			}
 		}
-		v, ok, err := storedValue(a, v, r)
+		v, ok, err := storedValue(ctx, a, v, r)
 		if err != nil {
 			return nil, err
 		}
@@ -337,7 +338,7 @@ func (u *Update) Attributes() []string {
 // PATCH and returns the LDAP writes for what changed. Comparing at the SCIM level
 // means LDAP values the map does not show (a second mail value, say) survive an
 // update that does not touch them.
-func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Update, error) {
+func (m *Map) PlanUpdate(ctx context.Context, e *ldap.Entry, before, after Resource, r Resolver) (*Update, error) {
 	if err := m.checkTypes(after); err != nil {
 		return nil, err
 	}
@@ -351,7 +352,7 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 		if ov == nv {
 			continue
 		}
-		if err := m.planAttr(a, nv, a == userName, post, u, r); err != nil {
+		if err := m.planAttr(ctx, a, nv, a == userName, post, u, r); err != nil {
 			return nil, err
 		}
 	}
@@ -383,7 +384,7 @@ func (m *Map) PlanUpdate(e *ldap.Entry, before, after Resource, r Resolver) (*Up
 // planAttr plans the write for mapped attribute a, whose new value is nv ("" when
 // removed), and records it in post. userName tells whether a is userName,
 // which like the naming attribute must stay visible.
-func (m *Map) planAttr(a *Attr, nv string, userName bool, post values, u *Update, r Resolver) error {
+func (m *Map) planAttr(ctx context.Context, a *Attr, nv string, userName bool, post values, u *Update, r Resolver) error {
 	if (a == m.rdnAttr || userName) && nv != "" {
 		if err := checkName(a.SCIM.String(), nv); err != nil {
 			return err
@@ -402,7 +403,7 @@ func (m *Map) planAttr(a *Attr, nv string, userName bool, post values, u *Update
 		post.del(a.LDAP)
 		return nil
 	}
-	nv, ok, err := storedValue(a, nv, r)
+	nv, ok, err := storedValue(ctx, a, nv, r)
 	if err != nil || !ok {
 		return err // not ok: an unresolved reference, the stored manager stays as it is
 	}
@@ -510,10 +511,10 @@ func replace(attr, v string) ldap.Change {
 // scope), and failing the whole create or update would lose every other
 // attribute of the request. The reference is left unwritten (""), reported to
 // the resolver for the log, and Entra sends it again on a later cycle.
-func resolveRef(a *Attr, id string, r Resolver) (string, error) {
-	dn, err := r.DNOf(id)
+func resolveRef(ctx context.Context, a *Attr, id string, r Resolver) (string, error) {
+	dn, err := r.DNOf(ctx, id)
 	if scimerr.KindOf(err) == scimerr.NotFound {
-		r.Unresolved(a.SCIM.String(), id)
+		r.Unresolved(ctx, a.SCIM.String(), id)
 		return "", nil
 	}
 	return dn, err
@@ -522,9 +523,9 @@ func resolveRef(a *Attr, id string, r Resolver) (string, error) {
 // storedValue is the LDAP value for a's SCIM value v: a reference resolved to
 // its DN, then checked. ok is false when the reference names no managed user
 // (see resolveRef): the value is left unwritten.
-func storedValue(a *Attr, v string, r Resolver) (stored string, ok bool, err error) {
+func storedValue(ctx context.Context, a *Attr, v string, r Resolver) (stored string, ok bool, err error) {
 	if a.Ref {
-		dn, err := resolveRef(a, v, r)
+		dn, err := resolveRef(ctx, a, v, r)
 		if err != nil || dn == "" {
 			return "", false, err
 		}

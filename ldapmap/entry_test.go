@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -156,7 +157,7 @@ func TestPlanAdd(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := exampleMap(t, nil)
-			req, err := m.PlanAdd(decode(t, tc.body), newResolver())
+			req, err := m.PlanAdd(context.Background(), decode(t, tc.body), newResolver())
 			if err != nil {
 				t.Fatalf("PlanAdd: %v", err)
 			}
@@ -188,7 +189,7 @@ func TestPlanAdd(t *testing.T) {
 func TestPlanAddDNRoundTrip(t *testing.T) {
 	m := exampleMap(t, nil)
 	for _, name := range []string{"a,dc=evil+cn=x", `back\slash`, `"quoted"`, "<tag>;x", " lead", "trail ", "#hash", "東京=x", "a\\2cb"} {
-		req, err := m.PlanAdd(ldapmap.Resource{"userName": name}, newResolver())
+		req, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": name}, newResolver())
 		if err != nil {
 			t.Fatalf("PlanAdd(%q): %v", name, err)
 		}
@@ -213,7 +214,7 @@ func TestPlanAddDNRoundTrip(t *testing.T) {
 // resolver hears of it for the log. Any other lookup failure fails the add.
 func TestPlanAddUnresolvedManager(t *testing.T) {
 	r := newResolver()
-	req, err := exampleMap(t, nil).PlanAdd(ldapmap.Resource{
+	req, err := exampleMap(t, nil).PlanAdd(context.Background(), ldapmap.Resource{
 		"userName": "a", "displayName": "A",
 		enterURN: map[string]any{"manager": map[string]any{"value": "nobody"}},
 	}, r)
@@ -232,7 +233,7 @@ func TestPlanAddUnresolvedManager(t *testing.T) {
 	}
 	r = newResolver()
 	r.err = scimerr.New(scimerr.Unavailable, "directory down")
-	_, err = exampleMap(t, nil).PlanAdd(ldapmap.Resource{"userName": "a", enterURN: map[string]any{"manager": "x"}}, r)
+	_, err = exampleMap(t, nil).PlanAdd(context.Background(), ldapmap.Resource{"userName": "a", enterURN: map[string]any{"manager": "x"}}, r)
 	wantKind(t, err, scimerr.Unavailable)
 }
 
@@ -251,20 +252,20 @@ func TestPlanAddErrors(t *testing.T) {
 		{"active not a boolean", ldapmap.Resource{"userName": "a", "active": "nope"}, scimerr.InvalidValue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := exampleMap(t, nil).PlanAdd(tc.res, newResolver())
+			_, err := exampleMap(t, nil).PlanAdd(context.Background(), tc.res, newResolver())
 			wantKind(t, err, tc.kind)
 		})
 	}
 	t.Run("64 KiB exactly is fine", func(t *testing.T) {
 		ok := strings.Repeat("x", 64<<10)
-		if _, err := exampleMap(t, nil).PlanAdd(ldapmap.Resource{"userName": "a", "displayName": ok}, newResolver()); err != nil {
+		if _, err := exampleMap(t, nil).PlanAdd(context.Background(), ldapmap.Resource{"userName": "a", "displayName": ok}, newResolver()); err != nil {
 			t.Fatalf("PlanAdd: %v", err)
 		}
 	})
 	t.Run("resolver failure", func(t *testing.T) {
 		boom := errors.New("directory down")
 		res := ldapmap.Resource{"userName": "a", enterURN: map[string]any{"manager": bossID}}
-		if _, err := exampleMap(t, nil).PlanAdd(res, &fakeResolver{err: boom}); !errors.Is(err, boom) {
+		if _, err := exampleMap(t, nil).PlanAdd(context.Background(), res, &fakeResolver{err: boom}); !errors.Is(err, boom) {
 			t.Fatalf("err = %v, want %v", err, boom)
 		}
 	})
@@ -305,7 +306,7 @@ func directoryEntry(extra map[string][]string) *ldap.Entry {
 
 func TestFromEntry(t *testing.T) {
 	m := exampleMap(t, nil)
-	got, err := m.FromEntry(directoryEntry(nil), newResolver())
+	got, err := m.FromEntry(context.Background(), directoryEntry(nil), newResolver())
 	if err != nil {
 		t.Fatalf("FromEntry: %v", err)
 	}
@@ -345,14 +346,14 @@ func TestFromEntry(t *testing.T) {
 func TestFromEntryVariants(t *testing.T) {
 	m := exampleMap(t, nil)
 	t.Run("locked is inactive", func(t *testing.T) {
-		res, err := m.FromEntry(directoryEntry(map[string][]string{"pwdAccountLockedTime": {"000001010000Z"}}), newResolver())
+		res, err := m.FromEntry(context.Background(), directoryEntry(map[string][]string{"pwdAccountLockedTime": {"000001010000Z"}}), newResolver())
 		if err != nil || res["active"] != false {
 			t.Fatalf("active = %v (err %v), want false", res["active"], err)
 		}
 	})
 	t.Run("manager outside the managed users is left out", func(t *testing.T) {
 		e := directoryEntry(map[string][]string{"manager": {"cn=admin,dc=example,dc=org"}, "departmentNumber": nil})
-		res, err := m.FromEntry(e, newResolver())
+		res, err := m.FromEntry(context.Background(), e, newResolver())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,13 +366,13 @@ func TestFromEntryVariants(t *testing.T) {
 	})
 	t.Run("resolver failure fails the read", func(t *testing.T) {
 		boom := errors.New("directory down")
-		if _, err := m.FromEntry(directoryEntry(nil), &fakeResolver{err: boom}); !errors.Is(err, boom) {
+		if _, err := m.FromEntry(context.Background(), directoryEntry(nil), &fakeResolver{err: boom}); !errors.Is(err, boom) {
 			t.Fatalf("err = %v, want %v", err, boom)
 		}
 	})
 	t.Run("AD timestamps and no entryCSN", func(t *testing.T) {
 		e := directoryEntry(map[string][]string{"entryCSN": nil, "modifyTimestamp": {"20260203040506.0Z"}})
-		res, err := m.FromEntry(e, newResolver())
+		res, err := m.FromEntry(context.Background(), e, newResolver())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package ldapmap
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ const (
 // SearchFilter translates a SCIM filter (nil = all) into one LDAP filter limited
 // to the managed entries, so a list is a single LDAP search: the server does all
 // the matching, never the bridge.
-func (m *Map) SearchFilter(e filter.Expr, r Resolver) (string, error) {
+func (m *Map) SearchFilter(ctx context.Context, e filter.Expr, r Resolver) (string, error) {
 	if e == nil {
 		return m.Managed, nil
 	}
@@ -30,7 +31,7 @@ func (m *Map) SearchFilter(e filter.Expr, r Resolver) (string, error) {
 		// compile; no client needs more than a few.
 		return "", scimerr.New(scimerr.InvalidFilter, "filter has %d comparisons, at most %d are allowed", n, MaxFilterTerms)
 	}
-	f, err := m.filter(e, r)
+	f, err := m.filter(ctx, e, r)
 	if err != nil {
 		return "", err
 	}
@@ -54,40 +55,40 @@ func countTerms(e filter.Expr) int {
 	return 1
 }
 
-func (m *Map) filter(e filter.Expr, r Resolver) (string, error) {
+func (m *Map) filter(ctx context.Context, e filter.Expr, r Resolver) (string, error) {
 	switch t := e.(type) {
 	case *filter.And:
-		return m.binary("&", t.Left, t.Right, r)
+		return m.binary(ctx, "&", t.Left, t.Right, r)
 	case *filter.Or:
-		return m.binary("|", t.Left, t.Right, r)
+		return m.binary(ctx, "|", t.Left, t.Right, r)
 	case *filter.Not:
-		x, err := m.filter(t.X, r)
+		x, err := m.filter(ctx, t.X, r)
 		if err != nil {
 			return "", err
 		}
 		return "(!" + x + ")", nil
 	case *filter.Compare:
-		return m.compare(t, r)
+		return m.compare(ctx, t, r)
 	case *filter.Has:
-		return m.has(t, r)
+		return m.has(ctx, t, r)
 	}
 	return "", scimerr.New(scimerr.InvalidFilter, "unsupported filter expression %s", e.String())
 }
 
-func (m *Map) binary(op string, l, rt filter.Expr, r Resolver) (string, error) {
-	a, err := m.filter(l, r)
+func (m *Map) binary(ctx context.Context, op string, l, rt filter.Expr, r Resolver) (string, error) {
+	a, err := m.filter(ctx, l, r)
 	if err != nil {
 		return "", err
 	}
-	b, err := m.filter(rt, r)
+	b, err := m.filter(ctx, rt, r)
 	if err != nil {
 		return "", err
 	}
 	return "(" + op + a + b + ")", nil
 }
 
-func (m *Map) compare(c *filter.Compare, r Resolver) (string, error) {
-	if f, ok, err := m.compareSpecial(c, r); ok {
+func (m *Map) compare(ctx context.Context, c *filter.Compare, r Resolver) (string, error) {
+	if f, ok, err := m.compareSpecial(ctx, c, r); ok {
 		return f, err
 	}
 	attrs := m.pathAttrs(c.Path)
@@ -99,7 +100,7 @@ func (m *Map) compare(c *filter.Compare, r Resolver) (string, error) {
 		var f string
 		var err error
 		if a.Ref {
-			f, err = m.refFilter(a, c, r)
+			f, err = m.refFilter(ctx, a, c, r)
 		} else {
 			f, err = compareAttr(a.LDAP, c)
 		}
@@ -114,7 +115,7 @@ func (m *Map) compare(c *filter.Compare, r Resolver) (string, error) {
 // compareSpecial translates a comparison on a core attribute that is not in
 // the attribute map: id, active, meta and a group's members. ok is false for
 // any other attribute.
-func (m *Map) compareSpecial(c *filter.Compare, r Resolver) (f string, ok bool, err error) {
+func (m *Map) compareSpecial(ctx context.Context, c *filter.Compare, r Resolver) (f string, ok bool, err error) {
 	p := c.Path
 	if p.URN != "" && !strings.EqualFold(p.URN, SchemaUser) {
 		return "", false, nil
@@ -128,7 +129,7 @@ func (m *Map) compareSpecial(c *filter.Compare, r Resolver) (f string, ok bool, 
 	case strings.EqualFold(p.Attr, "meta"):
 		f, err = metaFilter(c)
 	case m.members != nil && strings.EqualFold(p.Attr, "members"):
-		f, err = m.members.memberCompare(c, r)
+		f, err = m.members.memberCompare(ctx, c, r)
 	default:
 		return "", false, nil
 	}
@@ -138,7 +139,7 @@ func (m *Map) compareSpecial(c *filter.Compare, r Resolver) (f string, ok bool, 
 // has translates a value path used as a filter, emails[type eq "work" and value
 // co "@x.org"]: for each mapped element of emails, the type test is decided
 // from the mapping and the rest becomes an LDAP test on its attribute.
-func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
+func (m *Map) has(ctx context.Context, h *filter.Has, r Resolver) (string, error) {
 	if m.members != nil && strings.EqualFold(h.Path.Attr, "members") {
 		ids, ok := memberIDsInFilter(h.Path.Filter)
 		if !ok {
@@ -146,7 +147,7 @@ func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
 		}
 		var parts []string
 		for _, id := range ids {
-			f, err := m.members.memberCompare(&filter.Compare{Path: filter.Path{Attr: "members"}, Op: filter.Eq, Value: id}, r)
+			f, err := m.members.memberCompare(ctx, &filter.Compare{Path: filter.Path{Attr: "members"}, Op: filter.Eq, Value: id}, r)
 			if err != nil {
 				return "", err
 			}
@@ -165,7 +166,7 @@ func (m *Map) has(h *filter.Has, r Resolver) (string, error) {
 			continue
 		}
 		sel, _ := selectorOf(a.SCIM.Filter)
-		f, err := m.inner(h.Path.Filter, a, sel, r)
+		f, err := m.inner(ctx, h.Path.Filter, a, sel, r)
 		if err != nil {
 			return "", err
 		}
@@ -218,14 +219,14 @@ func containsString(list []string, s string) bool {
 }
 
 // inner translates a value filter for one typed element mapping a.
-func (m *Map) inner(e filter.Expr, a *Attr, sel selector, r Resolver) (string, error) {
+func (m *Map) inner(ctx context.Context, e filter.Expr, a *Attr, sel selector, r Resolver) (string, error) {
 	switch t := e.(type) {
 	case *filter.And:
-		return m.innerPair("&", t.Left, t.Right, a, sel, r)
+		return m.innerPair(ctx, "&", t.Left, t.Right, a, sel, r)
 	case *filter.Or:
-		return m.innerPair("|", t.Left, t.Right, a, sel, r)
+		return m.innerPair(ctx, "|", t.Left, t.Right, a, sel, r)
 	case *filter.Not:
-		x, err := m.inner(t.X, a, sel, r)
+		x, err := m.inner(ctx, t.X, a, sel, r)
 		if err != nil {
 			return "", err
 		}
@@ -242,17 +243,17 @@ func (m *Map) inner(e filter.Expr, a *Attr, sel selector, r Resolver) (string, e
 		}
 		// Another sub-attribute of the element: look for its own mapping.
 		sub := filter.Path{URN: a.SCIM.URN, Attr: a.SCIM.Attr, Filter: a.SCIM.Filter, SubAttr: t.Path.Attr}
-		return m.compare(&filter.Compare{Path: sub, Op: t.Op, Value: t.Value}, r)
+		return m.compare(ctx, &filter.Compare{Path: sub, Op: t.Op, Value: t.Value}, r)
 	}
 	return "", scimerr.New(scimerr.InvalidFilter, "unsupported value filter %s", e.String())
 }
 
-func (m *Map) innerPair(op string, l, rt filter.Expr, a *Attr, sel selector, r Resolver) (string, error) {
-	x, err := m.inner(l, a, sel, r)
+func (m *Map) innerPair(ctx context.Context, op string, l, rt filter.Expr, a *Attr, sel selector, r Resolver) (string, error) {
+	x, err := m.inner(ctx, l, a, sel, r)
 	if err != nil {
 		return "", err
 	}
-	y, err := m.inner(rt, a, sel, r)
+	y, err := m.inner(ctx, rt, a, sel, r)
 	if err != nil {
 		return "", err
 	}
@@ -359,7 +360,7 @@ func sameAttr(mapped, p filter.Path) bool {
 	return strings.EqualFold(mapped.URN, p.URN)
 }
 
-func (m *Map) refFilter(a *Attr, c *filter.Compare, r Resolver) (string, error) {
+func (m *Map) refFilter(ctx context.Context, a *Attr, c *filter.Compare, r Resolver) (string, error) {
 	switch c.Op {
 	case filter.Pr:
 		return "(" + a.LDAP + "=*)", nil
@@ -373,7 +374,7 @@ func (m *Map) refFilter(a *Attr, c *filter.Compare, r Resolver) (string, error) 
 		return compareAttr(a.LDAP, c)
 	}
 	id, _ := c.Value.(string)
-	dn, err := r.DNOf(id)
+	dn, err := r.DNOf(ctx, id)
 	f := ""
 	switch {
 	case scimerr.KindOf(err) == scimerr.NotFound:

@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -197,7 +198,7 @@ func checkSearchFilter(t *testing.T, m *ldapmap.Map, r ldapmap.Resolver, in, wan
 	if err != nil {
 		t.Fatalf("filter.Parse(%q): %v", in, err)
 	}
-	got, err := m.SearchFilter(e, r)
+	got, err := m.SearchFilter(context.Background(), e, r)
 	if err != nil {
 		t.Fatalf("SearchFilter(%q): %v", in, err)
 	}
@@ -211,7 +212,7 @@ func checkSearchFilter(t *testing.T, m *ldapmap.Map, r ldapmap.Resolver, in, wan
 
 func TestSearchFilterNil(t *testing.T) {
 	m := exampleMap(t, nil)
-	got, err := m.SearchFilter(nil, newResolver())
+	got, err := m.SearchFilter(context.Background(), nil, newResolver())
 	if err != nil || got != managed {
 		t.Fatalf("SearchFilter(nil) = %q, %v; want %q", got, err, managed)
 	}
@@ -283,7 +284,7 @@ func TestSearchFilterErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("filter.Parse(%q): %v", tc.in, err)
 			}
-			got, err := m.SearchFilter(e, newResolver())
+			got, err := m.SearchFilter(context.Background(), e, newResolver())
 			if err == nil {
 				t.Fatalf("SearchFilter(%q) = %q, want an error", tc.in, got)
 			}
@@ -300,7 +301,7 @@ func TestSearchFilterRawNUL(t *testing.T) {
 	if err != nil {
 		return // refused by the parser: fine
 	}
-	if got, err := exampleMap(t, nil).SearchFilter(e, newResolver()); err == nil {
+	if got, err := exampleMap(t, nil).SearchFilter(context.Background(), e, newResolver()); err == nil {
 		t.Fatalf("SearchFilter(%q) = %q, want an error", in, got)
 	}
 }
@@ -312,7 +313,7 @@ func TestSearchFilterResolverFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.SearchFilter(e, &fakeResolver{err: boom}); !errors.Is(err, boom) {
+	if _, err := m.SearchFilter(context.Background(), e, &fakeResolver{err: boom}); !errors.Is(err, boom) {
 		t.Fatalf("SearchFilter with a failing resolver: err = %v, want %v", err, boom)
 	}
 }
@@ -366,7 +367,7 @@ func TestGroupSearchFilterMembers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := g.SearchFilter(e, newResolver())
+			got, err := g.SearchFilter(context.Background(), e, newResolver())
 			if err != nil {
 				t.Fatal(err)
 			}

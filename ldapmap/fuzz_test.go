@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -60,11 +61,11 @@ func fuzzSearchFilter(t *testing.T, m *ldapmap.Map, r ldapmap.Resolver, s string
 	if err != nil {
 		return
 	}
-	out, err := m.SearchFilter(e, r)
+	out, err := m.SearchFilter(context.Background(), e, r)
 	// The twin has every special character of every value replaced by a
 	// harmless one that sorts the same way against letters, so it takes
 	// the same branches; only the escaping can tell the two apart.
-	twin, twinErr := m.SearchFilter(mapValues(e, neutral), r)
+	twin, twinErr := m.SearchFilter(context.Background(), mapValues(e, neutral), r)
 	if (err == nil) != (twinErr == nil) {
 		t.Fatalf("%q: error %v, but its neutral twin gives %v", s, err, twinErr)
 	}

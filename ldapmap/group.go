@@ -1,6 +1,7 @@
 package ldapmap
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -101,8 +102,8 @@ func MemberIDs(v any) ([]string, error) {
 
 // PlanAdd turns a SCIM Group into the LDAP add that creates it, with the given
 // member values (DNs or uids, already resolved).
-func (g *GroupMap) PlanAdd(res Resource, members []string) (*ldap.AddRequest, error) {
-	req, err := g.Map.PlanAdd(res, nil)
+func (g *GroupMap) PlanAdd(ctx context.Context, res Resource, members []string) (*ldap.AddRequest, error) {
+	req, err := g.Map.PlanAdd(ctx, res, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +158,7 @@ func MemberPathIDs(p filter.Path) (ids []string, ok bool) {
 
 // memberCompare translates members eq "<id>" (or members.value eq): the
 // resolver turns the user id into the value the group stores.
-func (g *GroupMap) memberCompare(c *filter.Compare, r Resolver) (string, error) {
+func (g *GroupMap) memberCompare(ctx context.Context, c *filter.Compare, r Resolver) (string, error) {
 	if c.Op == filter.Pr {
 		return g.memberPresent(), nil
 	}
@@ -165,7 +166,7 @@ func (g *GroupMap) memberCompare(c *filter.Compare, r Resolver) (string, error) 
 	if (c.Op != filter.Eq && c.Op != filter.Ne) || !ok || (c.Path.SubAttr != "" && !strings.EqualFold(c.Path.SubAttr, "value")) {
 		return "", scimerr.New(scimerr.InvalidFilter, `members supports eq and ne on the member id, and pr`)
 	}
-	v, err := r.DNOf(id)
+	v, err := r.DNOf(ctx, id)
 	f := matchNone
 	switch {
 	case scimerr.KindOf(err) == scimerr.NotFound:

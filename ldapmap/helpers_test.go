@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -62,7 +63,7 @@ func newResolver() *fakeResolver {
 	return &fakeResolver{dns: map[string]string{bossID: bossDN}}
 }
 
-func (r *fakeResolver) DNOf(id string) (string, error) {
+func (r *fakeResolver) DNOf(_ context.Context, id string) (string, error) {
 	if r.err != nil {
 		return "", r.err
 	}
@@ -72,7 +73,7 @@ func (r *fakeResolver) DNOf(id string) (string, error) {
 	return "", scimerr.New(scimerr.NotFound, "no user %q", id)
 }
 
-func (r *fakeResolver) IDOf(dn string) (string, error) {
+func (r *fakeResolver) IDOf(_ context.Context, dn string) (string, error) {
 	if r.err != nil {
 		return "", r.err
 	}
@@ -84,7 +85,9 @@ func (r *fakeResolver) IDOf(dn string) (string, error) {
 	return "", scimerr.New(scimerr.NotFound, "no user at %q", dn)
 }
 
-func (r *fakeResolver) Unresolved(path, id string) { r.unresolved = append(r.unresolved, path+"="+id) }
+func (r *fakeResolver) Unresolved(_ context.Context, path, id string) {
+	r.unresolved = append(r.unresolved, path+"="+id)
+}
 
 var _ ldapmap.Resolver = (*fakeResolver)(nil)
 

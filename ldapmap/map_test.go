@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -170,7 +171,7 @@ func TestEnterpriseURNCase(t *testing.T) {
 	m := exampleMap(t, func(u *config.UsersConfig) {
 		u.Attributes[11].SCIM = strings.ToLower(enterURN) + ":department"
 	})
-	res, err := m.FromEntry(directoryEntry(map[string][]string{"manager": nil}), newResolver())
+	res, err := m.FromEntry(context.Background(), directoryEntry(map[string][]string{"manager": nil}), newResolver())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestEnterpriseURNCase(t *testing.T) {
 	if s := res["schemas"].([]any); len(s) != 2 || s[1] != ldapmap.SchemaEnterprise {
 		t.Errorf("schemas = %v", s)
 	}
-	req, err := m.PlanAdd(decode(t, `{"userName":"a","`+enterURN+`":{"department":"Sales"}}`), newResolver())
+	req, err := m.PlanAdd(context.Background(), decode(t, `{"userName":"a","`+enterURN+`":{"department":"Sales"}}`), newResolver())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -38,30 +39,30 @@ func TestNamesRefuseControlCharacters(t *testing.T) {
 	for _, r := range badNameRunes {
 		bad := "a" + string(r) + "b"
 		t.Run(fmt.Sprintf("U+%04X", r), func(t *testing.T) {
-			_, err := m.PlanAdd(ldapmap.Resource{"userName": bad}, newResolver())
+			_, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": bad}, newResolver())
 			wantInvalid(t, err, "userName")
 			_, err = planPatch(t, m, directoryEntry(nil), ops(`{"op":"replace","path":"userName","value":`+jsonString(bad)+`}`))
 			wantInvalid(t, err, "userName")
 
 			// userName is checked where it is not the RDN too (AD's userPrincipalName).
-			_, err = d.PlanAdd(ldapmap.Resource{"userName": bad, "displayName": "Fine"}, newResolver())
+			_, err = d.PlanAdd(context.Background(), ldapmap.Resource{"userName": bad, "displayName": "Fine"}, newResolver())
 			wantInvalid(t, err, "userName")
 			// A derived RDN names the attribute it came from.
-			_, err = d.PlanAdd(ldapmap.Resource{"userName": "fine", "displayName": bad}, newResolver())
+			_, err = d.PlanAdd(context.Background(), ldapmap.Resource{"userName": "fine", "displayName": bad}, newResolver())
 			wantInvalid(t, err, "displayName")
 			_, err = planPatch(t, d, directoryEntry(nil), ops(`{"op":"replace","path":"displayName","value":`+jsonString(bad)+`}`))
 			wantInvalid(t, err, "displayName")
 
-			_, err = g.PlanAdd(ldapmap.Resource{"displayName": bad}, nil)
+			_, err = g.PlanAdd(context.Background(), ldapmap.Resource{"displayName": bad}, nil)
 			wantInvalid(t, err, "displayName")
 			e := groupEntry()
-			before, err := g.FromEntry(e, nil)
+			before, err := g.FromEntry(context.Background(), e, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			after := clone(t, before)
 			after["displayName"] = bad
-			_, err = g.PlanUpdate(e, before, after, nil)
+			_, err = g.PlanUpdate(context.Background(), e, before, after, nil)
 			wantInvalid(t, err, "displayName")
 		})
 	}
@@ -72,11 +73,11 @@ func TestNamesRefuseControlCharacters(t *testing.T) {
 func TestNamesAccepted(t *testing.T) {
 	m, d := exampleMap(t, nil), derivedMap(t)
 	for _, name := range []string{"José", "東京", "O'Brien", "a b", " lead", "trail ", "שלום\u200fעולם", "emoji👩"} {
-		if _, err := m.PlanAdd(ldapmap.Resource{"userName": name}, newResolver()); err != nil {
+		if _, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": name}, newResolver()); err != nil {
 			t.Errorf("userName %q: %v", name, err)
 		}
 	}
-	if _, err := m.PlanAdd(ldapmap.Resource{"userName": "jdoe", "displayName": "tab\there", "title": "two\nlines"}, newResolver()); err != nil {
+	if _, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": "jdoe", "displayName": "tab\there", "title": "two\nlines"}, newResolver()); err != nil {
 		t.Errorf("a control character outside names: %v", err)
 	}
 	u, err := planPatch(t, m, directoryEntry(nil), ops(`{"op":"replace","path":"displayName","value":"tab\there"}`))
@@ -84,7 +85,7 @@ func TestNamesAccepted(t *testing.T) {
 		t.Errorf("PATCH displayName with a TAB: %v %v", u, err)
 	}
 	// With cn=<displayName>, displayName is a name; title is not.
-	if _, err := d.PlanAdd(ldapmap.Resource{"userName": "jdoe", "displayName": "Jane Doe", "title": "a\tb"}, newResolver()); err != nil {
+	if _, err := d.PlanAdd(context.Background(), ldapmap.Resource{"userName": "jdoe", "displayName": "Jane Doe", "title": "a\tb"}, newResolver()); err != nil {
 		t.Errorf("derived name: %v", err)
 	}
 	// The stored name is not checked again when the update leaves it alone.
@@ -99,15 +100,15 @@ func TestNamesAccepted(t *testing.T) {
 func TestBlankNames(t *testing.T) {
 	m, g := exampleMap(t, nil), exampleGroups(t)
 	for _, blank := range []string{" ", "   ", "\u00a0", "\u3000 ", "\u2003"} {
-		_, err := m.PlanAdd(ldapmap.Resource{"userName": blank}, newResolver())
+		_, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": blank}, newResolver())
 		wantInvalid(t, err, "userName")
 		_, err = planPatch(t, m, directoryEntry(nil), ops(`{"op":"replace","path":"userName","value":`+jsonString(blank)+`}`))
 		wantInvalid(t, err, "userName")
-		_, err = g.PlanAdd(ldapmap.Resource{"displayName": blank}, nil)
+		_, err = g.PlanAdd(context.Background(), ldapmap.Resource{"displayName": blank}, nil)
 		wantInvalid(t, err, "displayName")
 	}
 	// Empty is still "required" on create and "cannot be removed" on update.
-	_, err := m.PlanAdd(ldapmap.Resource{"userName": ""}, newResolver())
+	_, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": ""}, newResolver())
 	wantInvalid(t, err, "userName")
 	_, err = planPatch(t, m, directoryEntry(nil), ops(`{"op":"replace","path":"userName","value":""}`))
 	wantKind(t, err, scimerr.Mutability)

@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -20,11 +21,11 @@ func TestScopeFilter(t *testing.T) {
 	if !strings.Contains(m.Managed, "(businessCategory=entra)") || !strings.HasPrefix(m.Managed, "(&") {
 		t.Errorf("Managed %q does not AND the scope filter in", m.Managed)
 	}
-	f, err := m.SearchFilter(nil, newResolver())
+	f, err := m.SearchFilter(context.Background(), nil, newResolver())
 	if err != nil || !strings.Contains(f, "(businessCategory=entra)") {
 		t.Errorf("list filter %q (%v) is not scoped", f, err)
 	}
-	req, err := m.PlanAdd(ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
+	req, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestScopeFilter(t *testing.T) {
 		u.ScopeFilter = "(businessCategory=entra)"
 		u.Derive = append(u.Derive, config.DeriveConfig{LDAP: "businessCategory", Template: "{{ .uid }}"})
 	})
-	req, err = m.PlanAdd(ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
+	req, err = m.PlanAdd(context.Background(), ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestScopeFilterAdoption(t *testing.T) {
 		u.Derive = append(u.Derive, config.DeriveConfig{LDAP: "businessCategory", Template: "entra"})
 		u.Match = []config.MatchConfig{{LDAP: "uid", Template: "{{ .uid }}"}}
 	})
-	req, err := m.PlanAdd(ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
+	req, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func FuzzScopeFilter(f *testing.F) {
 		if m == nil {
 			return
 		}
-		req, err := m.PlanAdd(ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
+		req, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
 		if err == nil {
 			_ = m.CheckScope(req)
 		}
@@ -126,7 +127,7 @@ func TestScopeFilterAllocatedLater(t *testing.T) {
 		u.Derive = append(u.Derive, config.DeriveConfig{LDAP: "businessCategory", Template: "entra"})
 		u.UIDNumber = config.GIDNumberConfig{CounterDN: "cn=uidnext,dc=example,dc=org", Start: 1000}
 	})
-	req, err := m.PlanAdd(ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
+	req, err := m.PlanAdd(context.Background(), ldapmap.Resource{"userName": "jdoe", "name": map[string]any{"familyName": "D"}}, newResolver())
 	if err != nil {
 		t.Fatal(err)
 	}

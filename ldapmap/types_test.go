@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -81,7 +82,7 @@ func TestPlanAddWrongTypes(t *testing.T) {
 	m := typedMap(t, false)
 	for _, tc := range wrongTypes {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := m.PlanAdd(decode(t, `{"userName": "jdoe", `+tc.attrs+`}`), newResolver())
+			_, err := m.PlanAdd(context.Background(), decode(t, `{"userName": "jdoe", `+tc.attrs+`}`), newResolver())
 			wantInvalid(t, err, tc.path)
 		})
 	}
@@ -92,12 +93,12 @@ func TestPlanUpdateWrongTypes(t *testing.T) {
 	for _, tc := range wrongTypes {
 		t.Run("PUT "+tc.name, func(t *testing.T) {
 			e := directoryEntry(nil)
-			before, err := m.FromEntry(e, newResolver())
+			before, err := m.FromEntry(context.Background(), e, newResolver())
 			if err != nil {
 				t.Fatal(err)
 			}
 			after := decode(t, `{"id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "userName": "jdoe", `+tc.attrs+`}`)
-			_, err = m.PlanUpdate(e, before, after, newResolver())
+			_, err = m.PlanUpdate(context.Background(), e, before, after, newResolver())
 			wantInvalid(t, err, tc.path)
 		})
 		t.Run("PATCH "+tc.name, func(t *testing.T) {
@@ -111,7 +112,7 @@ func TestPlanUpdateWrongTypes(t *testing.T) {
 func tryPatch(t *testing.T, m *ldapmap.Map, body string) error {
 	t.Helper()
 	e := directoryEntry(nil)
-	before, err := m.FromEntry(e, newResolver())
+	before, err := m.FromEntry(context.Background(), e, newResolver())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func tryPatch(t *testing.T, m *ldapmap.Map, body string) error {
 	if err := patch.Apply(after, parsed); err != nil {
 		return err
 	}
-	_, err = m.PlanUpdate(e, before, after, newResolver())
+	_, err = m.PlanUpdate(context.Background(), e, before, after, newResolver())
 	return err
 }
 
@@ -162,7 +163,7 @@ func TestPatchWrongTypes(t *testing.T) {
 // still clear.
 func TestLenientShapes(t *testing.T) {
 	t.Run("create", func(t *testing.T) {
-		req, err := typedMap(t, true).PlanAdd(decode(t, `{"userName": "jdoe", "active": "False", "externalId": 12345,
+		req, err := typedMap(t, true).PlanAdd(context.Background(), decode(t, `{"userName": "jdoe", "active": "False", "externalId": 12345,
 			"title": [{"$ref": null, "value": "Wrapped"}], "displayName": {"value": "Object"}, "nickName": 7,
 			"name": {"givenName": ["Given"], "familyName": null}, "addresses": [],
 			"emails": [{"type": "work", "value": "j@x", "primary": "True"}, null],
@@ -246,12 +247,12 @@ func TestGroupWrongTypes(t *testing.T) {
 	} {
 		t.Run("POST "+tc.name, func(t *testing.T) {
 			res := decode(t, `{"displayName": "team", `+tc.attrs+`}`)
-			_, err := g.PlanAdd(res, nil)
+			_, err := g.PlanAdd(context.Background(), res, nil)
 			wantInvalid(t, err, tc.path)
 		})
 		t.Run("PATCH "+tc.name, func(t *testing.T) {
 			e := groupEntry()
-			before, err := g.FromEntry(e, nil)
+			before, err := g.FromEntry(context.Background(), e, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,12 +260,12 @@ func TestGroupWrongTypes(t *testing.T) {
 			for k, v := range decode(t, `{`+tc.attrs+`}`) {
 				after[k] = v
 			}
-			_, err = g.PlanUpdate(e, before, after, nil)
+			_, err = g.PlanUpdate(context.Background(), e, before, after, nil)
 			wantInvalid(t, err, tc.path)
 		})
 	}
 	// Members are MemberIDs' to check; a wrapped displayName is read.
-	req, err := g.PlanAdd(decode(t, `{"displayName": [{"value": "team"}], "externalId": 7, "members": "ignored here"}`), nil)
+	req, err := g.PlanAdd(context.Background(), decode(t, `{"displayName": [{"value": "team"}], "externalId": 7, "members": "ignored here"}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package ldapmap_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -46,7 +47,7 @@ func clone(t *testing.T, r ldapmap.Resource) ldapmap.Resource {
 func planPatch(t *testing.T, m *ldapmap.Map, e *ldap.Entry, body string) (*ldapmap.Update, error) {
 	t.Helper()
 	r := newResolver()
-	before, err := m.FromEntry(e, r)
+	before, err := m.FromEntry(context.Background(), e, r)
 	if err != nil {
 		t.Fatalf("FromEntry: %v", err)
 	}
@@ -58,7 +59,7 @@ func planPatch(t *testing.T, m *ldapmap.Map, e *ldap.Entry, body string) (*ldapm
 	if err := patch.Apply(after, ops); err != nil {
 		t.Fatalf("patch.Apply: %v", err)
 	}
-	return m.PlanUpdate(e, before, after, r)
+	return m.PlanUpdate(context.Background(), e, before, after, r)
 }
 
 func ops(list ...string) string {
@@ -187,13 +188,13 @@ func TestPlanUpdateReplace(t *testing.T) {
 	m := exampleMap(t, nil)
 	e := directoryEntry(locked)
 	r := newResolver()
-	before, err := m.FromEntry(e, r)
+	before, err := m.FromEntry(context.Background(), e, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	after := decode(t, `{"id":"1b4e28ba-2fa1-11d2-883f-0016d3cca427","userName":"jdoe","displayName":"J. Doe",
 		"emails":[{"type":"work","value":"jdoe@example.org"}]}`)
-	u, err := m.PlanUpdate(e, before, after, r)
+	u, err := m.PlanUpdate(context.Background(), e, before, after, r)
 	if err != nil {
 		t.Fatal(err)
 	}
