@@ -15,54 +15,12 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/config"
-	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/ldapmap"
-	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
 // The same Entra requests against Samba AD, through examples/ad.yaml with its
 // connection settings taken from the environment, exactly as a container would.
-
-// adHarness runs the bridge on examples/ad.yaml against the shared Samba DC,
-// in a namespace (OU) of its own.
-func adHarness(t *testing.T, mutate func(*config.Config)) *harness {
-	t.Helper()
-	ad := testenv.ActiveDirectory(t)
-	ns := testenv.NewADNamespace(t, ad)
-	tok, hash, err := scimapi.NewToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		"AD_URL=" + ad.URL, "AD_BIND_DN=" + ad.BindDN, "AD_BIND_PASSWORD=" + ad.BindPassword,
-		"AD_USERS_DN=" + ns.People, "AD_GROUPS_DN=" + ns.Groups, "AD_CA_FILE=" + ad.CAFile,
-		"SCIMBRIDGE_LISTEN=127.0.0.1:0", "SCIMBRIDGE_TOKEN_SHA256=" + hash,
-	}
-	raw, err := os.ReadFile("../examples/ad.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(config.Source{File: "examples/ad.yaml", Data: raw, Environ: func() []string { return env }})
-	if err != nil {
-		t.Fatalf("examples/ad.yaml: %v", err)
-	}
-	if mutate != nil {
-		mutate(cfg)
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	logs := &testenv.LogBuffer{}
-	app, err := daemon.NewApp(cfg, testLogger(logs))
-	if err != nil {
-		t.Fatalf("NewApp: %v", err)
-	}
-	t.Cleanup(func() { _ = app.Stop(context.Background()) })
-	return &harness{t: t, srv: &testenv.Server{URL: ad.URL, BindDN: ad.BindDN, BindPassword: ad.BindPassword, BaseDN: ad.BaseDN},
-		ns: testenv.Namespace(ns), ldap: testenv.ADConn(t, ad), app: app,
-		token: tok, cfg: cfg, ad: ad, logs: logs}
-}
 
 // adUnique makes names unique across the domain: sAMAccountName and
 // userPrincipalName are domain-wide in AD, not per OU.
@@ -143,7 +101,7 @@ func TestADDisableKeepsOtherUACBits(t *testing.T) {
 	dn := h.entry(id).DN
 	m := ldap.NewModifyRequest(dn, nil)
 	m.Replace("userAccountControl", []string{strconv.Itoa(0x200 | 0x10000)})
-	if err := h.ldap.Modify(m); err != nil {
+	if err := h.LDAP.Modify(m); err != nil {
 		t.Fatal(err)
 	}
 	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"Replace","path":"active","value":"False"}`))
@@ -185,7 +143,7 @@ func TestADPasswordThenEnable(t *testing.T) {
 	if err := adBind(h, upn, "Passw0rd!Three"); err != nil {
 		t.Errorf("bind after reset: %v", err)
 	}
-	_ = h.app.Stop(context.Background())
+	_ = h.App.Stop(context.Background())
 	raw, _ := os.ReadFile(file)
 	if strings.Contains(string(raw), "Passw0rd") {
 		t.Fatal("password in the audit log")
@@ -259,7 +217,7 @@ func TestADListOf1500UsersPages(t *testing.T) {
 	errs := make(chan error, 4)
 	for w := 0; w < 4; w++ {
 		go func(w int) {
-			c, err := h.ad.Dial()
+			c, err := h.AD.Dial()
 			if err != nil {
 				errs <- err
 				return
@@ -267,7 +225,7 @@ func TestADListOf1500UsersPages(t *testing.T) {
 			defer c.Close()
 			for i := w; i < n; i += 4 {
 				cn := fmt.Sprintf("%s-%04d", stem, i)
-				req := ldap.NewAddRequest("CN="+cn+","+h.ns.People, nil)
+				req := ldap.NewAddRequest("CN="+cn+","+h.NS.People, nil)
 				req.Attribute("objectClass", []string{"user"})
 				req.Attribute("sAMAccountName", []string{ldapmap.SAMAccountName(cn)})
 				req.Attribute("userPrincipalName", []string{cn + "@" + testenv.ADDomain})
@@ -303,10 +261,10 @@ func TestADListOf1500UsersPages(t *testing.T) {
 	m := ldap.NewModifyRequest(gdn, nil)
 	var dns []string
 	for i := 0; i < n; i++ {
-		dns = append(dns, fmt.Sprintf("CN=%s-%04d,%s", stem, i, h.ns.People))
+		dns = append(dns, fmt.Sprintf("CN=%s-%04d,%s", stem, i, h.NS.People))
 	}
 	m.Add("member", dns)
-	if err := h.ldap.Modify(m); err != nil {
+	if err := h.LDAP.Modify(m); err != nil {
 		t.Fatal(err)
 	}
 	r = h.must(http.StatusOK, "GET", "/Groups/"+g.body["id"].(string), "")
@@ -316,7 +274,7 @@ func TestADListOf1500UsersPages(t *testing.T) {
 }
 
 func adBind(h *harness, user, pw string) error {
-	c, err := h.ad.Dial()
+	c, err := h.AD.Dial()
 	if err != nil {
 		return err
 	}

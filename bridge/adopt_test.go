@@ -14,14 +14,14 @@ import (
 // mailbox name, with only the attributes an old import wrote.
 func addLegacy(t *testing.T, h *harness, uid, mail string) string {
 	t.Helper()
-	dn := "uid=" + uid + "," + h.ns.People
+	dn := "uid=" + uid + "," + h.NS.People
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", []string{"top", "person", "inetOrgPerson"})
 	req.Attribute("uid", []string{uid})
 	req.Attribute("cn", []string{uid})
 	req.Attribute("sn", []string{uid})
 	req.Attribute("mail", []string{mail})
-	if err := h.ldap.Add(req); err != nil {
+	if err := h.LDAP.Add(req); err != nil {
 		t.Fatal(err)
 	}
 	return dn
@@ -42,7 +42,7 @@ func TestAdoption(t *testing.T) {
 	if e == nil {
 		t.Fatal("adopted entry not found by its id")
 	}
-	if attr(e, "entryUUID")[0] != testenvEntryUUID(t, h, "uid=jdoe@example.org,"+h.ns.People) {
+	if attr(e, "entryUUID")[0] != testenvEntryUUID(t, h, "uid=jdoe@example.org,"+h.NS.People) {
 		t.Error("not the same entry")
 	}
 	if h.count("(objectClass=inetOrgPerson)") != 1 || h.count("(uid=jdoe)") != 0 {
@@ -66,7 +66,7 @@ func TestAdoption(t *testing.T) {
 	if h.count("(uid=nobody-local@example.org)") != 0 {
 		t.Error("created a duplicate despite the ambiguous match")
 	}
-	m, err := h.app.Users().FindMatch(context.Background(), map[string]any{"userName": "amb1@example.org"})
+	m, err := h.App.Users().FindMatch(context.Background(), map[string]any{"userName": "amb1@example.org"})
 	if err != nil || !m.Adoptable() || m.Rule != 0 {
 		t.Errorf("FindMatch amb1: %+v %v", m, err)
 	}
@@ -74,7 +74,7 @@ func TestAdoption(t *testing.T) {
 
 func testenvEntryUUID(t *testing.T, h *harness, dn string) string {
 	t.Helper()
-	res, err := h.ldap.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"entryUUID"}, nil))
+	res, err := h.LDAP.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"entryUUID"}, nil))
 	if err != nil || len(res.Entries) != 1 {
 		t.Fatalf("%s: %v", dn, err)
 	}

@@ -23,7 +23,7 @@ func addChild(t *testing.T, h *harness, parent, class string) string {
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", []string{class})
 	req.Attribute("cn", []string{"below"})
-	if err := h.ldap.Add(req); err != nil {
+	if err := h.LDAP.Add(req); err != nil {
 		t.Fatalf("add %s: %v", dn, err)
 	}
 	return dn
@@ -53,7 +53,7 @@ func TestDeleteEntryWithChildrenIs409(t *testing.T) {
 		}
 		h.must(http.StatusOK, "GET", c.path, "")
 		// With the child gone, the same DELETE works.
-		if err := h.ldap.Del(ldap.NewDelRequest(child, nil)); err != nil {
+		if err := h.LDAP.Del(ldap.NewDelRequest(child, nil)); err != nil {
 			t.Fatal(err)
 		}
 		h.must(http.StatusNoContent, "DELETE", c.path, "")

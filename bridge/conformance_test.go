@@ -19,21 +19,6 @@ import (
 // testenv's slapd, over real HTTP on loopback: this is how `make test` proves
 // the check and the bridge agree, and how the check's failure rows look.
 
-// serve starts h's bridge on a free loopback port and returns its Tenant URL.
-func serve(t *testing.T, h *harness) string {
-	t.Helper()
-	h.cfg.Server.Listen = "127.0.0.1:0"
-	if err := h.app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = h.app.Stop(ctx)
-	})
-	return "http://" + h.app.Addr() + h.cfg.Server.BasePath
-}
-
 // check runs the conformance check and logs the table it printed.
 func check(t *testing.T, o conformance.Options) (conformance.Report, string, error) {
 	t.Helper()
@@ -93,7 +78,7 @@ func nothingLeft(t *testing.T, h *harness, prefix string) {
 }
 
 func (h *harness) groupsNamed(prefix string) []string {
-	h.t.Helper()
+	h.T.Helper()
 	r := h.must(http.StatusOK, "GET", "/Groups?excludedAttributes=members&filter=displayName+sw+%22"+prefix+"%22", "")
 	var out []string
 	res, _ := r.body["Resources"].([]any)
@@ -105,7 +90,7 @@ func (h *harness) groupsNamed(prefix string) []string {
 
 func TestConformanceCheckPasses(t *testing.T) {
 	h := newHarness(t, nil)
-	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.token, Groups: true})
+	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +117,7 @@ func TestConformanceCheckPasses(t *testing.T) {
 	if d := row(t, rep, "clean up").Detail; d != "nothing left behind" {
 		t.Errorf("clean up %q: the cycle's own deletes should have removed everything", d)
 	}
-	if strings.Contains(out, h.token) {
+	if strings.Contains(out, h.Token) {
 		t.Error("the token is in the output")
 	}
 	nothingLeft(t, h, conformance.DefaultPrefix)
@@ -143,7 +128,7 @@ func TestConformanceCheckPasses(t *testing.T) {
 func TestConformanceCheckUsersOnly(t *testing.T) {
 	off := false
 	h := newHarness(t, func(c *config.Config) { c.Groups.Enabled = &off })
-	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.token, Groups: false,
+	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: false,
 		Skip: []string{conformance.SkipManager}, Prefix: "chk-"})
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +155,7 @@ func TestConformanceCheckUsersOnly(t *testing.T) {
 // check accepts that (Entra forgets the id after a DELETE) and says so.
 func TestConformanceCheckSoftDelete(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.Users.Delete.Mode = "disable" })
-	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.token, Groups: true})
+	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: true})
 	if err != nil || !rep.Passed() {
 		t.Fatalf("err %v:\n%s", err, out)
 	}
@@ -229,7 +214,7 @@ func TestConformanceCheckBrokenMapping(t *testing.T) {
 		}
 		c.Users.Attributes = attrs
 	})
-	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.token, Groups: true})
+	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: true})
 	if err != nil {
 		t.Fatalf("the check did not end cleanly: %v", err)
 	}
@@ -271,7 +256,7 @@ func TestConformanceCheckDeletesLeftovers(t *testing.T) {
 	bystander := h.user("bystander@example.com")
 	keep := h.group("keep-me")
 	almost := h.user("scimbridge-chec@example.com") // shares part of the prefix only
-	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.token, Groups: true})
+	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: true})
 	if err != nil || !rep.Passed() {
 		t.Fatalf("err %v:\n%s", err, out)
 	}
@@ -314,7 +299,7 @@ func TestConformanceCheckInterruptedCleansUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out bytes.Buffer
-	rep, err := conformance.Run(ctx, conformance.Options{URL: serve(t, h), Token: h.token, Groups: true, Out: &out,
+	rep, err := conformance.Run(ctx, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: true, Out: &out,
 		HTTPClient: &http.Client{Transport: &cancelAfter{cancel: cancel}}, Timeout: 10 * time.Second})
 	t.Logf("scimbridge check:\n%s", out.String())
 	if !errors.Is(err, context.Canceled) {

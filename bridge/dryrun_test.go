@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/rs/zerolog"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/daemon"
 )
@@ -43,19 +42,14 @@ func TestPreviewRecordsLDIF(t *testing.T) {
 	h := newHarness(t, nil)
 	var mu sync.Mutex
 	var out []string
-	app, err := daemon.NewApp(h.cfg, zerolog.Nop(), daemon.WithDryRunRecorder(func(op, ldif string) {
+	p := rebuildWith(t, h, nil, daemon.WithDryRunRecorder(func(op, ldif string) {
 		mu.Lock()
 		out = append(out, ldif)
 		mu.Unlock()
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := *h
-	p.app = app
 	p.must(http.StatusCreated, "POST", "/Users", `{"userName":"preview","name":{"givenName":"Pre","familyName":"View"},"password":"s3cret"}`)
 	got := strings.Join(out, "")
-	for _, want := range []string{"dn: uid=preview," + h.ns.People, "changetype: add", "objectClass: inetOrgPerson", "sn: View", "cn: Pre View"} {
+	for _, want := range []string{"dn: uid=preview," + h.NS.People, "changetype: add", "objectClass: inetOrgPerson", "sn: View", "cn: Pre View"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("preview lacks %q:\n%s", want, got)
 		}

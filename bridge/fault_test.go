@@ -13,31 +13,6 @@ import (
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
-// privateHarness runs the bridge on a slapd of its own, for tests that stop,
-// pause or restart the directory.
-func privateHarness(t *testing.T, mutate func(*config.Config)) (*harness, *testenv.Slapd) {
-	t.Helper()
-	slapd, err := testenv.StartSlapd(context.Background(), testenv.SlapdOptions{})
-	if err != nil {
-		if testenv.CIRequiresServer() {
-			t.Fatal(err)
-		}
-		t.Skipf("no slapd (would fail under CI=true): %v", err)
-	}
-	t.Cleanup(func() { _ = slapd.Resume(); _ = slapd.Stop() })
-	h := newHarness(t, nil)
-	h = rebuildWith(t, h, func(c *config.Config) {
-		c.LDAP.URL, c.LDAP.BindPassword = slapd.URL, slapd.BindPassword
-		c.Users.BaseDN, c.Groups.BaseDN = "ou=people,"+slapd.BaseDN, "ou=groups,"+slapd.BaseDN
-		if mutate != nil {
-			mutate(c)
-		}
-	})
-	h.ldap = testenv.Conn(t, &slapd.Server)
-	h.ns.People, h.ns.Groups = "ou=people,"+slapd.BaseDN, "ou=groups,"+slapd.BaseDN
-	return h, slapd
-}
-
 // After the directory restarts, the pooled connections are dead; the bridge
 // must notice and reconnect without a restart of its own.
 func TestRecoversAfterDirectoryRestart(t *testing.T) {
@@ -48,7 +23,7 @@ func TestRecoversAfterDirectoryRestart(t *testing.T) {
 	if err := slapd.Restart(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h.ldap = testenv.Conn(t, &slapd.Server)
+	h.LDAP = testenv.Conn(t, &slapd.Server)
 	for i := 0; i < 8; i++ {
 		r := h.do("POST", "/Users", `{"userName":"after-`+itoa(i)+`"}`)
 		if r.status != http.StatusCreated {
@@ -153,7 +128,7 @@ func TestDirectoryOutageDuringWrites(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	h.ldap = testenv.Conn(t, &slapd.Server)
+	h.LDAP = testenv.Conn(t, &slapd.Server)
 	found, missing := 0, 0
 	run.ackedNames.Range(func(k, _ any) bool {
 		if h.count("(uid="+k.(string)+")") == 1 {
@@ -168,5 +143,18 @@ func TestDirectoryOutageDuringWrites(t *testing.T) {
 		run.attempted.Load(), run.acked.Load(), run.unavailable.Load(), run.other.Load(), found, missing, run.recoverIn)
 	if run.unavailable.Load() == 0 {
 		t.Error("no request saw the outage: the test did not test anything")
+	}
+}
+
+// With the first LDAP URL dead, the pool uses the failover URL.
+func TestLDAPFailover(t *testing.T) {
+	h := newHarness(t, nil)
+	good := h.Cfg.LDAP.URL
+	h2 := rebuildWith(t, h, func(c *config.Config) {
+		c.LDAP.URL, c.LDAP.FailoverURLs = "ldap://127.0.0.1:1", []string{good}
+	})
+	h2.user("via-failover")
+	if h2.count("(uid=via-failover)") != 1 {
+		t.Error("not written")
 	}
 }

@@ -31,7 +31,7 @@ func BenchmarkGroupMember(b *testing.B) {
 				} {
 					m := ldap.NewModifyRequest(gdn, nil)
 					op(m)
-					if err := h.ldap.Modify(m); err != nil {
+					if err := h.LDAP.Modify(m); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -55,7 +55,7 @@ func BenchmarkGroupMember(b *testing.B) {
 				} {
 					m := ldap.NewModifyRequest(gdn, nil)
 					op(m)
-					if err := h.ldap.Modify(m); err != nil {
+					if err := h.LDAP.Modify(m); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -70,7 +70,7 @@ func BenchmarkGroupMember(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("raw-read-with-members/%d", size), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, err := h.ldap.Search(ldap.NewSearchRequest(gdn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0,
+				if _, err := h.LDAP.Search(ldap.NewSearchRequest(gdn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0,
 					false, "(objectClass=*)", []string{"member"}, nil)); err != nil {
 					b.Fatal(err)
 				}
@@ -83,16 +83,16 @@ func BenchmarkGroupMember(b *testing.B) {
 // members need not exist: OpenLDAP does not check) and returns its SCIM id and DN.
 func bigGroup(b *testing.B, h *harness, size int) (string, string) {
 	b.Helper()
-	dn := fmt.Sprintf("cn=big%d,%s", size, h.ns.Groups)
+	dn := fmt.Sprintf("cn=big%d,%s", size, h.NS.Groups)
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", []string{"top", "groupOfNames"})
 	req.Attribute("cn", []string{fmt.Sprintf("big%d", size)})
 	vals := make([]string, size)
 	for i := range vals {
-		vals[i] = fmt.Sprintf("uid=filler%06d,%s", i, h.ns.People)
+		vals[i] = fmt.Sprintf("uid=filler%06d,%s", i, h.NS.People)
 	}
 	req.Attribute("member", vals)
-	if err := h.ldap.Add(req); err != nil {
+	if err := h.LDAP.Add(req); err != nil {
 		b.Fatal(err)
 	}
 	e := h.groupEntryByDN(dn)
@@ -100,11 +100,11 @@ func bigGroup(b *testing.B, h *harness, size int) (string, string) {
 }
 
 func (h *harness) groupEntryByDN(dn string) *ldap.Entry {
-	h.t.Helper()
-	res, err := h.ldap.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+	h.T.Helper()
+	res, err := h.LDAP.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
 		"(objectClass=*)", []string{"entryUUID"}, nil))
 	if err != nil || len(res.Entries) != 1 {
-		h.t.Fatalf("read %s: %v", dn, err)
+		h.T.Fatalf("read %s: %v", dn, err)
 	}
 	return res.Entries[0]
 }

@@ -24,17 +24,13 @@ const entraCreateGroup = `{
     }
 }`
 
-func patchBody(ops string) string {
-	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
-}
-
 // groupEntry reads a group by SCIM id straight from LDAP.
 func (h *harness) groupEntry(id string) *ldap.Entry {
-	h.t.Helper()
-	res, err := h.ldap.Search(ldap.NewSearchRequest(h.ns.Groups, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0,
-		false, h.idFilter(id), []string{"*", "+"}, nil))
+	h.T.Helper()
+	res, err := h.LDAP.Search(ldap.NewSearchRequest(h.NS.Groups, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0,
+		false, h.IDFilter(id), []string{"*", "+"}, nil))
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	if len(res.Entries) == 0 {
 		return nil
@@ -43,7 +39,7 @@ func (h *harness) groupEntry(id string) *ldap.Entry {
 }
 
 func (h *harness) group(name string) string {
-	h.t.Helper()
+	h.T.Helper()
 	r := h.must(http.StatusCreated, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"`+name+`"}`)
 	return r.body["id"].(string)
 }
@@ -284,7 +280,7 @@ func TestGroupsDisabled(t *testing.T) {
 
 func TestPosixGroupMemberUID(t *testing.T) {
 	h := newHarness(t, nil)
-	counter := "cn=gidnext," + h.ns.Groups
+	counter := "cn=gidnext," + h.NS.Groups
 	h = rebuildWith(t, h, func(c *config.Config) {
 		c.Groups.ObjectClasses = []string{"top", "posixGroup"}
 		c.Groups.MemberAttribute = "memberUid"
@@ -325,7 +321,7 @@ func TestPosixAccountUIDNumber(t *testing.T) {
 	h := newHarness(t, nil)
 	h = rebuildWith(t, h, func(c *config.Config) {
 		c.Users.ObjectClasses = []string{"top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount"}
-		c.Users.UIDNumber = config.GIDNumberConfig{CounterDN: "cn=uidnext," + h.ns.DN, Start: 7000}
+		c.Users.UIDNumber = config.GIDNumberConfig{CounterDN: "cn=uidnext," + h.NS.DN, Start: 7000}
 		c.Users.Derive = append(c.Users.Derive,
 			config.DeriveConfig{LDAP: "homeDirectory", Template: "/home/{{ .uid }}"},
 			config.DeriveConfig{LDAP: "loginShell", Template: "/bin/bash"},
@@ -360,7 +356,7 @@ func TestPosixAccountUIDNumber(t *testing.T) {
 		}(b, hb)
 	}
 	wg.Wait()
-	res, err := h.ldap.Search(ldap.NewSearchRequest(h.ns.People, ldap.ScopeSingleLevel, 0, 0, 0, false, "(uid=race*)",
+	res, err := h.LDAP.Search(ldap.NewSearchRequest(h.NS.People, ldap.ScopeSingleLevel, 0, 0, 0, false, "(uid=race*)",
 		[]string{"uidNumber"}, nil))
 	if err != nil || len(res.Entries) != 20 {
 		t.Fatalf("%v, %d entries", err, len(res.Entries))

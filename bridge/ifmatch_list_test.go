@@ -31,12 +31,12 @@ func TestIfMatchList(t *testing.T) {
 			rd = strings.NewReader(body)
 		}
 		req := httptest.NewRequest(method, "http://bridge.test/scim/v2"+path, rd)
-		req.Header.Set("Authorization", "Bearer "+h.token)
+		req.Header.Set("Authorization", "Bearer "+h.Token)
 		for _, m := range ifMatch {
 			req.Header.Add("If-Match", m)
 		}
 		w := httptest.NewRecorder()
-		h.app.Handler().ServeHTTP(w, req)
+		h.App.Handler().ServeHTTP(w, req)
 		return w
 	}
 	if w := send("PUT", "/Users/"+id, `{"userName":"etag-list","title":"three"}`, `W/"stale"`, `W/"older"`); w.Code != http.StatusPreconditionFailed {

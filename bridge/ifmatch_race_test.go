@@ -27,7 +27,7 @@ import (
 // sameETag sends n requests at once, all with If-Match etag, and counts the
 // answers by status.
 func sameETag(h *harness, n int, method, path string, body func(i int) string, etag string) map[int]int {
-	h.t.Helper()
+	h.T.Helper()
 	var mu sync.Mutex
 	got := map[int]int{}
 	var start, done sync.WaitGroup
@@ -117,7 +117,7 @@ func TestDeleteRacingPatchWithOneETag(t *testing.T) {
 				r := h.do("PATCH", tg.path, tg.patch, "If-Match", tg.etag)
 				patched.Store(r.status/100 == 2)
 				if r.status/100 != 2 && r.status != http.StatusPreconditionFailed && r.status != http.StatusNotFound {
-					h.t.Errorf("PATCH %s: %d %s", tg.path, r.status, r.raw)
+					h.T.Errorf("PATCH %s: %d %s", tg.path, r.status, r.raw)
 				}
 			}()
 			go func() {
@@ -126,7 +126,7 @@ func TestDeleteRacingPatchWithOneETag(t *testing.T) {
 				r := h.do("DELETE", tg.path, "", "If-Match", tg.etag)
 				deleted.Store(r.status == http.StatusNoContent)
 				if r.status != http.StatusNoContent && r.status != http.StatusPreconditionFailed {
-					h.t.Errorf("DELETE %s: %d %s", tg.path, r.status, r.raw)
+					h.T.Errorf("DELETE %s: %d %s", tg.path, r.status, r.raw)
 				}
 			}()
 			pair.Wait()
@@ -180,7 +180,7 @@ func TestIfMatchHoldsAgainstWriteAfterRead(t *testing.T) {
 		return func() {
 			m := ldap.NewModifyRequest(dn, nil)
 			m.Replace(attr, []string{"theirs"})
-			if err := h.ldap.Modify(m); err != nil {
+			if err := h.LDAP.Modify(m); err != nil {
 				t.Errorf("concurrent write: %v", err)
 			}
 		}
@@ -217,14 +217,14 @@ func TestIfMatchHoldsAgainstWriteAfterRead(t *testing.T) {
 }
 
 func testEntry(h *harness, dn string) *ldap.Entry {
-	h.t.Helper()
-	res, err := h.ldap.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+	h.T.Helper()
+	res, err := h.LDAP.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
 		"(objectClass=*)", []string{"*"}, nil))
 	if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
 		return nil
 	}
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return res.Entries[0]
 }
@@ -251,7 +251,7 @@ func TestADIfMatchIsReadCompare(t *testing.T) {
 		etag := h.must(http.StatusOK, "GET", c.path, "").header.Get("ETag")
 		m := ldap.NewModifyRequest(c.dn(), nil)
 		m.Replace("description", []string{"theirs " + c.method})
-		if err := h.ldap.Modify(m); err != nil {
+		if err := h.LDAP.Modify(m); err != nil {
 			t.Fatal(err)
 		}
 		scimErr(t, h.do(c.method, c.path, c.body, "If-Match", etag), http.StatusPreconditionFailed, "")

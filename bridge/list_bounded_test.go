@@ -69,10 +69,10 @@ func TestListsBoundedOnSlapd(t *testing.T) {
 	// with its own timeout does); the wait ends at whichever comes first.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	req := httptest.NewRequest("GET", h.cfg.Server.BasePath+"/Users?count=10", nil).WithContext(ctx)
-	req.Header.Set("Authorization", "Bearer "+h.token)
+	req := httptest.NewRequest("GET", h.Cfg.Server.BasePath+"/Users?count=10", nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+h.Token)
 	rec := httptest.NewRecorder()
-	h.app.Handler().ServeHTTP(rec, req)
+	h.App.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || held.count() != 2 {
 		t.Errorf("third list: %d, Retry-After %q, searches started %d (want 503, set, 2): %s",
 			rec.Code, rec.Header().Get("Retry-After"), held.count(), rec.Body)

@@ -22,7 +22,7 @@ import (
 // failed binds until an admin unlocks it, and puts user dn under it.
 func bruteForcePolicy(t *testing.T, h *harness, dn string) {
 	t.Helper()
-	policy := "cn=brute-force," + h.ns.DN
+	policy := "cn=brute-force," + h.NS.DN
 	add := ldap.NewAddRequest(policy, nil)
 	add.Attribute("objectClass", []string{"organizationalRole", "pwdPolicy"})
 	add.Attribute("cn", []string{"brute-force"})
@@ -30,12 +30,12 @@ func bruteForcePolicy(t *testing.T, h *harness, dn string) {
 	add.Attribute("pwdLockout", []string{"TRUE"})
 	add.Attribute("pwdMaxFailure", []string{"3"})
 	add.Attribute("pwdLockoutDuration", []string{"0"}) // until an admin removes the lock
-	if err := h.ldap.Add(add); err != nil {
+	if err := h.LDAP.Add(add); err != nil {
 		t.Fatal(err)
 	}
 	m := ldap.NewModifyRequest(dn, nil)
 	m.Replace("pwdPolicySubentry", []string{policy})
-	if err := h.ldap.Modify(m); err != nil {
+	if err := h.LDAP.Modify(m); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -84,7 +84,7 @@ func TestBruteForceLockoutSurvivesEnable(t *testing.T) {
 	// bridge's own lock, as before.
 	m := ldap.NewModifyRequest(dn, nil)
 	m.Delete("pwdAccountLockedTime", nil)
-	if err := h.ldap.Modify(m); err != nil {
+	if err := h.LDAP.Modify(m); err != nil {
 		t.Fatal(err)
 	}
 	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"Replace","path":"active","value":"False"}`))
@@ -108,7 +108,7 @@ func TestAdminLockSurvivesEnable(t *testing.T) {
 	setPassword(t, h, dn, "right-pw")
 	m := ldap.NewModifyRequest(dn, nil)
 	m.Replace("pwdAccountLockedTime", []string{"20240101000000Z"})
-	if err := h.ldap.Modify(m); err != nil {
+	if err := h.LDAP.Modify(m); err != nil {
 		t.Fatal(err)
 	}
 	if g := h.must(http.StatusOK, "GET", "/Users/"+id, ""); g.body["active"] != true {
@@ -134,7 +134,7 @@ func TestEnableKeepsLockWrittenMeanwhile(t *testing.T) {
 	wb.arm(func() {
 		m := ldap.NewModifyRequest(dn, nil)
 		m.Replace("pwdAccountLockedTime", []string{"20240101000000Z"})
-		if err := h.ldap.Modify(m); err != nil {
+		if err := h.LDAP.Modify(m); err != nil {
 			t.Errorf("concurrent lock: %v", err)
 		}
 	})
@@ -154,7 +154,7 @@ func TestActiveFilterSeesOnlyTheBridgesLock(t *testing.T) {
 	off := h.user("off")
 	m := ldap.NewModifyRequest(h.entry(held).DN, nil)
 	m.Replace("pwdAccountLockedTime", []string{"20240101000000Z"})
-	if err := h.ldap.Modify(m); err != nil {
+	if err := h.LDAP.Modify(m); err != nil {
 		t.Fatal(err)
 	}
 	h.must(http.StatusOK, "PATCH", "/Users/"+off, patchBody(`{"op":"Replace","path":"active","value":"False"}`))

@@ -17,17 +17,17 @@ func TestErrorDetailsHideDirectory(t *testing.T) {
 	h.group("detail-group")
 	// An entry the bridge does not manage (not an inetOrgPerson) holding the
 	// name a new user would get.
-	squat := ldap.NewAddRequest("uid=detail-squat,"+h.ns.People, nil)
+	squat := ldap.NewAddRequest("uid=detail-squat,"+h.NS.People, nil)
 	squat.Attribute("objectClass", []string{"account"})
 	squat.Attribute("uid", []string{"detail-squat"})
-	if err := h.ldap.Add(squat); err != nil {
+	if err := h.LDAP.Add(squat); err != nil {
 		t.Fatal(err)
 	}
 	// A non-group entry holding a group's name.
-	role := ldap.NewAddRequest("cn=detail-role,"+h.ns.Groups, nil)
+	role := ldap.NewAddRequest("cn=detail-role,"+h.NS.Groups, nil)
 	role.Attribute("objectClass", []string{"organizationalRole"})
 	role.Attribute("cn", []string{"detail-role"})
-	if err := h.ldap.Add(role); err != nil {
+	if err := h.LDAP.Add(role); err != nil {
 		t.Fatal(err)
 	}
 	const group = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"detail-role"}`
@@ -61,7 +61,7 @@ func TestErrorDetailsHideDirectory(t *testing.T) {
 			if detail != c.detail {
 				t.Errorf("detail %q\nwant   %q", detail, c.detail)
 			}
-			for _, leak := range []string{"dc=", "ou=", "uid=", "cn=", h.ns.People, "value #", "LDAP Result", c.diagnostic} {
+			for _, leak := range []string{"dc=", "ou=", "uid=", "cn=", h.NS.People, "value #", "LDAP Result", c.diagnostic} {
 				if strings.Contains(strings.ToLower(r.raw), strings.ToLower(leak)) {
 					t.Errorf("the answer holds %q: %s", leak, r.raw)
 				}
@@ -70,7 +70,7 @@ func TestErrorDetailsHideDirectory(t *testing.T) {
 			// DN, joined to the request by its id.
 			rid := r.header.Get("X-Request-Id")
 			var found bool
-			for _, line := range strings.Split(h.logs.String(), "\n") {
+			for _, line := range strings.Split(h.Logs.String(), "\n") {
 				var l map[string]any
 				if json.Unmarshal([]byte(line), &l) != nil || l["request_id"] != rid {
 					continue
@@ -78,14 +78,14 @@ func TestErrorDetailsHideDirectory(t *testing.T) {
 				dn, _ := l["dn"].(string)
 				dn = strings.ToLower(dn)
 				msg, _ := l["error"].(string)
-				underBase := strings.HasSuffix(dn, ","+strings.ToLower(h.ns.People)) ||
-					strings.HasSuffix(dn, ","+strings.ToLower(h.ns.Groups))
+				underBase := strings.HasSuffix(dn, ","+strings.ToLower(h.NS.People)) ||
+					strings.HasSuffix(dn, ","+strings.ToLower(h.NS.Groups))
 				if l["message"] == "ldap write" && strings.Contains(msg, c.diagnostic) && underBase {
 					found = true
 				}
 			}
 			if !found {
-				t.Errorf("no ldap write line with request_id %s, the DN and %q in the log:\n%s", rid, c.diagnostic, h.logs.String())
+				t.Errorf("no ldap write line with request_id %s, the DN and %q in the log:\n%s", rid, c.diagnostic, h.Logs.String())
 			}
 		})
 	}

@@ -42,7 +42,7 @@ func BenchmarkGroupMemberBulk(b *testing.B) {
 				} {
 					m := ldap.NewModifyRequest(gdn, nil)
 					op(m)
-					if err := h.ldap.Modify(m); err != nil {
+					if err := h.LDAP.Modify(m); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -85,18 +85,18 @@ func BenchmarkGroupMemberBulk(b *testing.B) {
 func bulkUsers(b *testing.B, h *harness, n int) (ids, dns []string) {
 	b.Helper()
 	for i := 0; i < n; i++ {
-		dn := fmt.Sprintf("uid=bulk%05d,%s", i, h.ns.People)
+		dn := fmt.Sprintf("uid=bulk%05d,%s", i, h.NS.People)
 		req := ldap.NewAddRequest(dn, nil)
 		req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "inetOrgPerson"})
 		req.Attribute("uid", []string{fmt.Sprintf("bulk%05d", i)})
 		req.Attribute("cn", []string{"Bulk"})
 		req.Attribute("sn", []string{"Bulk"})
-		if err := h.ldap.Add(req); err != nil {
+		if err := h.LDAP.Add(req); err != nil {
 			b.Fatal(err)
 		}
 		dns = append(dns, dn)
 	}
-	res, err := h.ldap.SearchWithPaging(ldap.NewSearchRequest(h.ns.People, ldap.ScopeSingleLevel, ldap.NeverDerefAliases,
+	res, err := h.LDAP.SearchWithPaging(ldap.NewSearchRequest(h.NS.People, ldap.ScopeSingleLevel, ldap.NeverDerefAliases,
 		0, 0, false, "(uid=bulk*)", []string{"entryUUID", "uid"}, nil), 1000)
 	if err != nil {
 		b.Fatal(err)

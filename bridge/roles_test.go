@@ -20,19 +20,19 @@ import (
 func roleHarness(t *testing.T, mutate func(*config.RolesConfig)) (h *harness, admins, readers string) {
 	t.Helper()
 	h = newHarness(t, nil)
-	ou := "ou=roles," + h.ns.DN
+	ou := "ou=roles," + h.NS.DN
 	add := ldap.NewAddRequest(ou, nil)
 	add.Attribute("objectClass", []string{"organizationalUnit"})
 	add.Attribute("ou", []string{"roles"})
-	if err := h.ldap.Add(add); err != nil {
+	if err := h.LDAP.Add(add); err != nil {
 		t.Fatal(err)
 	}
 	admins, readers = "cn=app-admins,"+ou, "cn=app-readers,"+ou
 	for _, dn := range []string{admins, readers} {
 		g := ldap.NewAddRequest(dn, nil)
 		g.Attribute("objectClass", []string{"groupOfNames"})
-		g.Attribute("member", []string{h.cfg.Groups.EmptyMember})
-		if err := h.ldap.Add(g); err != nil {
+		g.Attribute("member", []string{h.Cfg.Groups.EmptyMember})
+		if err := h.LDAP.Add(g); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,20 +48,20 @@ func roleHarness(t *testing.T, mutate func(*config.RolesConfig)) (h *harness, ad
 
 // inGroup tells whether the user with SCIM id is a member of the group at dn.
 func (h *harness) inGroup(id, dn string) bool {
-	h.t.Helper()
+	h.T.Helper()
 	user := h.entry(id)
 	if user == nil {
-		h.t.Fatalf("no user %s", id)
+		h.T.Fatalf("no user %s", id)
 	}
 	return h.isMemberDN(user.DN, dn)
 }
 
 func (h *harness) isMemberDN(member, group string) bool {
-	h.t.Helper()
-	res, err := h.ldap.Search(ldap.NewSearchRequest(group, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+	h.T.Helper()
+	res, err := h.LDAP.Search(ldap.NewSearchRequest(group, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
 		"(objectClass=*)", []string{"member"}, nil))
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	for _, v := range res.Entries[0].GetAttributeValues("member") {
 		if sameDN(v, member) {
@@ -169,8 +169,8 @@ func TestRolesAppRoleAssignmentsComplex(t *testing.T) {
 	if !h.inGroup(id, admins) || h.inGroup(id, readers) {
 		t.Fatal("want app-admins only")
 	}
-	if !strings.Contains(h.logs.String(), "Auditor") {
-		t.Errorf("the role without a group is not logged:\n%s", h.logs.String())
+	if !strings.Contains(h.Logs.String(), "Auditor") {
+		t.Errorf("the role without a group is not logged:\n%s", h.Logs.String())
 	}
 	reader := `[{"value":"{\"id\":\"06b07648-ecfe-589f-9d2f-6325724a46ee\",\"value\":\"Reader\",\"displayName\":\"Reader\"}"}]`
 	admin := `[{"value":"{\"id\":\"16b07648-ecfe-589f-9d2f-6325724a46ee\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}]`
@@ -274,24 +274,24 @@ func TestRolesInSchema(t *testing.T) {
 // from memberOf (which AD keeps itself), and memberships use AD's groups.
 func TestADRolesFromMemberOf(t *testing.T) {
 	h := adHarness(t, nil)
-	ou := "OU=Roles," + h.ns.DN
+	ou := "OU=Roles," + h.NS.DN
 	add := ldap.NewAddRequest(ou, nil)
 	add.Attribute("objectClass", []string{"organizationalUnit"})
-	if err := h.ldap.Add(add); err != nil {
+	if err := h.LDAP.Add(add); err != nil {
 		t.Fatal(err)
 	}
 	admins, readers := "CN=app-admins-"+adUnique(t, "")+","+ou, "CN=app-readers-"+adUnique(t, "")+","+ou
 	for _, dn := range []string{admins, readers} {
 		g := ldap.NewAddRequest(dn, nil)
 		g.Attribute("objectClass", []string{"group"})
-		if err := h.ldap.Add(g); err != nil {
+		if err := h.LDAP.Add(g); err != nil {
 			t.Fatal(err)
 		}
 	}
 	h = rebuildWith(t, h, func(c *config.Config) {
 		c.Users.Roles = config.RolesConfig{Default: "Reader", Groups: map[string]string{"Admin": admins, "Reader": readers}}
 	})
-	upn := adUnique(t, "roleuser") + "@" + h.ad.Domain
+	upn := adUnique(t, "roleuser") + "@" + h.AD.Domain
 	id := h.create(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + upn +
 		`","displayName":"Role User ` + adUnique(t, "") + `","active":true,"name":{"givenName":"R","familyName":"U"},"roles":[]}`)
 	if !h.inGroup(id, readers) || h.inGroup(id, admins) {

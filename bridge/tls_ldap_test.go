@@ -45,7 +45,7 @@ func TestLDAPOverTLS(t *testing.T) {
 			if r.status != m.wantCode {
 				t.Fatalf("%d, want %d: %s", r.status, m.wantCode, r.raw)
 			}
-			if m.wantCode == http.StatusCreated && !hm.app.Pool().Encrypted() {
+			if m.wantCode == http.StatusCreated && !hm.App.Pool().Encrypted() {
 				t.Error("pool does not report an encrypted connection")
 			}
 		})

@@ -27,12 +27,12 @@ func BenchmarkCreateUser(b *testing.B) {
 	var seq atomic.Int64
 	b.Run("bridge", func(b *testing.B) {
 		h := newHarness(b, nil)
-		h.cfg.Server.Listen = "127.0.0.1:0"
-		if err := h.app.Start(context.Background()); err != nil {
+		h.Cfg.Server.Listen = "127.0.0.1:0"
+		if err := h.App.Start(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		defer func() { _ = h.app.Stop(context.Background()) }()
-		base := "http://" + h.app.Addr() + "/scim/v2/Users"
+		defer func() { _ = h.App.Stop(context.Background()) }()
+		base := "http://" + h.App.Addr() + "/scim/v2/Users"
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchParallelism * 2}}
 		b.SetParallelism(benchParallelism / max(1, runtimeProcs()))
 		b.ResetTimer()
@@ -40,7 +40,7 @@ func BenchmarkCreateUser(b *testing.B) {
 			for pb.Next() {
 				n := seq.Add(1)
 				req, _ := http.NewRequest("POST", base, strings.NewReader(benchUserBody(n)))
-				req.Header.Set("Authorization", "Bearer "+h.token)
+				req.Header.Set("Authorization", "Bearer "+h.Token)
 				req.Header.Set("Content-Type", "application/scim+json")
 				resp, err := client.Do(req)
 				if err != nil {

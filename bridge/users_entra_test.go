@@ -48,7 +48,7 @@ func TestEntraCreateUser(t *testing.T) {
 	if e == nil {
 		t.Fatalf("no LDAP entry with entryUUID %q", id)
 	}
-	if want := "uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee," + h.ns.People; !strings.EqualFold(e.DN, want) {
+	if want := "uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee," + h.NS.People; !strings.EqualFold(e.DN, want) {
 		t.Errorf("DN %s, want %s", e.DN, want)
 	}
 	one(t, e, "uid", "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee")
@@ -215,7 +215,7 @@ func TestEntraPatchUserNameRenames(t *testing.T) {
 		t.Errorf("body %s", r.raw)
 	}
 	e := h.entry(id)
-	if want := "uid=5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com," + h.ns.People; !strings.EqualFold(e.DN, want) {
+	if want := "uid=5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com," + h.NS.People; !strings.EqualFold(e.DN, want) {
 		t.Errorf("DN %s, want %s", e.DN, want)
 	}
 	one(t, e, "uid", "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com")
@@ -243,7 +243,7 @@ func jsonNumber(n int) any { return json.Number(strconv.Itoa(n)) }
 // bind tries a simple bind as dn, as a login would.
 func bind(t testing.TB, h *harness, dn, pw string) error {
 	t.Helper()
-	c, err := ldap.DialURL(h.srv.URL)
+	c, err := ldap.DialURL(h.Srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,8 +267,8 @@ func TestDuplicateCreateIs409AndFinishesRetry(t *testing.T) {
 	wantMembers(t, h.groupEntry(staff), "member", dn)
 	// The first attempt "stopped" before joining its default group.
 	del := ldap.NewModifyRequest(staffDN, nil)
-	del.Replace("member", []string{h.cfg.Groups.EmptyMember})
-	if err := h.ldap.Modify(del); err != nil {
+	del.Replace("member", []string{h.Cfg.Groups.EmptyMember})
+	if err := h.LDAP.Modify(del); err != nil {
 		t.Fatal(err)
 	}
 	before := h.entry(id).GetAttributeValue("entryCSN")

@@ -84,7 +84,7 @@ func TestDNValuesAreEscaped(t *testing.T) {
 			t.Fatalf("%q: no entry", name)
 		}
 		parent := e.DN[strings.Index(e.DN, ",ou=people")+1:]
-		if !strings.EqualFold(parent, h.ns.People) {
+		if !strings.EqualFold(parent, h.NS.People) {
 			t.Errorf("%q landed at %s", name, e.DN)
 		}
 		one(t, e, "uid", name)
@@ -121,7 +121,7 @@ func TestAuthentication(t *testing.T) {
 				req.Header.Set("Authorization", auth)
 			}
 			w := httptest.NewRecorder()
-			h.app.Handler().ServeHTTP(w, req)
+			h.App.Handler().ServeHTTP(w, req)
 			if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "urn:ietf:params:scim:api:messages:2.0:Error") {
 				t.Errorf("%d %s", w.Code, w.Body.String())
 			}

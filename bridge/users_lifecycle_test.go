@@ -19,7 +19,7 @@ func setPassword(t *testing.T, h *harness, dn, pw string) {
 	t.Helper()
 	req := ldap.NewModifyRequest(dn, nil)
 	req.Replace("userPassword", []string{pw})
-	if err := h.ldap.Modify(req); err != nil {
+	if err := h.LDAP.Modify(req); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -185,8 +185,8 @@ func TestUnresolvedManagerIsSkipped(t *testing.T) {
 	one(t, e, "title", "Engineer")
 	one(t, e, "departmentNumber", "R&D")
 	none(t, e, "manager")
-	if !strings.Contains(h.logs.String(), ghost) || !strings.Contains(h.logs.String(), r.header.Get("X-Request-Id")) {
-		t.Errorf("no warning naming %s and the request id in the log:\n%s", ghost, h.logs.String())
+	if !strings.Contains(h.Logs.String(), ghost) || !strings.Contains(h.Logs.String(), r.header.Get("X-Request-Id")) {
+		t.Errorf("no warning naming %s and the request id in the log:\n%s", ghost, h.Logs.String())
 	}
 	boss := h.user("boss")
 	h.must(http.StatusOK, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -232,14 +232,14 @@ func TestDeleteModes(t *testing.T) {
 		var h *harness
 		h = newHarness(t, nil)
 		h = rebuildWith(t, h, func(c *config.Config) {
-			c.Users.Delete = config.DeleteConfig{Mode: "disable", MoveTo: h.ns.DN, Placeholder: "x"}
+			c.Users.Delete = config.DeleteConfig{Mode: "disable", MoveTo: h.NS.DN, Placeholder: "x"}
 		})
 		id := h.create(entraCreateUser)
 		h.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
 		if h.entry(id) != nil {
 			t.Error("still under users.base_dn")
 		}
-		moved := testenv.Entry(t, h.ldap, "uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee,"+h.ns.DN)
+		moved := testenv.Entry(t, h.LDAP, "uid=Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee,"+h.NS.DN)
 		if moved == nil {
 			t.Fatal("not moved to delete.move_to")
 		}
@@ -324,8 +324,8 @@ func TestPoolReusesConnections(t *testing.T) {
 		id := h.user("pool" + itoa(i))
 		h.must(http.StatusOK, "GET", "/Users/"+id, "")
 	}
-	if d := h.app.Pool().Dialed(); d < 1 || d > h.cfg.LDAP.PoolSize {
-		t.Errorf("dialed %d connections for 40 requests, pool size %d", d, h.cfg.LDAP.PoolSize)
+	if d := h.App.Pool().Dialed(); d < 1 || d > h.Cfg.LDAP.PoolSize {
+		t.Errorf("dialed %d connections for 40 requests, pool size %d", d, h.Cfg.LDAP.PoolSize)
 	}
 }
 

@@ -1,4 +1,4 @@
-package bridge_test
+package daemon_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/apptest"
 )
 
 // No request outlives its answer: with the directory hung, a PATCH gets a
@@ -17,21 +18,21 @@ import (
 // reply), and nothing is written once the directory is back.
 func TestRequestAnswersBeforeWriteTimeout(t *testing.T) {
 	const writeTimeout, ldapTimeout = 3 * time.Second, 1500 * time.Millisecond
-	h, slapd := privateHarness(t, func(c *config.Config) {
+	h, slapd := apptest.NewPrivate(t, func(c *config.Config) {
 		c.Server.WriteTimeout, c.LDAP.Timeout = writeTimeout, ldapTimeout
 	})
-	id := h.user("budget")
-	before := h.entry(id).GetAttributeValue("entryCSN")
-	url := serve(t, h)
+	id := h.User("budget")
+	before := h.Entry(id).GetAttributeValue("entryCSN")
+	url := h.Serve(t)
 	if err := slapd.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	req, err := http.NewRequestWithContext(context.Background(), "PATCH", url+"/Users/"+id,
-		strings.NewReader(patchBody(`{"op":"replace","path":"title","value":"late"}`)))
+		strings.NewReader(apptest.PatchBody(`{"op":"replace","path":"title","value":"late"}`)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Authorization", "Bearer "+h.Token)
 	req.Header.Set("Content-Type", "application/scim+json")
 	start := time.Now()
 	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
@@ -48,17 +49,17 @@ func TestRequestAnswersBeforeWriteTimeout(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || json.Unmarshal(body, &e) != nil || e["status"] != "503" {
 		t.Errorf("status %d, body %s: want a SCIM 503", resp.StatusCode, body)
 	}
-	if budget := h.cfg.RequestBudget(); took > budget+ldapTimeout/2 {
+	if budget := h.Cfg.RequestBudget(); took > budget+ldapTimeout/2 {
 		t.Errorf("answered after %v; the budget is %v", took, budget)
 	}
 	if err := slapd.Resume(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for h.do("GET", "/Users/"+id, "").status != http.StatusOK && time.Now().Before(deadline) {
+	for h.Do("GET", "/Users/"+id, "").Status != http.StatusOK && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if got := h.entry(id).GetAttributeValue("entryCSN"); got != before {
+	if got := h.Entry(id).GetAttributeValue("entryCSN"); got != before {
 		t.Errorf("the user was written after a 503 (entryCSN %s, was %s)", got, before)
 	}
 }

@@ -1,4 +1,4 @@
-package bridge_test
+package daemon_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/internal/apptest"
 	"github.com/scimbridge/scimbridge/internal/daemon"
 )
 
@@ -24,26 +25,26 @@ import (
 // reads it as an admin's would, with the connection and base DNs pointed at
 // h's directory and namespace through the environment (the token hash too,
 // for files that say ${SCIMBRIDGE_TOKEN_SHA256}).
-func configOnDisk(t *testing.T, h *harness, content string) (file string, src config.Source) {
+func configOnDisk(t *testing.T, h *apptest.Harness, content string) (file string, src config.Source) {
 	t.Helper()
 	file = filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var hash string
-	for _, tc := range h.cfg.Auth.BearerTokens {
+	for _, tc := range h.Cfg.Auth.BearerTokens {
 		hash = tc.SHA256
 	}
-	env := []string{"LDAP_BIND_PASSWORD=" + h.srv.BindPassword, "SCIMBRIDGE_TOKEN_SHA256=" + hash,
-		"SCIMBRIDGE_LDAP__URL=" + h.srv.URL, "SCIMBRIDGE_LDAP__BIND_DN=" + h.srv.BindDN,
-		"SCIMBRIDGE_USERS__BASE_DN=" + h.ns.People, "SCIMBRIDGE_GROUPS__BASE_DN=" + h.ns.Groups,
+	env := []string{"LDAP_BIND_PASSWORD=" + h.Srv.BindPassword, "SCIMBRIDGE_TOKEN_SHA256=" + hash,
+		"SCIMBRIDGE_LDAP__URL=" + h.Srv.URL, "SCIMBRIDGE_LDAP__BIND_DN=" + h.Srv.BindDN,
+		"SCIMBRIDGE_USERS__BASE_DN=" + h.NS.People, "SCIMBRIDGE_GROUPS__BASE_DN=" + h.NS.Groups,
 		"SCIMBRIDGE_SERVER__LISTEN=127.0.0.1:0"}
 	return file, config.Source{File: file, Environ: func() []string { return env }}
 }
 
 // reloadableApp is the example bridge read from a file on disk (so Reload
 // has something to read), pointed at h's directory and namespace.
-func reloadableApp(t *testing.T, h *harness) *daemon.App {
+func reloadableApp(t *testing.T, h *apptest.Harness) *daemon.App {
 	t.Helper()
 	_, src := configOnDisk(t, h, string(examples.OpenLDAP))
 	cfg, err := config.Load(src)
@@ -91,7 +92,7 @@ func settles(t *testing.T, what string, want int, count func() int) {
 // every request is answered 200, every reload succeeds, and after Stop no
 // goroutine and no socket the bridge opened is left.
 func TestReloadStormUnderLoad(t *testing.T) {
-	h := newHarness(t, nil)
+	h := apptest.New(t, nil)
 	client := &http.Client{Transport: &http.Transport{}}
 	goroutines, socks := runtime.NumGoroutine(), sockets(t)
 	app := reloadableApp(t, h)
@@ -108,7 +109,7 @@ func TestReloadStormUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for !stop.Load() {
 				req, _ := http.NewRequest("GET", url, nil)
-				req.Header.Set("Authorization", "Bearer "+h.token)
+				req.Header.Set("Authorization", "Bearer "+h.Token)
 				resp, err := client.Do(req)
 				if err != nil || resp.StatusCode != http.StatusOK {
 					failed.Add(1)
@@ -158,7 +159,7 @@ func TestReloadStormUnderLoad(t *testing.T) {
 // core before Stop, which closes it, or it is refused (and closes its own).
 // After Stop, Reload is refused.
 func TestReloadRacingStop(t *testing.T) {
-	h := newHarness(t, nil)
+	h := apptest.New(t, nil)
 	goroutines, socks := runtime.NumGoroutine(), sockets(t)
 	for i := 0; i < 10; i++ {
 		app := reloadableApp(t, h)

@@ -1,4 +1,4 @@
-package bridge_test
+package daemon_test
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/apptest"
 )
 
 // The online check against the shared Samba AD DC, on examples/ad.yaml loaded
@@ -17,8 +18,8 @@ import (
 
 func adOnlineCheck(t *testing.T, mutate func(*config.Config)) (config.Problems, []string) {
 	t.Helper()
-	h := adHarness(t, mutate)
-	ps, warns := checkOnline(t, h.cfg)
+	h := apptest.NewAD(t, mutate)
+	ps, warns := checkOnline(t, h.Cfg)
 	t.Logf("warnings: %q", warns)
 	return ps, warns
 }

@@ -1,4 +1,4 @@
-package bridge_test
+package daemon_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/apptest"
 	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/testenv"
 )
@@ -21,7 +22,7 @@ import (
 // the test directory and at ns, then lets mutate adjust it.
 func onlineConfig(t *testing.T, srv *testenv.Server, ns testenv.Namespace, mutate func(*config.Config)) *config.Config {
 	t.Helper()
-	cfg := exampleConfig(t, srv, ns, strings.Repeat("ab", 32))
+	cfg := apptest.ExampleConfig(t, srv, ns, strings.Repeat("ab", 32))
 	if mutate != nil {
 		mutate(cfg)
 	}

@@ -1,4 +1,4 @@
-package bridge_test
+package daemon_test
 
 import (
 	"context"
@@ -21,16 +21,9 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/apptest"
 	"github.com/scimbridge/scimbridge/testenv"
 )
-
-func startApp(t *testing.T, h *harness) {
-	t.Helper()
-	if err := h.app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.app.Stop(context.Background()) })
-}
 
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -45,20 +38,20 @@ func httpGet(t *testing.T, url string) (int, string) {
 
 // /metrics and /readyz live on their own listener and follow an outage.
 func TestMetricsAndReadiness(t *testing.T) {
-	h, slapd := privateHarness(t, func(c *config.Config) {
+	h, slapd := apptest.NewPrivate(t, func(c *config.Config) {
 		c.Server.Listen, c.Server.MetricsListen = "127.0.0.1:0", "127.0.0.1:0"
 		c.LDAP.Timeout = 500 * time.Millisecond
 	})
-	startApp(t, h)
-	ops := "http://" + h.app.OpsAddr()
+	h.Start(t)
+	ops := "http://" + h.App.OpsAddr()
 	if code, _ := httpGet(t, ops+"/healthz"); code != 200 {
 		t.Fatalf("healthz %d", code)
 	}
 	if code, body := httpGet(t, ops+"/readyz"); code != 200 {
 		t.Fatalf("readyz %d %s", code, body)
 	}
-	h.user("metric")
-	h.do("GET", "/Users?filter=userName+eq+%22metric%22", "")
+	h.User("metric")
+	h.Do("GET", "/Users?filter=userName+eq+%22metric%22", "")
 	_, m := httpGet(t, ops+"/metrics")
 	for _, want := range []string{
 		`scimbridge_requests_total{operation="create",resource="Users",status="201"} 1`,
@@ -72,7 +65,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	if strings.Contains(m, h.token) {
+	if strings.Contains(m, h.Token) {
 		t.Fatal("the token appears in the metrics")
 	}
 	if err := slapd.Kill(); err != nil {
@@ -81,7 +74,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 	if code, _ := httpGet(t, ops+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("readyz during the outage: %d", code)
 	}
-	h.do("GET", "/Users?filter=userName+eq+%22metric%22", "")
+	h.Do("GET", "/Users?filter=userName+eq+%22metric%22", "")
 	_, m = httpGet(t, ops+"/metrics")
 	if !strings.Contains(m, `scimbridge_requests_total{operation="list",resource="Users",status="503"} 1`) {
 		t.Error("503 not counted")
@@ -102,15 +95,15 @@ func TestMetricsAndReadiness(t *testing.T) {
 }
 
 func TestRateLimitIs429(t *testing.T) {
-	h := newHarness(t, func(c *config.Config) { c.Server.RateLimit = config.RateLimitConfig{RequestsPerSecond: 25, Burst: 3} })
+	h := apptest.New(t, func(c *config.Config) { c.Server.RateLimit = config.RateLimitConfig{RequestsPerSecond: 25, Burst: 3} })
 	codes := map[int]int{}
 	var retry string
 	for i := 0; i < 10; i++ {
-		r := h.do("GET", "/Users?filter=userName+eq+%22x%22", "")
-		codes[r.status]++
-		if r.status == http.StatusTooManyRequests {
-			retry = r.header.Get("Retry-After")
-			scimErr(t, r, http.StatusTooManyRequests, "")
+		r := h.Do("GET", "/Users?filter=userName+eq+%22x%22", "")
+		codes[r.Status]++
+		if r.Status == http.StatusTooManyRequests {
+			retry = r.Header.Get("Retry-After")
+			apptest.SCIMError(t, r, http.StatusTooManyRequests, "")
 		}
 	}
 	if codes[200] < 3 || codes[429] == 0 || retry == "" {
@@ -119,23 +112,23 @@ func TestRateLimitIs429(t *testing.T) {
 }
 
 func TestAllowedCIDRs(t *testing.T) {
-	h := newHarness(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"10.0.0.0/8"} })
+	h := apptest.New(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"10.0.0.0/8"} })
 	// httptest requests come from 192.0.2.1.
-	scimErr(t, h.do("GET", "/Users", ""), http.StatusForbidden, "")
-	h2 := rebuildWith(t, h, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"192.0.2.0/24"} })
-	h2.must(http.StatusOK, "GET", "/Users?count=0", "")
+	apptest.SCIMError(t, h.Do("GET", "/Users", ""), http.StatusForbidden, "")
+	h2 := h.Rebuild(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"192.0.2.0/24"} })
+	h2.Must(http.StatusOK, "GET", "/Users?count=0", "")
 }
 
 // One audit line per SCIM write: who, what, which LDAP writes, the result;
 // attribute names only, never values.
 func TestAuditLog(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "audit.log")
-	h := newHarness(t, func(c *config.Config) { c.Server.AuditLog = file })
-	id := h.create(`{"userName":"audited","displayName":"Secret Name","password":"hunter2"}`)
-	h.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(`{"op":"replace","path":"title","value":"Private Title"}`))
-	h.must(http.StatusOK, "GET", "/Users/"+id, "")
-	h.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
-	_ = h.app.Stop(context.Background())
+	h := apptest.New(t, func(c *config.Config) { c.Server.AuditLog = file })
+	id := h.Create(`{"userName":"audited","displayName":"Secret Name","password":"hunter2"}`)
+	h.Must(http.StatusOK, "PATCH", "/Users/"+id, apptest.PatchBody(`{"op":"replace","path":"title","value":"Private Title"}`))
+	h.Must(http.StatusOK, "GET", "/Users/"+id, "")
+	h.Must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
+	_ = h.App.Stop(context.Background())
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +137,7 @@ func TestAuditLog(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("%d audit lines, want 3 (create, patch, delete; not the GET):\n%s", len(lines), raw)
 	}
-	for _, secret := range []string{"Secret Name", "hunter2", "Private Title", h.token} {
+	for _, secret := range []string{"Secret Name", "hunter2", "Private Title", h.Token} {
 		if strings.Contains(string(raw), secret) {
 			t.Errorf("audit log contains %q", secret)
 		}
@@ -177,21 +170,21 @@ func TestHTTPSCertificateReload(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	writeCert(t, cert, key, "first")
-	h := newHarness(t, func(c *config.Config) {
+	h := apptest.New(t, func(c *config.Config) {
 		c.Server.Listen = "127.0.0.1:0"
 		c.Server.TLS = config.ServerTLSConfig{CertFile: cert, KeyFile: key, MinVersion: "1.2"}
 	})
-	startApp(t, h)
-	if cn := servedCN(t, h.app.Addr(), tls.VersionTLS12); cn != "first" {
+	h.Start(t)
+	if cn := servedCN(t, h.App.Addr(), tls.VersionTLS12); cn != "first" {
 		t.Fatalf("served %q", cn)
 	}
-	if servedCN(t, h.app.Addr(), tls.VersionTLS11) != "" {
+	if servedCN(t, h.App.Addr(), tls.VersionTLS11) != "" {
 		t.Error("TLS 1.1 accepted")
 	}
 	time.Sleep(1100 * time.Millisecond) // mtime resolution and the once-a-second check
 	writeCert(t, cert, key, "second")
 	deadline := time.Now().Add(5 * time.Second)
-	for servedCN(t, h.app.Addr(), tls.VersionTLS12) != "second" {
+	for servedCN(t, h.App.Addr(), tls.VersionTLS12) != "second" {
 		if time.Now().After(deadline) {
 			t.Fatal("renewed certificate not served")
 		}
@@ -222,27 +215,14 @@ func writeCert(t *testing.T, certFile, keyFile, cn string) {
 	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 }
 
-// With the first LDAP URL dead, the bridge uses the failover URL.
-func TestLDAPFailover(t *testing.T) {
-	h := newHarness(t, nil)
-	good := h.cfg.LDAP.URL
-	h2 := rebuildWith(t, h, func(c *config.Config) {
-		c.LDAP.URL, c.LDAP.FailoverURLs = "ldap://127.0.0.1:1", []string{good}
-	})
-	h2.user("via-failover")
-	if h2.count("(uid=via-failover)") != 1 {
-		t.Error("not written")
-	}
-}
-
 // X-Forwarded-For counts only from a trusted proxy: a client cannot talk its
 // way past allowed_cidrs.
 func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
-	h := newHarness(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"10.0.0.0/8"} })
-	scimErr(t, h.do("GET", "/Users?count=0", "", "X-Forwarded-For", "10.1.2.3"), http.StatusForbidden, "")
-	h2 := rebuildWith(t, h, func(c *config.Config) { c.Server.TrustedProxies = []string{"192.0.2.0/24"} })
-	h2.must(http.StatusOK, "GET", "/Users?count=0", "", "X-Forwarded-For", "10.1.2.3")
-	scimErr(t, h2.do("GET", "/Users?count=0", "", "X-Forwarded-For", "203.0.113.9"), http.StatusForbidden, "")
+	h := apptest.New(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"10.0.0.0/8"} })
+	apptest.SCIMError(t, h.Do("GET", "/Users?count=0", "", "X-Forwarded-For", "10.1.2.3"), http.StatusForbidden, "")
+	h2 := h.Rebuild(t, func(c *config.Config) { c.Server.TrustedProxies = []string{"192.0.2.0/24"} })
+	h2.Must(http.StatusOK, "GET", "/Users?count=0", "", "X-Forwarded-For", "10.1.2.3")
+	apptest.SCIMError(t, h2.Do("GET", "/Users?count=0", "", "X-Forwarded-For", "203.0.113.9"), http.StatusForbidden, "")
 }
 
 // server.tls.acme gets a certificate from an ACME server on the first
@@ -257,13 +237,13 @@ func TestACMECertificate(t *testing.T) {
 		t.Skipf("no pebble (would fail under CI=true): %v", err)
 	}
 	t.Cleanup(func() { _ = pebble.Stop() })
-	h := newHarness(t, func(c *config.Config) {
+	h := apptest.New(t, func(c *config.Config) {
 		c.Server.Listen = "127.0.0.1:0"
 		c.Server.TLS.ACME = config.ACMEConfig{Domains: []string{"scim.example.test"}, DirectoryURL: pebble.DirectoryURL,
 			CacheDir: t.TempDir(), CAFile: pebble.CAFile, Email: "admin@example.test"}
 	})
-	startApp(t, h)
-	conn, err := tls.Dial("tcp", h.app.Addr(), &tls.Config{ServerName: "scim.example.test", InsecureSkipVerify: true}) //nolint:gosec // checks the issued cert by hand
+	h.Start(t)
+	conn, err := tls.Dial("tcp", h.App.Addr(), &tls.Config{ServerName: "scim.example.test", InsecureSkipVerify: true}) //nolint:gosec // checks the issued cert by hand
 	if err != nil {
 		t.Fatalf("handshake: %v", err)
 	}
@@ -272,7 +252,7 @@ func TestACMECertificate(t *testing.T) {
 	if len(cert.DNSNames) != 1 || cert.DNSNames[0] != "scim.example.test" || !strings.Contains(cert.Issuer.CommonName, "Pebble") {
 		t.Errorf("certificate for %v issued by %q", cert.DNSNames, cert.Issuer.CommonName)
 	}
-	if _, err := tls.Dial("tcp", h.app.Addr(), &tls.Config{ServerName: "other.example.test", InsecureSkipVerify: true}); err == nil { //nolint:gosec
+	if _, err := tls.Dial("tcp", h.App.Addr(), &tls.Config{ServerName: "other.example.test", InsecureSkipVerify: true}); err == nil { //nolint:gosec
 		t.Error("a certificate was served for a name not in server.tls.acme.domains")
 	}
 }

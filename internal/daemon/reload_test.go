@@ -1,10 +1,11 @@
-package bridge_test
+package daemon_test
 
 import (
 	"context"
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
+	"github.com/scimbridge/scimbridge/internal/apptest"
 	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
@@ -23,9 +25,9 @@ import (
 // fails, a second token works after the good reload, the bad file is refused
 // and the old configuration keeps serving.
 func TestReloadWhileServing(t *testing.T) {
-	h := newHarness(t, nil)
-	tokA, hashA := h.token, ""
-	for _, tc := range h.cfg.Auth.BearerTokens {
+	h := apptest.New(t, nil)
+	tokA, hashA := h.Token, ""
+	for _, tc := range h.Cfg.Auth.BearerTokens {
 		hashA = tc.SHA256
 	}
 	tokB, hashB, _ := scimapi.NewToken()
@@ -33,7 +35,7 @@ func TestReloadWhileServing(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("auth:\n  bearer_tokens:\n")
 		for i, hsh := range hashes {
-			b.WriteString("    - name: t" + itoa(i) + "\n      sha256: \"" + hsh + "\"\n")
+			b.WriteString("    - name: t" + strconv.Itoa(i) + "\n      sha256: \"" + hsh + "\"\n")
 		}
 		return b.String()
 	}
