@@ -31,6 +31,7 @@ func addLegacy(t *testing.T, h *harness, uid, mail string) string {
 // match) and refuses to guess (ambiguous) — with the local part of Entra's
 // userName matched against uid, as at sites keyed by mailbox name.
 func TestAdoption(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h = rebuildWith(t, h, func(c *config.Config) {
 		c.Users.Match = []config.MatchConfig{{LDAP: "uid", Template: "{{ localpart .uid }}"}, {LDAP: "mail", Template: "{{ .mail }}"}}

@@ -17,6 +17,7 @@ import (
 // a stale entryCSN fails with 412 and changes nothing, even if the version
 // check before it had passed (a concurrent writer in between).
 func TestAssertionMakesIfMatchAtomic(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	c := testenv.Conn(t, srv)

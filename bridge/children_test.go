@@ -32,6 +32,7 @@ func addChild(t *testing.T, h *harness, parent, class string) string {
 // OpenLDAP has no tree delete, and what another tool put below the entry is
 // not the bridge's to delete: 409 that says why, and nothing is deleted.
 func TestDeleteEntryWithChildrenIs409(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	uid := h.user("has-device")
 	gid := h.group("has-child")
@@ -66,6 +67,7 @@ func TestDeleteEntryWithChildrenIs409(t *testing.T) {
 // AD deletes the entry with everything below it (the tree-delete control),
 // as an admin deleting the user in ADUC would.
 func TestADDeleteEntryWithChildrenTreeDelete(t *testing.T) {
+	t.Parallel()
 	h := adHarness(t, nil)
 	uid := h.must(http.StatusCreated, "POST", "/Users", `{"userName":"`+adUnique(t, "tree")+`@`+testenv.ADDomain+`"}`).body["id"].(string)
 	gid := h.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"`+adUnique(t, "tree")+`"}`).body["id"].(string)

@@ -89,6 +89,7 @@ func (h *harness) groupsNamed(prefix string) []string {
 }
 
 func TestConformanceCheckPasses(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: true})
 	if err != nil {
@@ -126,6 +127,7 @@ func TestConformanceCheckPasses(t *testing.T) {
 // A users-only deployment: groups off in the bridge and in the check, manager
 // skipped on request. Skipped-on-request rows do not fail the run.
 func TestConformanceCheckUsersOnly(t *testing.T) {
+	t.Parallel()
 	off := false
 	h := newHarness(t, func(c *config.Config) { c.Groups.Enabled = &off })
 	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: false,
@@ -154,6 +156,7 @@ func TestConformanceCheckUsersOnly(t *testing.T) {
 // users.delete.mode disable keeps deleted users as inactive entries: the
 // check accepts that (Entra forgets the id after a DELETE) and says so.
 func TestConformanceCheckSoftDelete(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) { c.Users.Delete.Mode = "disable" })
 	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: true})
 	if err != nil || !rep.Passed() {
@@ -171,6 +174,7 @@ func TestConformanceCheckSoftDelete(t *testing.T) {
 // A wrong token: Test connection says so, nothing else is attempted, nothing
 // is left behind, the token is not printed.
 func TestConformanceCheckWrongToken(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	const wrong = "scb_0000000000000000000000000000000000000000000000000000000000000000"
 	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: wrong, Groups: true})
@@ -204,6 +208,7 @@ func TestConformanceCheckWrongToken(t *testing.T) {
 // create is a 400. The create row says so; the steps that need the user do not
 // run; the group steps that do not need it pass; the run ends cleanly.
 func TestConformanceCheckBrokenMapping(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h = rebuildWith(t, h, func(c *config.Config) {
 		attrs := slices.Clone(c.Users.Attributes)
@@ -250,6 +255,7 @@ func TestConformanceCheckBrokenMapping(t *testing.T) {
 
 // Leftovers of an interrupted run (prefix) are deleted first; nothing else is.
 func TestConformanceCheckDeletesLeftovers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	old := h.user("scimbridge-check-deadbeef-1@example.com")
 	oldGroup := h.group("scimbridge-check-deadbeef-group")
@@ -295,6 +301,7 @@ func (c *cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
 // Interrupted right after the first create: the remaining steps do not run,
 // the clean-up still deletes the user.
 func TestConformanceCheckInterruptedCleansUp(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

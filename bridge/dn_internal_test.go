@@ -6,6 +6,7 @@ import "testing"
 // escaped commas must not shift where the RDN ends (a cut on the string
 // turned "uid=a, ou=people,dc=x" into the RDN "uid=a,").
 func TestSplitDN(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ dn, rdn, parent string }{
 		{"uid=a,ou=people,dc=x", "uid=a", "ou=people,dc=x"},
 		{"uid=a, ou=people, dc=x", "uid=a", "ou=people,dc=x"},

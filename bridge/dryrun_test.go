@@ -12,6 +12,7 @@ import (
 
 // server.dry_run: every request is answered as it would be, nothing is written.
 func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	real := h.user("real")
 	gid := h.group("real-group")
@@ -39,6 +40,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 
 // preview: the LDIF of what a request would do, with passwords redacted.
 func TestPreviewRecordsLDIF(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	var mu sync.Mutex
 	var out []string

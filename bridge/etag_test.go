@@ -8,6 +8,7 @@ import (
 // meta.version is a weak ETag from entryCSN; If-Match on PUT/PATCH/DELETE with
 // a stale version is 412 and writes nothing (RFC 7644 §3.14).
 func TestIfMatch(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("etag")
 	v1 := h.must(http.StatusOK, "GET", "/Users/"+id, "").header.Get("ETag")
@@ -41,6 +42,7 @@ func TestIfMatch(t *testing.T) {
 // Requests with application/json work like application/scim+json, and every
 // response is application/scim+json (checked by the harness on every call).
 func TestContentTypes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	for _, ct := range []string{"application/json", "application/scim+json", "application/scim+json; charset=utf-8", ""} {
 		r := h.do("POST", "/Users", `{"userName":"ct-`+itoa(len(ct))+`"}`, "Content-Type", ct)

@@ -16,6 +16,7 @@ import (
 // After the directory restarts, the pooled connections are dead; the bridge
 // must notice and reconnect without a restart of its own.
 func TestRecoversAfterDirectoryRestart(t *testing.T) {
+	t.Parallel()
 	h, slapd := privateHarness(t, nil)
 	for i := 0; i < 4; i++ {
 		h.user("before-" + itoa(i)) // fill the pool
@@ -38,6 +39,7 @@ func TestRecoversAfterDirectoryRestart(t *testing.T) {
 // A hung directory (SIGSTOP) must not hang requests: they fail with 503 within
 // the configured LDAP timeout, and work again once it resumes.
 func TestHungDirectoryTimesOut(t *testing.T) {
+	t.Parallel()
 	const timeout = 700 * time.Millisecond
 	h, slapd := privateHarness(t, func(c *config.Config) { c.LDAP.Timeout = timeout })
 	id := h.user("hang")
@@ -78,6 +80,7 @@ type faultRun struct {
 // (2xx or 503), every acknowledged write is in LDAP afterwards, and the bridge
 // recovers without a restart. The figures are logged (go test -v).
 func TestDirectoryOutageDuringWrites(t *testing.T) {
+	t.Parallel()
 	h, slapd := privateHarness(t, func(c *config.Config) { c.LDAP.Timeout = 2 * time.Second })
 	run := &faultRun{}
 	stop := make(chan struct{})
@@ -148,6 +151,7 @@ func TestDirectoryOutageDuringWrites(t *testing.T) {
 
 // With the first LDAP URL dead, the pool uses the failover URL.
 func TestLDAPFailover(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	good := h.Cfg.LDAP.URL
 	h2 := rebuildWith(t, h, func(c *config.Config) {

@@ -74,6 +74,7 @@ func wantMembers(t testing.TB, e *ldap.Entry, attr string, want ...string) {
 const nobody = "cn=nobody,dc=example,dc=org"
 
 func TestEntraCreateAndGetGroup(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.must(http.StatusCreated, "POST", "/Groups", entraCreateGroup)
 	id := r.body["id"].(string)
@@ -111,6 +112,7 @@ func TestEntraCreateAndGetGroup(t *testing.T) {
 // Add and remove members in both dialects: one modify of just those values,
 // idempotent under Entra's retries, the placeholder swapped in and out.
 func TestEntraGroupMembers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	gid := h.group("team")
 	u1, u2 := h.user("m1"), h.user("m2")
@@ -169,6 +171,7 @@ func TestEntraGroupMembers(t *testing.T) {
 }
 
 func TestGroupMemberUnknownIDWritesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	gid := h.group("strict")
 	u1 := h.user("known")
@@ -184,6 +187,7 @@ func TestGroupMemberUnknownIDWritesNothing(t *testing.T) {
 
 // Update Group [Non-member attributes]: displayName is the RDN, so a modrdn.
 func TestEntraRenameGroup(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	gid := h.group("before")
 	u1 := h.user("stays")
@@ -202,6 +206,7 @@ func TestEntraRenameGroup(t *testing.T) {
 }
 
 func TestDeleteUserLeavesGroups(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	gid := h.group("left")
 	u1, u2 := h.user("goes"), h.user("remains")
@@ -225,6 +230,7 @@ func TestDeleteUserLeavesGroups(t *testing.T) {
 }
 
 func TestDeleteGroupKeepsUsers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	gid := h.group("doomed")
 	u1 := h.user("survivor")
@@ -240,6 +246,7 @@ func TestDeleteGroupKeepsUsers(t *testing.T) {
 }
 
 func TestPutGroupReplacesMembers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	gid := h.group("put")
 	u1, u2 := h.user("a1"), h.user("a2")
@@ -256,6 +263,7 @@ func TestPutGroupReplacesMembers(t *testing.T) {
 }
 
 func TestDefaultGroups(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	staff := h.group("staff")
 	staffDN := h.groupEntry(staff).DN
@@ -266,6 +274,7 @@ func TestDefaultGroups(t *testing.T) {
 }
 
 func TestGroupsDisabled(t *testing.T) {
+	t.Parallel()
 	f := false
 	h := newHarness(t, func(c *config.Config) { c.Groups.Enabled = &f })
 	for _, p := range []string{"/Groups", "/Groups/x", "/Groups?excludedAttributes=members&filter=displayName+eq+%22x%22"} {
@@ -279,6 +288,7 @@ func TestGroupsDisabled(t *testing.T) {
 }
 
 func TestPosixGroupMemberUID(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	counter := "cn=gidnext," + h.NS.Groups
 	h = rebuildWith(t, h, func(c *config.Config) {
@@ -318,6 +328,7 @@ func TestPosixGroupMemberUID(t *testing.T) {
 // posixAccount users get unique uidNumbers from a counter entry, and
 // homeDirectory from a template.
 func TestPosixAccountUIDNumber(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h = rebuildWith(t, h, func(c *config.Config) {
 		c.Users.ObjectClasses = []string{"top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount"}

@@ -13,6 +13,7 @@ import (
 // is 412 when none is. Before, a list never matched and of several fields
 // only the first counted.
 func TestIfMatchList(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("etag-list")
 	v := h.must(http.StatusOK, "GET", "/Users/"+id, "").header.Get("ETag")

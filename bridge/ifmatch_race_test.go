@@ -49,6 +49,7 @@ func sameETag(h *harness, n int, method, path string, body func(i int) string, e
 }
 
 func TestConcurrentGroupPatchesWithOneETag(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) { c.LDAP.PoolSize = 20 })
 	gid := h.group("race")
 	users := make([]string, 20)
@@ -87,6 +88,7 @@ func TestConcurrentGroupPatchesWithOneETag(t *testing.T) {
 // the entry the PATCH just changed: of the two requests carrying the same
 // ETag, exactly one succeeds.
 func TestDeleteRacingPatchWithOneETag(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) { c.LDAP.PoolSize = 40 })
 	const rounds = 20
 	type target struct{ path, etag, patch string }
@@ -173,6 +175,7 @@ func (w *writeBetween) Search(ctx context.Context, req *ldap.SearchRequest) (*ld
 // bridge read it (and found the client's version current) but before the
 // bridge writes. Every If-Match write then answers 412 and changes nothing.
 func TestIfMatchHoldsAgainstWriteAfterRead(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	wb := &writeBetween{}
 	h = rebuildWith(t, h, nil, daemon.WithDirectory(func(d bridge.Directory) bridge.Directory { wb.Directory = d; return wb }))
@@ -233,6 +236,7 @@ func testEntry(h *harness, dn string) *ldap.Entry {
 // version check before the write, and the writes must not carry the control
 // (Samba would refuse a critical control it does not know).
 func TestADIfMatchIsReadCompare(t *testing.T) {
+	t.Parallel()
 	h := adHarness(t, nil)
 	gid := h.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"`+adUnique(t, "etag")+`"}`).body["id"].(string)
 	uid := h.must(http.StatusCreated, "POST", "/Users", `{"userName":"`+adUnique(t, "etag")+`@`+testenv.ADDomain+`"}`).body["id"].(string)

@@ -47,6 +47,7 @@ func (d *heldLists) count() int {
 // request budget) and then answering 503 with Retry-After, without its search
 // reaching the directory; once the two are answered, lists go through again.
 func TestListsBoundedOnSlapd(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) {
 		c.Users.MaxResults = 10
 		c.Server.WriteTimeout, c.LDAP.Timeout = 20*time.Second, 5*time.Second

@@ -41,6 +41,7 @@ func bruteForcePolicy(t *testing.T, h *harness, dn string) {
 }
 
 func TestBruteForceLockoutSurvivesEnable(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("guessed")
 	dn := h.entry(id).DN
@@ -102,6 +103,7 @@ func TestBruteForceLockoutSurvivesEnable(t *testing.T) {
 // A lock an admin sets by hand (a timestamp) is not the bridge's: the user
 // reads as active and an enable keeps the lock.
 func TestAdminLockSurvivesEnable(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("held")
 	dn := h.entry(id).DN
@@ -125,6 +127,7 @@ func TestAdminLockSurvivesEnable(t *testing.T) {
 // the bridge's lock with a lockout of their own between the bridge's read and
 // its write, that lockout stays and the user reads as active.
 func TestEnableKeepsLockWrittenMeanwhile(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("contended")
 	dn := h.entry(id).DN
@@ -149,6 +152,7 @@ func TestEnableKeepsLockWrittenMeanwhile(t *testing.T) {
 // by ppolicy or an admin: the filter matches the bridge's own lock value, as
 // GET reads it.
 func TestActiveFilterSeesOnlyTheBridgesLock(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	held := h.user("held")
 	off := h.user("off")

@@ -12,6 +12,7 @@ import (
 // logged"): details are stable and name no DN and no directory diagnostic;
 // the log line of the failed LDAP write has both, with the request id.
 func TestErrorDetailsHideDirectory(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("detail-victim")
 	h.group("detail-group")

@@ -12,6 +12,7 @@ import (
 // More member values than the cap in one request: 400 tooMany before any
 // LDAP work, nothing written.
 func TestMemberValuesCapped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	gid := h.group("capped")
 	before := h.groupEntry(gid).GetAttributeValue("entryCSN")
@@ -33,6 +34,7 @@ func TestMemberValuesCapped(t *testing.T) {
 // Members resolved in chunks: a PATCH whose ids span several chunks adds
 // exactly the users named, and a re-add of them all changes nothing.
 func TestMemberChunks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	gid := h.group("chunked")
 	var ids, dns []string

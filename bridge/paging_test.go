@@ -12,6 +12,7 @@ import (
 // configured size is TestPoolPageSize's: a page's size cannot be seen from
 // here, a wrong paging loop can.
 func TestListsAcrossSmallPages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) { c.LDAP.PageSize = 2 })
 	for i := 0; i < 5; i++ {
 		h.user("paged" + itoa(i))

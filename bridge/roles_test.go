@@ -117,6 +117,7 @@ func roleUser(userName, extra string) string {
 }
 
 func TestRolesDefaultRole(t *testing.T) {
+	t.Parallel()
 	h, admins, readers := roleHarness(t, nil)
 	id := h.create(roleUser("plain", `,"roles":[]`)) // Entra's POST carries an empty roles list
 	wantRoles(t, h, id, "Reader")
@@ -132,6 +133,7 @@ func TestRolesDefaultRole(t *testing.T) {
 // SingleAppRoleAssignment: POST roles [{primary: true, value}], PATCH
 // roles[primary eq "True"].value, in both dialects.
 func TestRolesSingleAppRoleAssignment(t *testing.T) {
+	t.Parallel()
 	h, admins, readers := roleHarness(t, nil)
 	id := h.create(roleUser("single", `,"roles":[{"primary":true,"type":"WindowsAzureActiveDirectoryRole","value":"Admin"}]`))
 	wantRoles(t, h, id, "Admin")
@@ -161,6 +163,7 @@ func TestRolesSingleAppRoleAssignment(t *testing.T) {
 // AppRoleAssignmentsComplex: POST with several roles, PATCH add/remove of
 // roles whose values are JSON serialized inside a string, in both dialects.
 func TestRolesAppRoleAssignmentsComplex(t *testing.T) {
+	t.Parallel()
 	h, admins, readers := roleHarness(t, nil)
 	id := h.create(roleUser("complex", `,"roles":[
 		{"primary":false,"type":"WindowsAzureActiveDirectoryRole","display":"Admin","value":"Admin"},
@@ -196,6 +199,7 @@ func TestRolesAppRoleAssignmentsComplex(t *testing.T) {
 // Disabling keeps role memberships (the account cannot bind; an enable
 // restores access as it was); deleting removes them, in every delete mode.
 func TestRolesDisableKeepsDeleteRemoves(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"delete", "disable", "anonymize"} {
 		t.Run(mode, func(t *testing.T) {
 			h, admins, _ := roleHarness(t, nil)
@@ -224,6 +228,7 @@ func TestRolesDisableKeepsDeleteRemoves(t *testing.T) {
 // Without users.roles.attribute the roles are the role groups the user is a
 // member of (memberOf), and a role without a group is only logged.
 func TestRolesGroupsOnly(t *testing.T) {
+	t.Parallel()
 	h, admins, readers := roleHarness(t, func(r *config.RolesConfig) { r.Attribute = "" })
 	id := h.create(roleUser("groupsonly", `,"roles":[{"primary":true,"value":"Nobody"}]`))
 	// Nobody grants no group and there is no attribute to store it: no role,
@@ -244,6 +249,7 @@ func TestRolesGroupsOnly(t *testing.T) {
 
 // roles[primary eq "True"].value as an ordinary single-valued mapping.
 func TestRolesAsPlainMapping(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) {
 		c.Users.Attributes = append(c.Users.Attributes, config.AttributeMapping{SCIM: `roles[primary eq "True"].value`, LDAP: "employeeType"})
 	})
@@ -263,6 +269,7 @@ func TestRolesAsPlainMapping(t *testing.T) {
 
 // /Schemas lists roles when users.roles maps them.
 func TestRolesInSchema(t *testing.T) {
+	t.Parallel()
 	h, _, _ := roleHarness(t, nil)
 	r := h.must(http.StatusOK, "GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", "")
 	if !strings.Contains(r.raw, `"name":"roles"`) {
@@ -273,6 +280,7 @@ func TestRolesInSchema(t *testing.T) {
 // The same on Samba AD, without a role attribute: the roles are read back
 // from memberOf (which AD keeps itself), and memberships use AD's groups.
 func TestADRolesFromMemberOf(t *testing.T) {
+	t.Parallel()
 	h := adHarness(t, nil)
 	ou := "OU=Roles," + h.NS.DN
 	add := ldap.NewAddRequest(ou, nil)

@@ -40,6 +40,7 @@ func entryUUID(t *testing.T, h *harness, dn string) string {
 // With scope filters, SCIM neither sees nor changes hand-made entries under
 // the base DNs: not by id, not by filter, not as a member, not as a group.
 func TestScopeFilterKeepsHandMadeEntriesOut(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, apptest.EntraScope)
 	userDN, groupDN := handMade(t, h)
 	uid, gid := entryUUID(t, h, userDN), entryUUID(t, h, groupDN)

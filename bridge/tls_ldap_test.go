@@ -12,6 +12,7 @@ import (
 // The bridge talks to slapd over LDAPS and over StartTLS, verifying the server
 // against a test CA; without the CA it refuses the server.
 func TestLDAPOverTLS(t *testing.T) {
+	t.Parallel()
 	slapd, err := testenv.StartSlapd(context.Background(), testenv.SlapdOptions{TLS: true})
 	if err != nil {
 		if testenv.CIRequiresServer() {

@@ -41,6 +41,7 @@ const entraCreateUser = `{
 }`
 
 func TestEntraCreateUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.must(http.StatusCreated, "POST", "/Users", entraCreateUser)
 	id, _ := r.body["id"].(string)
@@ -87,6 +88,7 @@ func TestEntraCreateUser(t *testing.T) {
 // top level, a misspelt extension URN in schemas, active as the string "True"
 // (the reference Postman collection posts it so).
 func TestEntraCreateUserOldSample(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.must(http.StatusCreated, "POST", "/Users", `{
    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"],
@@ -108,6 +110,7 @@ func TestEntraCreateUserOldSample(t *testing.T) {
 }
 
 func TestEntraCreateDuplicateUserIs409(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.user("dup@example.org")
 	r := h.do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"DUP@example.org","displayName":"Second"}`)
@@ -124,6 +127,7 @@ func TestEntraCreateDuplicateUserIs409(t *testing.T) {
 }
 
 func TestEntraGetUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.create(entraCreateUser)
 	r := h.must(http.StatusOK, "GET", "/Users/"+id, "")
@@ -135,6 +139,7 @@ func TestEntraGetUser(t *testing.T) {
 }
 
 func TestEntraQueryUsers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.create(entraCreateUser)
 	cases := []struct {
@@ -177,6 +182,7 @@ func TestEntraQueryUsers(t *testing.T) {
 
 // Update User [Multi-valued properties], §1.1: one LDAP modify of mail and sn.
 func TestEntraPatchMultiValued(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.create(entraCreateUser)
 	before := h.entry(id)
@@ -206,6 +212,7 @@ func TestEntraPatchMultiValued(t *testing.T) {
 // Update User [Single-valued properties], §1.1: userName is the RDN, so this is
 // a modrdn; the id must not change.
 func TestEntraPatchUserNameRenames(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.create(entraCreateUser)
 	r := h.must(http.StatusOK, "PATCH", "/Users/"+id, `{
@@ -227,6 +234,7 @@ func TestEntraPatchUserNameRenames(t *testing.T) {
 }
 
 func TestEntraPatchUserNameToTakenNameIs409(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.user("taken")
 	id := h.user("mine")
@@ -257,6 +265,7 @@ func bind(t testing.TB, h *harness, dn, pw string) error {
 // default group the first attempt did not join). With another externalId nothing
 // is written.
 func TestDuplicateCreateIs409AndFinishesRetry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	staff := h.group("staff")
 	staffDN := h.groupEntry(staff).DN

@@ -14,6 +14,7 @@ import (
 // Bad input gets a SCIM error with the right status and scimType, never a 500,
 // and writes nothing.
 func TestHostileInputsWriteNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	victim := h.user("victim")
 	cases := []struct {
@@ -59,6 +60,7 @@ func TestHostileInputsWriteNothing(t *testing.T) {
 
 // A filter value is a literal: `*)(uid=*` finds no one instead of everyone.
 func TestFilterValuesAreEscaped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.user("alice")
 	h.user("bob")
@@ -76,6 +78,7 @@ func TestFilterValuesAreEscaped(t *testing.T) {
 
 // A userName that looks like DN syntax stays one RDN value under the base.
 func TestDNValuesAreEscaped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	for _, name := range []string{`evil,dc=example,dc=org`, `a+cn=b`, `#lead`, ` spaced `, `q"uote\back<>;`} {
 		r := h.must(http.StatusCreated, "POST", "/Users", `{"userName":`+quote(name)+`}`)
@@ -95,6 +98,7 @@ func TestDNValuesAreEscaped(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	body := `{"userName":"huge","displayName":"` + strings.Repeat("x", 10<<20) + `"}`
 	scimErr(t, h.do("POST", "/Users", body), http.StatusRequestEntityTooLarge, "")
@@ -104,6 +108,7 @@ func TestBodyLimit(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) {
 		c.Auth.BearerTokens = append(c.Auth.BearerTokens, config.TokenConfig{Name: "old",
 			SHA256:  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", // sha256("test")

@@ -28,6 +28,7 @@ func setPassword(t *testing.T, h *harness, dn, pw string) {
 // sends the strings "False"/"True", aadOptscim062020 sends booleans, and the
 // flag dialect can also carry active inside a path-less replace (§3.4).
 func TestEntraDisableEnableUser(t *testing.T) {
+	t.Parallel()
 	bodies := []struct{ name, disable, enable string }{
 		{"default dialect strings",
 			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}`,
@@ -85,6 +86,7 @@ func TestEntraDisableEnableUser(t *testing.T) {
 }
 
 func TestEntraCreateDisabledUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.must(http.StatusCreated, "POST", "/Users", `{"userName":"off","active":"False"}`)
 	one(t, h.entry(r.body["id"].(string)), "pwdAccountLockedTime", "000001010000Z")
@@ -97,6 +99,7 @@ func TestEntraCreateDisabledUser(t *testing.T) {
 // attribute, the flag dialect one path-less replace with dotted and URN keys.
 // employeeNumber is not in the example map: it must be ignored, not refused.
 func TestEntraReplaceMultipleAttributes(t *testing.T) {
+	t.Parallel()
 	for name, body := range map[string]string{
 		"default dialect": `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 			{"op":"Replace","path":"displayName","value":"Pvlo"},
@@ -127,6 +130,7 @@ func TestEntraReplaceMultipleAttributes(t *testing.T) {
 
 // Add a single-value attribute (§3.4, flag sample): enterprise department.
 func TestEntraAddDepartment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("dep")
 	r := h.must(http.StatusOK, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -145,6 +149,7 @@ func TestEntraAddDepartment(t *testing.T) {
 // LDAP stores the DN, GET returns {"value": id}; removal comes as a value-path
 // remove or a replace with "" (docs/entra-wire-reference.md §1.1, §7.5).
 func TestEntraManager(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	boss := h.user("boss")
 	id := h.user("worker")
@@ -175,6 +180,7 @@ func TestEntraManager(t *testing.T) {
 // scope) does not fail the request: the rest is written, the manager is left
 // as it was, and the log names the id with the request id.
 func TestUnresolvedManagerIsSkipped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	const ghost = "00000000-0000-0000-0000-00000000abcd"
 	r := h.must(http.StatusCreated, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -202,6 +208,7 @@ func TestUnresolvedManagerIsSkipped(t *testing.T) {
 }
 
 func TestEntraDeleteUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.create(entraCreateUser)
 	r := h.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
@@ -220,6 +227,7 @@ func TestEntraDeleteUser(t *testing.T) {
 }
 
 func TestDeleteModes(t *testing.T) {
+	t.Parallel()
 	t.Run("disable", func(t *testing.T) {
 		h := newHarness(t, func(c *config.Config) { c.Users.Delete.Mode = "disable" })
 		id := h.create(entraCreateUser)
@@ -263,6 +271,7 @@ func TestDeleteModes(t *testing.T) {
 
 // PUT replaces: attributes absent from the body are cleared.
 func TestPutReplacesUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.create(entraCreateUser)
 	r := h.must(http.StatusOK, "PUT", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -281,6 +290,7 @@ func TestPutReplacesUser(t *testing.T) {
 }
 
 func TestListPaging(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	for _, n := range []string{"p1", "p2", "p3", "p4", "p5", "p6", "p7"} {
 		h.user(n)
@@ -319,6 +329,7 @@ func TestListPaging(t *testing.T) {
 
 // Every request reuses the pool's connections: none is dialed per operation.
 func TestPoolReusesConnections(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	for i := 0; i < 20; i++ {
 		id := h.user("pool" + itoa(i))
@@ -337,6 +348,7 @@ func sameDN(a, b string) bool {
 
 // disable.method attribute, for directories without ppolicy.
 func TestDisableByAttribute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) {
 		c.Users.Disable = config.DisableConfig{Method: "attribute", Attribute: "employeeType", DisabledValue: "disabled"}
 	})
@@ -357,6 +369,7 @@ func TestDisableByAttribute(t *testing.T) {
 // A directory that is down answers 503 with Retry-After, so Entra retries the
 // object instead of counting a failure, and the bridge recovers by itself.
 func TestDirectoryDownIs503(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("before-outage")
 	h2 := rebuildWith(t, h, func(c *config.Config) {

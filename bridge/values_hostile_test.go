@@ -64,6 +64,7 @@ func refused(t *testing.T, r response, path string) {
 }
 
 func TestWrongTypesWriteNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.create(typedUser)
 	put := func(extra string) string { return `{` + coreSchema + `,"userName":"typed"` + extra + `}` }
@@ -112,6 +113,7 @@ func TestWrongTypesWriteNothing(t *testing.T) {
 }
 
 func TestWrongTypesCreateNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	for _, c := range []struct{ name, body, path string }{
 		{"emails as a string", `"emails":"x@example.org"`, "emails"},
@@ -134,6 +136,7 @@ func TestWrongTypesCreateNothing(t *testing.T) {
 
 // Entra's liberal shapes stay accepted, and null and [] still clear.
 func TestLenientValueShapesAccepted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.create(`{` + coreSchema + `,"userName":"lenient","active":"True","externalId":12345,
 		"title":[{"$ref":null,"value":"Wrapped"}],"displayName":{"value":"Object Wrapped"},
@@ -165,6 +168,7 @@ func TestLenientValueShapesAccepted(t *testing.T) {
 }
 
 func TestGroupWrongTypesWriteNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.must(http.StatusCreated, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
 		"displayName":"typed-group","externalId":"ext-group"}`)
@@ -205,6 +209,7 @@ var forbiddenInNames = map[string]string{
 }
 
 func TestControlCharactersInNamesWriteNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("clean")
 	gid := h.group("clean-group")
@@ -247,6 +252,7 @@ func TestControlCharactersInNamesWriteNothing(t *testing.T) {
 // A blank userName is refused by the bridge itself: the detail is the
 // bridge's, not the directory's diagnostic.
 func TestBlankUserNameWritesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	id := h.user("notblank")
 	for _, blank := range []string{" ", "   ", "\u00a0", "\u3000 "} {
@@ -270,6 +276,7 @@ func TestBlankUserNameWritesNothing(t *testing.T) {
 // derived name is checked like a mapped one, and the message names the SCIM
 // attribute it came from.
 func TestControlCharactersInDerivedNames(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) {
 		c.Users.RDN = "cn"
 		var attrs []config.AttributeMapping
@@ -321,6 +328,7 @@ func sameIDs(t *testing.T, what string, got []string, want ...string) {
 // A value filter matches users who have an element satisfying it: not inside
 // the brackets does not match users who have no element at all.
 func TestValueFilterNeedsAnElement(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	with := h.create(`{` + coreSchema + `,"userName":"with-mail","emails":[{"type":"work","value":"with@example.org"}]}`)
 	without := h.user("without-mail")
@@ -343,6 +351,7 @@ func TestValueFilterNeedsAnElement(t *testing.T) {
 // members pr is about real members: the placeholder that keeps an empty
 // groupOfNames valid (groups.empty_member) is no member.
 func TestMembersPresentIgnoresPlaceholder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	empty := h.group("empty-group")
 	full := h.group("full-group")

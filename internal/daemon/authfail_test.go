@@ -14,6 +14,7 @@ import (
 // is a 429 with Retry-After, logged once as a warning, while the right token
 // from that address is still served.
 func TestAuthFailuresMetric(t *testing.T) {
+	t.Parallel()
 	h := apptest.New(t, nil)
 	codes := map[int]int{}
 	var retry string

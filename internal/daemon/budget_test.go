@@ -17,6 +17,7 @@ import (
 // whole 503 SCIM answer before the server's write timeout (never an empty
 // reply), and nothing is written once the directory is back.
 func TestRequestAnswersBeforeWriteTimeout(t *testing.T) {
+	t.Parallel()
 	const writeTimeout, ldapTimeout = 3 * time.Second, 1500 * time.Millisecond
 	h, slapd := apptest.NewPrivate(t, func(c *config.Config) {
 		c.Server.WriteTimeout, c.LDAP.Timeout = writeTimeout, ldapTimeout

@@ -59,6 +59,10 @@ func reloadableApp(t *testing.T, h *apptest.Harness) *daemon.App {
 	return app
 }
 
+// The tests here count the whole process's goroutines and sockets, so they
+// are not parallel: they run before any parallel test of the package starts,
+// which is the only time nothing else opens either.
+
 // sockets counts this process's open sockets.
 func sockets(t *testing.T) int {
 	t.Helper()

@@ -25,6 +25,7 @@ func adOnlineCheck(t *testing.T, mutate func(*config.Config)) (config.Problems, 
 }
 
 func TestCheckOnlineADExample(t *testing.T) {
+	t.Parallel()
 	ps, warns := adOnlineCheck(t, nil)
 	wantProblems(t, ps, nil)
 	// The write probe relies on OpenLDAP's order of checks and says so; the
@@ -40,6 +41,7 @@ func TestCheckOnlineADExample(t *testing.T) {
 // no class or auxiliary class of the entry allows, one the DC maintains, and a
 // MUST that nothing sets (groupType, which only the preset's constant sets).
 func TestCheckOnlineADMistakes(t *testing.T) {
+	t.Parallel()
 	var mailAt, titleAt, descAt int
 	ps, _ := adOnlineCheck(t, func(c *config.Config) {
 		u := &c.Users

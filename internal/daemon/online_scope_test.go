@@ -15,6 +15,7 @@ import (
 // validate --online says when a base DN holds entries SCIM can reach but the
 // bridge did not create, and, with a scope filter, what it leaves out.
 func TestCheckOnlineScope(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	c := testenv.Conn(t, srv)

@@ -64,6 +64,7 @@ func wantProblems(t *testing.T, got config.Problems, want map[string][]string) {
 }
 
 func TestCheckOnlineGoodConfig(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	ps, warns := checkOnline(t, onlineConfig(t, srv, ns, nil))
@@ -86,6 +87,7 @@ func probesLeft(t *testing.T, srv *testenv.Server, ns testenv.Namespace) {
 
 // Five different mistakes: all are reported, each once, at its YAML path.
 func TestCheckOnlineFiveMistakes(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	mailAt := 0
@@ -110,6 +112,7 @@ func TestCheckOnlineFiveMistakes(t *testing.T) {
 }
 
 func TestCheckOnlineAttributesAndClasses(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	for _, tc := range []struct {
@@ -179,6 +182,7 @@ func addReader(t *testing.T, srv *testenv.Server, ns testenv.Namespace) (dn, pas
 }
 
 func TestCheckOnlineBindDNWithoutWriteAccess(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	dn, pw := addReader(t, srv, ns)
@@ -194,6 +198,7 @@ func TestCheckOnlineBindDNWithoutWriteAccess(t *testing.T) {
 }
 
 func TestCheckOnlineBindRefused(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	ps, _ := checkOnline(t, onlineConfig(t, srv, ns, func(c *config.Config) { c.LDAP.BindPassword = "wrong" }))
@@ -201,6 +206,7 @@ func TestCheckOnlineBindRefused(t *testing.T) {
 }
 
 func TestCheckOnlineUnreachable(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	cfg := onlineConfig(t, srv, ns, func(c *config.Config) {
@@ -220,6 +226,7 @@ func TestCheckOnlineUnreachable(t *testing.T) {
 // default policy has pwdLockout: TRUE, so disable.method ppolicy passes without
 // a problem or warning (TestCheckOnlineGoodConfig uses it too).
 func TestCheckOnlinePPolicyPresent(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	cfg := onlineConfig(t, srv, ns, nil)
@@ -244,6 +251,7 @@ func TestCheckOnlinePPolicyPresent(t *testing.T) {
 // it looks for the parent, so a bind DN that may write, one that may not, and
 // an add under a parent that does not exist all get assertionFailed (122).
 func TestAssertionControlRevealsNothing(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	readerDN, pw := addReader(t, srv, ns)
@@ -289,6 +297,7 @@ func TestAssertionControlRevealsNothing(t *testing.T) {
 // in the schema and allowed, and a role group under groups.base_dn is warned
 // about (Entra manages that subtree too).
 func TestCheckOnlineRoles(t *testing.T) {
+	t.Parallel()
 	srv := testenv.OpenLDAP(t)
 	ns := testenv.NewNamespace(t, srv)
 	c := testenv.Conn(t, srv)

@@ -38,6 +38,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 
 // /metrics and /readyz live on their own listener and follow an outage.
 func TestMetricsAndReadiness(t *testing.T) {
+	t.Parallel()
 	h, slapd := apptest.NewPrivate(t, func(c *config.Config) {
 		c.Server.Listen, c.Server.MetricsListen = "127.0.0.1:0", "127.0.0.1:0"
 		c.LDAP.Timeout = 500 * time.Millisecond
@@ -95,6 +96,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 }
 
 func TestRateLimitIs429(t *testing.T) {
+	t.Parallel()
 	h := apptest.New(t, func(c *config.Config) { c.Server.RateLimit = config.RateLimitConfig{RequestsPerSecond: 25, Burst: 3} })
 	codes := map[int]int{}
 	var retry string
@@ -112,6 +114,7 @@ func TestRateLimitIs429(t *testing.T) {
 }
 
 func TestAllowedCIDRs(t *testing.T) {
+	t.Parallel()
 	h := apptest.New(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"10.0.0.0/8"} })
 	// httptest requests come from 192.0.2.1.
 	apptest.SCIMError(t, h.Do("GET", "/Users", ""), http.StatusForbidden, "")
@@ -122,6 +125,7 @@ func TestAllowedCIDRs(t *testing.T) {
 // One audit line per SCIM write: who, what, which LDAP writes, the result;
 // attribute names only, never values.
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "audit.log")
 	h := apptest.New(t, func(c *config.Config) { c.Server.AuditLog = file })
 	id := h.Create(`{"userName":"audited","displayName":"Secret Name","password":"hunter2"}`)
@@ -167,6 +171,7 @@ func TestAuditLog(t *testing.T) {
 // HTTPS with a certificate that is replaced on disk: the new one is served
 // without a restart.
 func TestHTTPSCertificateReload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	writeCert(t, cert, key, "first")
@@ -218,6 +223,7 @@ func writeCert(t *testing.T, certFile, keyFile, cn string) {
 // X-Forwarded-For counts only from a trusted proxy: a client cannot talk its
 // way past allowed_cidrs.
 func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	t.Parallel()
 	h := apptest.New(t, func(c *config.Config) { c.Server.AllowedCIDRs = []string{"10.0.0.0/8"} })
 	apptest.SCIMError(t, h.Do("GET", "/Users?count=0", "", "X-Forwarded-For", "10.1.2.3"), http.StatusForbidden, "")
 	h2 := h.Rebuild(t, func(c *config.Config) { c.Server.TrustedProxies = []string{"192.0.2.0/24"} })
@@ -229,6 +235,7 @@ func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 // handshake for a listed name (Pebble, with challenge validation off: the
 // order and issuance flow are real) and refuses names not listed.
 func TestACMECertificate(t *testing.T) {
+	t.Parallel()
 	pebble, err := testenv.StartPebble(context.Background())
 	if err != nil {
 		if testenv.CIRequiresServer() {

@@ -25,6 +25,7 @@ import (
 // fails, a second token works after the good reload, the bad file is refused
 // and the old configuration keeps serving.
 func TestReloadWhileServing(t *testing.T) {
+	t.Parallel()
 	h := apptest.New(t, nil)
 	tokA, hashA := h.Token, ""
 	for _, tc := range h.Cfg.Auth.BearerTokens {
