@@ -33,13 +33,17 @@ type Options struct {
 // New builds the user and group use cases over o.Dir. Groups is nil when
 // o.Groups is: users then show no groups and join none.
 func New(o Options) (*Users, *Groups) {
-	u := &Users{dir: o.Dir, m: o.Users, log: o.Log, ad: o.AD,
-		uidNumbers: newNumberAllocator(o.Dir, o.UIDNumber, "uidNumber", "users.uid_number")}
+	u := &Users{
+		dir: o.Dir, m: o.Users, log: o.Log, ad: o.AD,
+		uidNumbers: newNumberAllocator(o.Dir, o.UIDNumber, "uidNumber", "users.uid_number"),
+	}
 	if o.Groups == nil {
 		return u, nil
 	}
-	g := &Groups{dir: o.Dir, g: o.Groups, users: u, log: o.Log, ad: o.AD,
-		gid: newNumberAllocator(o.Dir, o.GIDNumber, "gidNumber", "groups.gid_number")}
+	g := &Groups{
+		dir: o.Dir, g: o.Groups, users: u, log: o.Log, ad: o.AD,
+		gid: newNumberAllocator(o.Dir, o.GIDNumber, "gidNumber", "groups.gid_number"),
+	}
 	u.groups, u.defaultGroups = g, o.DefaultGroups
 	return u, g
 }

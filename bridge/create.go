@@ -21,13 +21,12 @@ const maxNameCandidates = 20
 func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Resource, err error) {
 	defer atEdge(&err)
 	r := u.resolver()
-	req, err := u.m.PlanAdd(ctx, res, r)
-	if err == nil {
-		err = u.m.CheckScope(req, u.allocated()...)
-	}
+	req, err := u.planCreate(ctx, res, r)
 	if err != nil {
 		return nil, err
 	}
+	// users.match runs before a uidNumber is taken, so that adopting an
+	// existing entry does not use up a number.
 	if len(u.m.Match) > 0 {
 		e, err := u.adoptOrAmbiguous(ctx, req)
 		if err != nil {
@@ -37,52 +36,96 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Res
 			return u.adopt(ctx, e, res, r)
 		}
 	}
-	if u.uidNumbers != nil {
-		n, err := u.uidNumbers.next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		req.Attribute("uidNumber", []string{n})
+	if err := u.allocateUIDNumber(ctx, req); err != nil {
+		return nil, err
 	}
+	dn, err := u.addUser(ctx, req, res)
+	if err != nil {
+		return nil, err
+	}
+	return u.finishCreate(ctx, dn, res, r)
+}
+
+// planCreate builds the add for res and checks it against the scope, before
+// anything is written or allocated.
+func (u *Users) planCreate(ctx context.Context, res ldapmap.Resource, r *resolver) (*ldap.AddRequest, error) {
+	req, err := u.m.PlanAdd(ctx, res, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.m.CheckScope(req, u.allocated()...); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// allocateUIDNumber gives req the next uidNumber when users.uid_number is set.
+func (u *Users) allocateUIDNumber(ctx context.Context, req *ldap.AddRequest) error {
+	if u.uidNumbers == nil {
+		return nil
+	}
+	n, err := u.uidNumbers.next(ctx)
+	if err != nil {
+		return err
+	}
+	req.Attribute("uidNumber", []string{n})
+	return nil
+}
+
+// addUser adds req and returns the DN it was added under. When the name is
+// taken, takenName decides between a 409 and, on AD, the next name candidate.
+func (u *Users) addUser(ctx context.Context, req *ldap.AddRequest, res ldapmap.Resource) (string, error) {
 	base := req
 	for n := 1; ; n++ {
-		err = u.dir.Add(ctx, req)
+		err := u.dir.Add(ctx, req)
 		u.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
-		// AD reports a taken userPrincipalName as a constraint violation.
-		if err == nil || !(nameTaken(err) || (u.ad && constraintViolated(err))) {
-			break
+		switch {
+		case err == nil:
+			return req.DN, nil
+		case noSuchEntry(err):
+			return "", scimerr.Wrap(scimerr.Internal, err, "users.base_dn %s does not exist", u.m.BaseDN)
+		case !u.nameCollision(err):
+			return "", failed("create user", err)
 		}
-		// Taken: by this very user (a retried POST), by another user with the
-		// same userName (409), or, on AD, only the CN or sAMAccountName is.
-		existing, ferr := u.findByUserName(ctx, res)
-		if ferr != nil {
-			return nil, ferr
-		}
-		if existing != nil {
-			if u.isRetry(existing, res) {
-				// Entra retries a POST whose answer it lost. RFC 7644 §3.3 still
-				// wants 409 (Entra then finds the user by its matching attribute),
-				// but first finish what the first attempt may have left undone.
-				if _, ferr := u.completeCreate(ctx, existing.DN, res); ferr != nil {
-					return nil, ferr
-				}
-			}
-			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "a user with this userName already exists")
-		}
-		if !u.ad || n >= maxNameCandidates {
-			return nil, scimerr.Wrap(scimerr.Uniqueness, err, "another directory entry already has this user's entry name (its RDN)")
+		if err := u.takenName(ctx, res, err, n); err != nil {
+			return "", err
 		}
 		req = u.m.NameCandidate(base, n+1)
 		u.log.Warn().Str("request_id", RequestID(ctx)).Str("taken", base.DN).Str("trying", req.DN).
 			Msg("ad name collision (CN or sAMAccountName): trying the next candidate")
 	}
+}
+
+// nameCollision tells whether an add failed because its name is taken. AD
+// reports a taken userPrincipalName as a constraint violation.
+func (u *Users) nameCollision(err error) bool {
+	return nameTaken(err) || (u.ad && constraintViolated(err))
+}
+
+// takenName judges the n-th add of res that found its name taken (addErr): by
+// this very user (a retried POST), by another user with the same userName
+// (409), or, on AD, only the CN or sAMAccountName is. It returns nil when the
+// next name candidate should be tried.
+func (u *Users) takenName(ctx context.Context, res ldapmap.Resource, addErr error, n int) error {
+	existing, err := u.findByUserName(ctx, res)
 	if err != nil {
-		if noSuchEntry(err) {
-			return nil, scimerr.Wrap(scimerr.Internal, err, "users.base_dn %s does not exist", u.m.BaseDN)
-		}
-		return nil, failed("create user", err)
+		return err
 	}
-	return u.finishCreate(ctx, req.DN, res, r)
+	if existing != nil {
+		if u.isRetry(existing, res) {
+			// Entra retries a POST whose answer it lost. RFC 7644 §3.3 still
+			// wants 409 (Entra then finds the user by its matching attribute),
+			// but first finish what the first attempt may have left undone.
+			if _, err := u.completeCreate(ctx, existing.DN, res); err != nil {
+				return err
+			}
+		}
+		return scimerr.Wrap(scimerr.Uniqueness, addErr, "a user with this userName already exists")
+	}
+	if !u.ad || n >= maxNameCandidates {
+		return scimerr.Wrap(scimerr.Uniqueness, addErr, "another directory entry already has this user's entry name (its RDN)")
+	}
+	return nil
 }
 
 // allocated names what the add gets after the scope check: a uidNumber is

@@ -45,8 +45,10 @@ func (s *Groups) memberChanges(mc *memberChange, hasPlaceholder bool) []ldap.Cha
 	if len(mc.add) > 0 {
 		out = append(out, ldap.Change{Operation: ldap.AddAttribute, Modification: ldap.PartialAttribute{Type: attr, Vals: mc.add}})
 		if hasPlaceholder {
-			out = append(out, ldap.Change{Operation: ldap.DeleteAttribute,
-				Modification: ldap.PartialAttribute{Type: attr, Vals: []string{s.g.EmptyMember}}})
+			out = append(out, ldap.Change{
+				Operation:    ldap.DeleteAttribute,
+				Modification: ldap.PartialAttribute{Type: attr, Vals: []string{s.g.EmptyMember}},
+			})
 		}
 	}
 	if len(mc.remove) > 0 {
@@ -65,42 +67,80 @@ func (s *Groups) memberChanges(mc *memberChange, hasPlaceholder bool) []ldap.Cha
 // retry (slapd's refint removes a deleted user's DN in the background), so
 // this repeats a few times before an error stands.
 func (s *Groups) modifyMembers(ctx context.Context, dn string, attrs []ldap.Change, mc *memberChange, hasPlaceholder bool) error {
-	addPlaceholder := false
-	build := func() []ldap.Change {
-		changes := append(append([]ldap.Change(nil), attrs...), s.memberChanges(mc, hasPlaceholder)...)
-		if addPlaceholder && !hasPlaceholder {
-			changes = append(changes, ldap.Change{Operation: ldap.AddAttribute,
-				Modification: ldap.PartialAttribute{Type: s.g.MemberAttr, Vals: []string{s.g.EmptyMember}}})
-		}
-		return changes
-	}
-	changes := build()
+	w := &memberWrite{s: s, dn: dn, attrs: attrs, mc: mc, hasPlaceholder: hasPlaceholder}
+	changes := w.changes()
 	if len(changes) == 0 {
 		return nil
 	}
 	err := s.modify(ctx, dn, changes)
-	for try := 0; err != nil && try < memberRetries && !mc.replaceOK; try++ {
-		switch {
-		case memberClash(err):
-			if mc, err = s.stillToDo(ctx, dn, mc); err != nil {
-				return err
-			}
-			if hasPlaceholder || addPlaceholder {
-				if hasPlaceholder, err = s.isMember(ctx, dn, s.g.EmptyMember); err != nil {
-					return err
-				}
-			}
-		case classViolated(err) && s.g.EmptyMember != "" && len(mc.remove) > 0 && len(mc.add) == 0:
-			addPlaceholder = true
-		default:
-			return failed("modify group", err)
+	// A replace is not retried: it names the whole list, so no present or
+	// absent value refuses it, and stillToDo keeps adds and removes only.
+	for try := 0; err != nil && try < memberRetries && !w.mc.replaceOK; try++ {
+		if err := w.adjust(ctx, err); err != nil {
+			return err
 		}
-		if changes = build(); len(changes) == 0 {
+		if changes = w.changes(); len(changes) == 0 {
 			return nil
 		}
 		err = s.modify(ctx, dn, changes)
 	}
 	return failed("modify group", err)
+}
+
+// memberWrite is the state of one modifyMembers between its tries: what is
+// still to be done, and what is known of the group's placeholder.
+type memberWrite struct {
+	s     *Groups
+	dn    string
+	attrs []ldap.Change
+	mc    *memberChange
+	// hasPlaceholder: the group holds the empty-member placeholder now.
+	hasPlaceholder bool
+	// addPlaceholder: the directory refused to remove the last member, so the
+	// placeholder goes in with the removal.
+	addPlaceholder bool
+}
+
+// changes is the one modify the next try sends: the attribute changes, then
+// the member changes.
+func (w *memberWrite) changes() []ldap.Change {
+	changes := append(append([]ldap.Change(nil), w.attrs...), w.s.memberChanges(w.mc, w.hasPlaceholder)...)
+	if w.addPlaceholder && !w.hasPlaceholder {
+		changes = append(changes, ldap.Change{
+			Operation:    ldap.AddAttribute,
+			Modification: ldap.PartialAttribute{Type: w.s.g.MemberAttr, Vals: []string{w.s.g.EmptyMember}},
+		})
+	}
+	return changes
+}
+
+// adjust learns from a refused modify what the next try must send. It
+// returns an error when no retry can help.
+func (w *memberWrite) adjust(ctx context.Context, err error) error {
+	switch {
+	case memberClash(err):
+		return w.lookUp(ctx)
+	case classViolated(err) && w.s.g.EmptyMember != "" && len(w.mc.remove) > 0 && len(w.mc.add) == 0:
+		w.addPlaceholder = true
+		return nil
+	}
+	return failed("modify group", err)
+}
+
+// lookUp keeps the member changes still to do and, when the placeholder is
+// part of the write, whether the group holds it now.
+func (w *memberWrite) lookUp(ctx context.Context) error {
+	mc, err := w.s.stillToDo(ctx, w.dn, w.mc)
+	if err != nil {
+		return err
+	}
+	w.mc = mc
+	if w.hasPlaceholder || w.addPlaceholder {
+		if w.hasPlaceholder, err = w.s.isMember(ctx, w.dn, w.s.g.EmptyMember); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stillToDo keeps of mc the adds of values that are not members and the
@@ -317,77 +357,118 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 	if err != nil {
 		return nil, err
 	}
-	um := s.users.m
-	display := um.DisplayAttr()
-	attrs := []string{um.IDAttr, um.RDN}
-	if display != "" {
-		attrs = append(attrs, display)
-	}
-	type member struct{ id, display string }
-	byVal := map[string]member{}
-	keyOf := func(v string) string {
-		if s.g.ByUID {
-			return v
-		}
-		if dn, err := ldap.ParseDN(v); err == nil {
-			return strings.ToLower(dn.String())
-		}
-		return strings.ToLower(v)
-	}
-	collect := func(f string) error {
-		req := ldap.NewSearchRequest(um.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-			"(&"+um.Managed+f+")", attrs, nil)
-		_, err := s.dir.SearchPaged(ctx, req, anyPage, func(u *ldap.Entry) bool {
-			k := u.DN
-			if s.g.ByUID {
-				k = u.GetEqualFoldAttributeValue(um.RDN)
-			}
-			byVal[keyOf(k)] = member{um.ID(u), u.GetEqualFoldAttributeValue(display)}
-			return true
-		})
-		return err
-	}
-	if s.g.ByUID {
-		for i := 0; i < len(vals) && err == nil; i += 200 {
-			var parts []string
-			for _, v := range vals[i:min(i+200, len(vals))] {
-				parts = append(parts, "("+um.RDN+"="+ldap.EscapeFilter(v)+")")
-			}
-			err = collect("(|" + strings.Join(parts, "") + ")")
-		}
-	} else if len(vals) > 0 {
-		err = collect("(memberOf=" + ldap.EscapeFilter(e.DN) + ")")
-	}
+	byVal, err := s.membersByValue(ctx, e.DN, vals)
 	if err != nil {
 		return nil, failed("read members", err)
 	}
 	out := make([]any, 0, len(vals))
 	r := s.users.resolver()
 	for _, v := range vals {
-		if s.g.IsPlaceholder(v) {
-			continue
+		m, ok, err := s.memberFor(ctx, r, byVal, v)
+		if err != nil {
+			return nil, err
 		}
-		m, ok := byVal[keyOf(v)]
-		if !ok && !s.g.ByUID {
-			id, err := r.IDOf(ctx, v)
-			if scimerr.KindOf(err) == scimerr.NotFound {
-				continue // not a managed user (e.g. a nested group): not shown
-			}
-			if err != nil {
-				return nil, err
-			}
-			m, ok = member{id: id}, true
+		if ok {
+			out = append(out, m.resource())
 		}
-		if !ok {
-			continue
-		}
-		el := map[string]any{"value": m.id, "type": "User"}
-		if m.display != "" {
-			el["display"] = m.display
-		}
-		out = append(out, el)
 	}
 	return out, nil
+}
+
+// groupMember is one member as a group's SCIM members list shows it.
+type groupMember struct{ id, display string }
+
+// resource is m as an element of the SCIM members attribute.
+func (m groupMember) resource() map[string]any {
+	el := map[string]any{"value": m.id, "type": "User"}
+	if m.display != "" {
+		el["display"] = m.display
+	}
+	return el
+}
+
+// uidsPerSearch bounds how many memberUid values one search asks for, so
+// that a large group's filter is split into searches of a modest size.
+const uidsPerSearch = 200
+
+// membersByValue finds the managed users among the member values vals, keyed
+// by memberLookupKey, in as few searches as it can: one memberOf search for DN
+// members, one search per uidsPerSearch values for memberUid.
+func (s *Groups) membersByValue(ctx context.Context, groupDN string, vals []string) (map[string]groupMember, error) {
+	byVal := map[string]groupMember{}
+	if !s.g.ByUID {
+		if len(vals) == 0 {
+			return byVal, nil
+		}
+		return byVal, s.collectMembers(ctx, byVal, "(memberOf="+ldap.EscapeFilter(groupDN)+")")
+	}
+	rdn := s.users.m.RDN
+	for i := 0; i < len(vals); i += uidsPerSearch {
+		var parts []string
+		for _, v := range vals[i:min(i+uidsPerSearch, len(vals))] {
+			parts = append(parts, "("+rdn+"="+ldap.EscapeFilter(v)+")")
+		}
+		if err := s.collectMembers(ctx, byVal, "(|"+strings.Join(parts, "")+")"); err != nil {
+			return nil, err
+		}
+	}
+	return byVal, nil
+}
+
+// collectMembers adds to byVal the managed users that filter f finds.
+func (s *Groups) collectMembers(ctx context.Context, byVal map[string]groupMember, f string) error {
+	um := s.users.m
+	display := um.DisplayAttr()
+	attrs := []string{um.IDAttr, um.RDN}
+	if display != "" {
+		attrs = append(attrs, display)
+	}
+	req := ldap.NewSearchRequest(um.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		"(&"+um.Managed+f+")", attrs, nil)
+	_, err := s.dir.SearchPaged(ctx, req, anyPage, func(u *ldap.Entry) bool {
+		k := u.DN
+		if s.g.ByUID {
+			k = u.GetEqualFoldAttributeValue(um.RDN)
+		}
+		byVal[s.memberLookupKey(k)] = groupMember{um.ID(u), u.GetEqualFoldAttributeValue(display)}
+		return true
+	})
+	return err
+}
+
+// memberLookupKey is the key of member value v in membersByValue's map: a
+// normalised, lower-cased DN, or a memberUid value as it is written.
+func (s *Groups) memberLookupKey(v string) string {
+	if s.g.ByUID {
+		return v
+	}
+	if dn, err := ldap.ParseDN(v); err == nil {
+		return strings.ToLower(dn.String())
+	}
+	return strings.ToLower(v)
+}
+
+// memberFor returns the member value v stands for; false when it is not
+// shown (the placeholder, or not a managed user). A DN the search missed is
+// looked up on its own.
+func (s *Groups) memberFor(ctx context.Context, r *resolver, byVal map[string]groupMember, v string) (groupMember, bool, error) {
+	if s.g.IsPlaceholder(v) {
+		return groupMember{}, false, nil
+	}
+	if m, ok := byVal[s.memberLookupKey(v)]; ok {
+		return m, true, nil
+	}
+	if s.g.ByUID {
+		return groupMember{}, false, nil
+	}
+	id, err := r.IDOf(ctx, v)
+	if scimerr.KindOf(err) == scimerr.NotFound {
+		return groupMember{}, false, nil // not a managed user (e.g. a nested group): not shown
+	}
+	if err != nil {
+		return groupMember{}, false, err
+	}
+	return groupMember{id: id}, true, nil
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/scimbridge/scimbridge/scimapi/scimjson"
-
 	"github.com/go-ldap/ldap/v3"
 	"github.com/rs/zerolog"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 	"github.com/scimbridge/scimbridge/scimapi/patch"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
+	"github.com/scimbridge/scimbridge/scimapi/scimjson"
 	"github.com/scimbridge/scimbridge/scimapi/scimreq"
 )
 
@@ -214,7 +213,8 @@ const maxReplans = 2
 // when an enable deletes the bridge's own lock value.
 func updateEntry[T any](ctx context.Context, k resourceKind, id, ifMatch string, r ldapmap.Resolver,
 	change func(before ldapmap.Resource) (ldapmap.Resource, error),
-	write func(w Directory, e *ldap.Entry, before ldapmap.Resource, upd *ldapmap.Update) (T, error)) (T, error) {
+	write func(w Directory, e *ldap.Entry, before ldapmap.Resource, upd *ldapmap.Update) (T, error),
+) (T, error) {
 	var zero T
 	for replan := 0; ; replan++ {
 		e, w, err := k.readForWrite(ctx, id, ifMatch)
