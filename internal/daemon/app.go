@@ -154,8 +154,10 @@ func (a *App) newCore(p *Prepared) *core {
 	if a.wrapDir != nil {
 		dir = a.wrapDir(dir)
 	}
-	c.users, c.groups = bridge.New(bridge.Options{Dir: dir, Users: p.Users, Groups: p.Groups, AD: cfg.LDAP.Flavor == config.FlavorAD,
-		UIDNumber: cfg.Users.UIDNumber, GIDNumber: cfg.Groups.GIDNumber, DefaultGroups: cfg.Users.DefaultGroups, Log: a.log})
+	c.users, c.groups = bridge.New(bridge.Options{
+		Dir: dir, Users: p.Users, Groups: p.Groups, AD: cfg.LDAP.Flavor == config.FlavorAD,
+		UIDNumber: cfg.Users.UIDNumber, GIDNumber: cfg.Groups.GIDNumber, DefaultGroups: cfg.Users.DefaultGroups, Log: a.log,
+	})
 	var groupStore scimapi.ResourceStore
 	if c.groups != nil {
 		groupStore = c.groups

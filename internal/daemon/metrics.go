@@ -32,35 +32,57 @@ type Metrics struct {
 func newMetrics(pool func() *bridge.Pool) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_requests_total",
-			Help: "SCIM requests by resource, operation and HTTP status."}, []string{"resource", "operation", "status"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "scimbridge_request_duration_seconds",
-			Help: "SCIM request latency.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"resource", "operation"}),
-		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_token_requests_total",
-			Help: "Authenticated requests by token name (never the token)."}, []string{"token"}),
-		authFails: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_auth_failures_total",
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scimbridge_requests_total",
+			Help: "SCIM requests by resource, operation and HTTP status.",
+		}, []string{"resource", "operation", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "scimbridge_request_duration_seconds",
+			Help: "SCIM request latency.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"resource", "operation"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scimbridge_token_requests_total",
+			Help: "Authenticated requests by token name (never the token).",
+		}, []string{"token"}),
+		authFails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scimbridge_auth_failures_total",
 			Help: "Requests refused at authentication: result refused (401, or 400 for two Authorization headers), " +
-				"or rate_limited (429: the address failed more often than server.auth_failures allows)."}, []string{"result"}),
-		ldapOps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_ldap_operations_total",
-			Help: "LDAP operations by operation and result (LDAP result code, or network)."}, []string{"operation", "result"}),
-		ldapLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "scimbridge_ldap_operation_duration_seconds",
-			Help: "LDAP operation latency.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18)}, []string{"operation"}),
-		poolWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "scimbridge_ldap_pool_wait_seconds",
-			Help: "Time spent waiting for a free pooled LDAP connection.", Buckets: prometheus.ExponentialBuckets(0.00001, 4, 12)}),
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "scimbridge_config_reloads_total",
-			Help: "Configuration reloads by result."}, []string{"result"}),
+				"or rate_limited (429: the address failed more often than server.auth_failures allows).",
+		}, []string{"result"}),
+		ldapOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scimbridge_ldap_operations_total",
+			Help: "LDAP operations by operation and result (LDAP result code, or network).",
+		}, []string{"operation", "result"}),
+		ldapLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "scimbridge_ldap_operation_duration_seconds",
+			Help: "LDAP operation latency.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
+		}, []string{"operation"}),
+		poolWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "scimbridge_ldap_pool_wait_seconds",
+			Help: "Time spent waiting for a free pooled LDAP connection.", Buckets: prometheus.ExponentialBuckets(0.00001, 4, 12),
+		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scimbridge_config_reloads_total",
+			Help: "Configuration reloads by result.",
+		}, []string{"result"}),
 	}
 	// Both results exist from the start, so that rate() and alerts see a 0.
 	m.authFails.WithLabelValues("refused")
 	m.authFails.WithLabelValues("rate_limited")
 	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.authFails, m.ldapOps, m.ldapLatency, m.poolWait, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_in_use",
-			Help: "Pooled LDAP connections in use."}, func() float64 { return float64(pool().InUse()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_idle",
-			Help: "Idle pooled LDAP connections."}, func() float64 { return float64(pool().Idle()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scimbridge_ldap_pool_size",
-			Help: "Maximum pooled LDAP connections."}, func() float64 { return float64(pool().Size()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "scimbridge_ldap_pool_in_use",
+			Help: "Pooled LDAP connections in use.",
+		}, func() float64 { return float64(pool().InUse()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "scimbridge_ldap_pool_idle",
+			Help: "Idle pooled LDAP connections.",
+		}, func() float64 { return float64(pool().Idle()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "scimbridge_ldap_pool_size",
+			Help: "Maximum pooled LDAP connections.",
+		}, func() float64 { return float64(pool().Size()) }),
 	)
 	return m
 }

@@ -84,8 +84,10 @@ func bindProblem(cfg config.LDAPConfig, err error) (config.Problem, bool) {
 		return config.Problem{}, false
 	}
 	if le.ResultCode == ldap.LDAPResultInvalidCredentials {
-		return config.Problem{Path: "ldap.bind_password",
-			Msg: fmt.Sprintf("the directory refused the bind as %q: invalid credentials (wrong bind_dn or bind_password)", cfg.BindDN)}, true
+		return config.Problem{
+			Path: "ldap.bind_password",
+			Msg:  fmt.Sprintf("the directory refused the bind as %q: invalid credentials (wrong bind_dn or bind_password)", cfg.BindDN),
+		}, true
 	}
 	return config.Problem{Path: "ldap.bind_dn", Msg: fmt.Sprintf("the directory refused the bind as %q: %s: %v",
 		cfg.BindDN, ldap.LDAPResultCodeMap[le.ResultCode], le.Err)}, true
@@ -218,12 +220,23 @@ func (c *onlineCheck) checkSchema(s *ldapmap.Schema) {
 	c.checkKind(s, groups)
 }
 
-// checkKind checks one side's classes and attributes against the schema.
+// checkKind checks one side's classes and attributes against the schema:
+// the classes, then each attribute the configuration names, then that new
+// entries carry every MUST attribute.
 func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
-	var classes []*ldapmap.ObjectClass
-	// complete is false when a class is unknown: it might allow anything,
-	// so "not allowed" would only be noise after the real mistake.
-	complete := true
+	classes, complete := c.checkClasses(s, k)
+	set := c.checkAttributes(s, k, classes, complete)
+	if at := s.Attribute(k.generated); at != nil {
+		set[at] = true
+	}
+	c.checkMusts(s, k, classes, set)
+}
+
+// checkClasses looks k's object classes up and checks that one is STRUCTURAL.
+// complete is false when a class is unknown: it might allow anything, so "not
+// allowed" would only be noise after the real mistake.
+func (c *onlineCheck) checkClasses(s *ldapmap.Schema, k entryKind) (classes []*ldapmap.ObjectClass, complete bool) {
+	complete = true
 	for i, name := range k.classes {
 		oc := s.Class(name)
 		if oc == nil {
@@ -239,6 +252,12 @@ func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
 	if complete && !hasStructural(s.Closure(classes)) {
 		c.ps.Add(k.prefix+".object_classes", "none of the classes is STRUCTURAL; an entry needs one (e.g. inetOrgPerson)")
 	}
+	return classes, complete
+}
+
+// checkAttributes checks each attribute k names, once, at its first path. It
+// returns the attribute types new entries carry, for checkMusts.
+func (c *onlineCheck) checkAttributes(s *ldapmap.Schema, k entryKind, classes []*ldapmap.ObjectClass, complete bool) map[*ldapmap.AttributeType]bool {
 	set := map[*ldapmap.AttributeType]bool{}
 	seen := map[string]bool{}
 	for _, r := range k.refs {
@@ -248,48 +267,67 @@ func (c *onlineCheck) checkKind(s *ldapmap.Schema, k entryKind) {
 		}
 		seen[key] = true
 		at := s.Attribute(r.name)
-		precludedBy := s.PrecludedBy(classes, at)
-		switch {
-		case at == nil:
+		if at == nil {
 			c.ps.Add(r.path, "attribute %q is not in the directory schema%s", r.name, s.SuggestAttribute(r.name))
 			continue
-		case r.readOnly:
-		case at.NoUserModification:
-			c.ps.Add(r.path, "attribute %q is maintained by the directory (NO-USER-MODIFICATION); the bridge cannot write it", r.name)
-		case complete && !at.Operational() && precludedBy != "":
-			c.ps.Add(r.path, "attribute %q is precluded (NOT) by the directory's DIT content rule for %s", r.name, precludedBy)
-		case complete && !at.Operational() && !s.Allows(classes, at):
-			hint := "; add a class that allows it to " + k.prefix + ".object_classes"
-			if by := s.AllowedBy(at); len(by) > 0 {
-				hint = "; it is allowed by " + strings.Join(by, ", ")
-			}
-			c.ps.Add(r.path, "attribute %q is not allowed by %s.object_classes (%s)%s", r.name, k.prefix,
-				strings.Join(k.classes, ", "), hint)
+		}
+		if !r.readOnly {
+			c.checkWritable(s, k, r, at, classes, complete)
 		}
 		if r.sets {
 			set[at] = true
 		}
 	}
-	if at := s.Attribute(k.generated); at != nil {
-		set[at] = true
+	return set
+}
+
+// checkWritable checks that the bridge may write attribute at (named by r) on
+// k's entries. Operational attributes stand outside the classes' MAY and NOT
+// lists, and with an unknown class (complete false) the lists are not known.
+func (c *onlineCheck) checkWritable(s *ldapmap.Schema, k entryKind, r attrRef, at *ldapmap.AttributeType, classes []*ldapmap.ObjectClass, complete bool) {
+	if at.NoUserModification {
+		c.ps.Add(r.path, "attribute %q is maintained by the directory (NO-USER-MODIFICATION); the bridge cannot write it", r.name)
+		return
 	}
+	if !complete || at.Operational() {
+		return
+	}
+	if by := s.PrecludedBy(classes, at); by != "" {
+		c.ps.Add(r.path, "attribute %q is precluded (NOT) by the directory's DIT content rule for %s", r.name, by)
+		return
+	}
+	if s.Allows(classes, at) {
+		return
+	}
+	hint := "; add a class that allows it to " + k.prefix + ".object_classes"
+	if by := s.AllowedBy(at); len(by) > 0 {
+		hint = "; it is allowed by " + strings.Join(by, ", ")
+	}
+	c.ps.Add(r.path, "attribute %q is not allowed by %s.object_classes (%s)%s", r.name, k.prefix,
+		strings.Join(k.classes, ", "), hint)
+}
+
+// checkMusts reports each MUST attribute of k's classes that neither new
+// entries carry (set) nor the directory fills in.
+func (c *onlineCheck) checkMusts(s *ldapmap.Schema, k entryKind, classes []*ldapmap.ObjectClass, set map[*ldapmap.AttributeType]bool) {
 	for _, req := range s.Requires(classes) {
-		switch {
-		case req.Type != nil && set[req.Type]:
-		// A MUST no client may write (RFC 4512 §4.1.2), such as AD's
-		// instanceType and objectSid, is the directory's to fill in: no
-		// configuration could set it.
-		case req.Type != nil && req.Type.NoUserModification:
-		case c.ad && ldapmap.ADFillsOnAdd(req.Attr):
-		default:
-			by := req.Class
-			if req.Rule {
-				by = "the DIT content rule for " + by
-			}
-			c.ps.Add(k.prefix+".object_classes", "%s requires attribute %q (MUST), but no %s entry sets it: "+
-				"the directory would refuse new entries (objectClassViolation)", by, req.Attr, k.setBy)
+		if (req.Type != nil && set[req.Type]) || c.directoryFills(req) {
+			continue
 		}
+		by := req.Class
+		if req.Rule {
+			by = "the DIT content rule for " + by
+		}
+		c.ps.Add(k.prefix+".object_classes", "%s requires attribute %q (MUST), but no %s entry sets it: "+
+			"the directory would refuse new entries (objectClassViolation)", by, req.Attr, k.setBy)
 	}
+}
+
+// directoryFills tells whether the directory sets MUST attribute req itself.
+// A MUST no client may write (RFC 4512 §4.1.2), such as AD's instanceType and
+// objectSid, is the directory's to fill in: no configuration could set it.
+func (c *onlineCheck) directoryFills(req ldapmap.Required) bool {
+	return (req.Type != nil && req.Type.NoUserModification) || (c.ad && ldapmap.ADFillsOnAdd(req.Attr))
 }
 
 func hasStructural(classes []*ldapmap.ObjectClass) bool {

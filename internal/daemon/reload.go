@@ -103,45 +103,69 @@ func (a *App) warnStatic(cfg *config.Config) {
 // file rather than write it in place, and waits for the writes to settle.
 func (a *App) Watch(ctx context.Context) error {
 	if a.Source == nil || a.Source.File == "" || a.Source.Data != nil {
-		return nil
+		return nil // no file to watch
 	}
+	w, file, err := watchFile(a.Source.File)
+	if err != nil {
+		return err
+	}
+	go a.reloadOnChange(ctx, w, file)
+	return nil
+}
+
+// watchFile watches the directory that holds path. It returns path made
+// absolute, the form fileChanged compares events with.
+func watchFile(path string) (*fsnotify.Watcher, string, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	file, err := filepath.Abs(a.Source.File)
+	file, err := filepath.Abs(path)
+	if err == nil {
+		err = w.Add(filepath.Dir(file))
+	}
 	if err != nil {
 		_ = w.Close()
-		return err
+		return nil, "", err
 	}
-	if err := w.Add(filepath.Dir(file)); err != nil {
-		_ = w.Close()
-		return err
-	}
-	go func() {
-		defer w.Close()
-		var settle <-chan time.Time
-		for {
-			select {
-			case <-ctx.Done():
+	return w, file, nil
+}
+
+// reloadSettle is how long the file must stay quiet before a reload: one
+// save is often several events (write, rename, create), and reading at the
+// first could see a half-written file.
+const reloadSettle = 200 * time.Millisecond
+
+// reloadOnChange reloads once file has changed and settled, until ctx ends or
+// the watcher w closes; it closes w when it returns.
+func (a *App) reloadOnChange(ctx context.Context, w *fsnotify.Watcher, file string) {
+	defer w.Close()
+	var settle <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.Events:
+			if !ok {
 				return
-			case ev, ok := <-w.Events:
-				if !ok {
-					return
-				}
-				if p, _ := filepath.Abs(ev.Name); p == file && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
-					settle = time.After(200 * time.Millisecond)
-				}
-			case err, ok := <-w.Errors:
-				if !ok {
-					return
-				}
-				a.log.Warn().Err(err).Msg("config file watch")
-			case <-settle:
-				settle = nil
-				_ = a.Reload()
 			}
+			if fileChanged(ev, file) {
+				settle = time.After(reloadSettle)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			a.log.Warn().Err(err).Msg("config file watch")
+		case <-settle:
+			settle = nil
+			_ = a.Reload()
 		}
-	}()
-	return nil
+	}
+}
+
+// fileChanged tells whether ev writes, creates or renames file (absolute).
+func fileChanged(ev fsnotify.Event, file string) bool {
+	p, _ := filepath.Abs(ev.Name)
+	return p == file && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0
 }

@@ -37,8 +37,10 @@ func (a *App) serverTLS() (*tls.Config, error) {
 			if !pool.AppendCertsFromPEM(pem) {
 				return nil, fmt.Errorf("server.tls.acme.ca_file: no PEM certificate in %s", t.ACME.CAFile)
 			}
-			client.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool,
-				MinVersion: tls.VersionTLS12}}}
+			client.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+				RootCAs:    pool,
+				MinVersion: tls.VersionTLS12,
+			}}}
 		}
 		m := &autocert.Manager{
 			Prompt:     autocert.AcceptTOS,
