@@ -34,8 +34,10 @@ func TestAssertionMakesIfMatchAtomic(t *testing.T) {
 		return e.GetAttributeValue("entryCSN")
 	}
 	csn := read()
-	pool, err := NewPool(config.LDAPConfig{URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword, PoolSize: 1,
-		Timeout: 5e9, DialTimeout: 5e9}, zerolog.Nop())
+	pool, err := NewPool(config.LDAPConfig{
+		URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword, PoolSize: 1,
+		Timeout: 5e9, DialTimeout: 5e9,
+	}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +49,10 @@ func TestAssertionMakesIfMatchAtomic(t *testing.T) {
 	if err := c.Modify(m); err != nil {
 		t.Fatal(err)
 	}
-	upd := &ldapmap.Update{Changes: []ldap.Change{{Operation: ldap.ReplaceAttribute,
-		Modification: ldap.PartialAttribute{Type: "title", Vals: []string{"ours"}}}}, Assert: "(entryCSN=" + ldap.EscapeFilter(csn) + ")"}
+	upd := &ldapmap.Update{Changes: []ldap.Change{{
+		Operation:    ldap.ReplaceAttribute,
+		Modification: ldap.PartialAttribute{Type: "title", Vals: []string{"ours"}},
+	}}, Assert: "(entryCSN=" + ldap.EscapeFilter(csn) + ")"}
 	_, err = u.apply(context.Background(), dn, upd)
 	if scimerr.KindOf(classify(err)) != scimerr.PreconditionFailed {
 		t.Fatalf("stale write: %v, want PreconditionFailed", err)

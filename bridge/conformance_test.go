@@ -130,8 +130,10 @@ func TestConformanceCheckUsersOnly(t *testing.T) {
 	t.Parallel()
 	off := false
 	h := newHarness(t, func(c *config.Config) { c.Groups.Enabled = &off })
-	rep, out, err := check(t, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: false,
-		Skip: []string{conformance.SkipManager}, Prefix: "chk-"})
+	rep, out, err := check(t, conformance.Options{
+		URL: serve(t, h), Token: h.Token, Groups: false,
+		Skip: []string{conformance.SkipManager}, Prefix: "chk-",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,9 +233,11 @@ func TestConformanceCheckBrokenMapping(t *testing.T) {
 		!strings.Contains(cr.Detail, "not in the directory's schema") {
 		t.Errorf("create user row %+v", cr)
 	}
-	passed := []string{"test connection", "test connection, ?aadOptscim062020", "wrong token is refused",
+	passed := []string{
+		"test connection", "test connection, ?aadOptscim062020", "wrong token is refused",
 		"delete leftovers of earlier runs", "create group", "find group by displayName", "rename group",
-		"delete group", "clean up"}
+		"delete group", "clean up",
+	}
 	for _, r := range rep.Rows {
 		switch {
 		case r.Name == "create user":
@@ -306,8 +310,10 @@ func TestConformanceCheckInterruptedCleansUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out bytes.Buffer
-	rep, err := conformance.Run(ctx, conformance.Options{URL: serve(t, h), Token: h.Token, Groups: true, Out: &out,
-		HTTPClient: &http.Client{Transport: &cancelAfter{cancel: cancel}}, Timeout: 10 * time.Second})
+	rep, err := conformance.Run(ctx, conformance.Options{
+		URL: serve(t, h), Token: h.Token, Groups: true, Out: &out,
+		HTTPClient: &http.Client{Transport: &cancelAfter{cancel: cancel}}, Timeout: 10 * time.Second,
+	})
 	t.Logf("scimbridge check:\n%s", out.String())
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)

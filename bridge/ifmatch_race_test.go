@@ -194,13 +194,19 @@ func TestIfMatchHoldsAgainstWriteAfterRead(t *testing.T) {
 		name, method, path, body, attr string
 		dn                             func() string
 	}{
-		{"user PATCH", "PATCH", "/Users/" + uid, patchBody(`{"op":"replace","path":"title","value":"ours"}`), "title",
-			func() string { return h.entry(uid).DN }},
+		{
+			"user PATCH", "PATCH", "/Users/" + uid, patchBody(`{"op":"replace","path":"title","value":"ours"}`), "title",
+			func() string { return h.entry(uid).DN },
+		},
 		{"user DELETE", "DELETE", "/Users/" + uid, "", "title", func() string { return h.entry(uid).DN }},
-		{"group PATCH", "PATCH", "/Groups/" + gid, patchBody(`{"op":"replace","path":"externalId","value":"ours"}`), "description",
-			func() string { return h.groupEntry(gid).DN }},
-		{"group PUT", "PUT", "/Groups/" + gid, `{"displayName":"guarded","externalId":"ours"}`, "description",
-			func() string { return h.groupEntry(gid).DN }},
+		{
+			"group PATCH", "PATCH", "/Groups/" + gid, patchBody(`{"op":"replace","path":"externalId","value":"ours"}`), "description",
+			func() string { return h.groupEntry(gid).DN },
+		},
+		{
+			"group PUT", "PUT", "/Groups/" + gid, `{"displayName":"guarded","externalId":"ours"}`, "description",
+			func() string { return h.groupEntry(gid).DN },
+		},
 		{"group DELETE", "DELETE", "/Groups/" + gid, "", "description", func() string { return h.groupEntry(gid).DN }},
 	} {
 		t.Run(c.name, func(t *testing.T) {

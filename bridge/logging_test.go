@@ -38,20 +38,30 @@ func TestErrorDetailsHideDirectory(t *testing.T) {
 		detail                   string // the whole detail, as documented
 		diagnostic               string // in the log line, not in the detail
 	}{
-		{"mail not IA5 on create", "POST", "/Users", `{"userName":"detail-mail","emails":[{"type":"work","value":"bé@example.org"}]}`,
+		{
+			"mail not IA5 on create", "POST", "/Users", `{"userName":"detail-mail","emails":[{"type":"work","value":"bé@example.org"}]}`,
 			400, "create user: the directory refused a value: a value does not have the syntax its LDAP attribute requires",
-			"mail: value #0 invalid per syntax"},
-		{"phone number syntax on PATCH", "PATCH", "/Users/" + id,
+			"mail: value #0 invalid per syntax",
+		},
+		{
+			"phone number syntax on PATCH", "PATCH", "/Users/" + id,
 			patchBody(`{"op":"replace","path":"phoneNumbers[type eq \"work\"].value","value":"☎ call me"}`),
 			400, "modify user: the directory refused a value: a value does not have the syntax its LDAP attribute requires",
-			"telephoneNumber: value #0 invalid per syntax"},
-		{"mail not IA5 on PUT", "PUT", "/Users/" + id, `{"userName":"detail-victim","emails":[{"type":"work","value":"ü@example.org"}]}`,
+			"telephoneNumber: value #0 invalid per syntax",
+		},
+		{
+			"mail not IA5 on PUT", "PUT", "/Users/" + id, `{"userName":"detail-victim","emails":[{"type":"work","value":"ü@example.org"}]}`,
 			400, "modify user: the directory refused a value: a value does not have the syntax its LDAP attribute requires",
-			"mail: value #0 invalid per syntax"},
-		{"entry name taken by an unmanaged entry", "POST", "/Users", `{"userName":"detail-squat"}`,
-			409, "another directory entry already has this user's entry name (its RDN)", "Entry Already Exists"},
-		{"group name taken by a non-group entry", "POST", "/Groups", group,
-			409, "a group with this displayName already exists", "Entry Already Exists"},
+			"mail: value #0 invalid per syntax",
+		},
+		{
+			"entry name taken by an unmanaged entry", "POST", "/Users", `{"userName":"detail-squat"}`,
+			409, "another directory entry already has this user's entry name (its RDN)", "Entry Already Exists",
+		},
+		{
+			"group name taken by a non-group entry", "POST", "/Groups", group,
+			409, "a group with this displayName already exists", "Entry Already Exists",
+		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := h.do(c.method, c.path, c.body)

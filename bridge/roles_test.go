@@ -37,8 +37,10 @@ func roleHarness(t *testing.T, mutate func(*config.RolesConfig)) (h *harness, ad
 		}
 	}
 	h = rebuildWith(t, h, func(c *config.Config) {
-		c.Users.Roles = config.RolesConfig{Attribute: "employeeType", Default: "Reader",
-			Groups: map[string]string{"Admin": admins, "Reader": readers}}
+		c.Users.Roles = config.RolesConfig{
+			Attribute: "employeeType", Default: "Reader",
+			Groups: map[string]string{"Admin": admins, "Reader": readers},
+		}
 		if mutate != nil {
 			mutate(&c.Users.Roles)
 		}

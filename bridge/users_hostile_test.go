@@ -110,9 +110,11 @@ func TestBodyLimit(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *config.Config) {
-		c.Auth.BearerTokens = append(c.Auth.BearerTokens, config.TokenConfig{Name: "old",
+		c.Auth.BearerTokens = append(c.Auth.BearerTokens, config.TokenConfig{
+			Name:    "old",
 			SHA256:  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", // sha256("test")
-			Expires: time.Now().Add(-time.Hour)})
+			Expires: time.Now().Add(-time.Hour),
+		})
 	})
 	for name, auth := range map[string]string{
 		"missing":       "",

@@ -30,21 +30,29 @@ func setPassword(t *testing.T, h *harness, dn, pw string) {
 func TestEntraDisableEnableUser(t *testing.T) {
 	t.Parallel()
 	bodies := []struct{ name, disable, enable string }{
-		{"default dialect strings",
+		{
+			"default dialect strings",
 			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}`,
-			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"True"}]}`},
-		{"aadOptscim062020 booleans",
+			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"True"}]}`,
+		},
+		{
+			"aadOptscim062020 booleans",
 			`{"Operations":[{"op":"replace","path":"active","value":false}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`,
-			`{"Operations":[{"op":"replace","path":"active","value":true}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`},
-		{"aadOptscim062020 path-less replace with active and userName",
+			`{"Operations":[{"op":"replace","path":"active","value":true}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`,
+		},
+		{
+			"aadOptscim062020 path-less replace with active and userName",
 			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 			  {"op":"replace","path":"emails[type eq \"work\"].value","value":"someone@contoso.com"},
 			  {"op":"replace","path":"emails[type eq \"work\"].primary","value":true},
 			  {"op":"replace","value":{"active":false,"userName":"someone"}}]}`,
-			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":true}}]}`},
-		{"lower-case strings from an edited Switch mapping",
+			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":true}}]}`,
+		},
+		{
+			"lower-case strings from an edited Switch mapping",
 			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"false"}]}`,
-			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"true"}]}`},
+			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"true"}]}`,
+		},
 	}
 	for _, b := range bodies {
 		t.Run(b.name, func(t *testing.T) {

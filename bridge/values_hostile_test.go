@@ -76,13 +76,19 @@ func TestWrongTypesWriteNothing(t *testing.T) {
 		{"PATCH userName as a number", "PATCH", patchBody(`{"op":"replace","path":"userName","value":42}`), "userName"},
 		{"PATCH userName as an object", "PATCH", patchBody(`{"op":"replace","path":"userName","value":{"value":"other"}}`), "userName"},
 		{"PATCH path-less, title as a list", "PATCH", patchBody(`{"op":"replace","value":{"title":["a","b"]}}`), "title"},
-		{"PATCH work email as a list", "PATCH",
-			patchBody(`{"op":"replace","path":"emails[type eq \"work\"].value","value":["a@x.org","b@x.org"]}`), `emails[type eq "work"].value`},
-		{"PATCH primary not a boolean", "PATCH",
-			patchBody(`{"op":"replace","path":"emails[type eq \"work\"].primary","value":"yes"}`), `emails[type eq "work"].primary`},
+		{
+			"PATCH work email as a list", "PATCH",
+			patchBody(`{"op":"replace","path":"emails[type eq \"work\"].value","value":["a@x.org","b@x.org"]}`), `emails[type eq "work"].value`,
+		},
+		{
+			"PATCH primary not a boolean", "PATCH",
+			patchBody(`{"op":"replace","path":"emails[type eq \"work\"].primary","value":"yes"}`), `emails[type eq "work"].primary`,
+		},
 		{"PATCH givenName as an object", "PATCH", patchBody(`{"op":"replace","path":"name.givenName","value":{"x":"y"}}`), "name.givenName"},
-		{"PATCH department as a list", "PATCH",
-			patchBody(`{"op":"replace","path":"` + enterpriseURN + `:department","value":["a","b"]}`), enterpriseURN + ":department"},
+		{
+			"PATCH department as a list", "PATCH",
+			patchBody(`{"op":"replace","path":"` + enterpriseURN + `:department","value":["a","b"]}`), enterpriseURN + ":department",
+		},
 		{"PATCH path-less, the extension as a string", "PATCH", patchBody(`{"op":"replace","value":{"` + enterpriseURN + `":"x"}}`), enterpriseURN},
 		{"PATCH unmapped nickName as an object", "PATCH", patchBody(`{"op":"add","path":"nickName","value":{"a":"b"}}`), "nickName"},
 		{"PATCH an e-mail element as a string", "PATCH", patchBody(`{"op":"add","path":"emails","value":"x@example.org"}`), "emails"},
@@ -177,8 +183,10 @@ func TestGroupWrongTypesWriteNothing(t *testing.T) {
 		{"PATCH displayName as a list", "PATCH", patchBody(`{"op":"replace","path":"displayName","value":["a","b"]}`), "displayName"},
 		{"PATCH externalId as an object", "PATCH", patchBody(`{"op":"replace","path":"externalId","value":{"a":"b"}}`), "externalId"},
 		{"PATCH externalId as a list", "PATCH", patchBody(`{"op":"Replace","path":"externalId","value":["a","b"]}`), "externalId"},
-		{"PUT externalId as a list", "PUT",
-			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"typed-group","externalId":["a","b"]}`, "externalId"},
+		{
+			"PUT externalId as a list", "PUT",
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"typed-group","externalId":["a","b"]}`, "externalId",
+		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			was := groupCSN(t, h, gid)
@@ -286,8 +294,10 @@ func TestControlCharactersInDerivedNames(t *testing.T) {
 			}
 		}
 		c.Users.Attributes = attrs
-		c.Users.Derive = []config.DeriveConfig{{LDAP: "cn", Template: `{{ coalesce .displayName .uid }}`},
-			{LDAP: "sn", Template: `{{ coalesce .sn .uid }}`}}
+		c.Users.Derive = []config.DeriveConfig{
+			{LDAP: "cn", Template: `{{ coalesce .displayName .uid }}`},
+			{LDAP: "sn", Template: `{{ coalesce .sn .uid }}`},
+		}
 	})
 	id := h.create(`{` + coreSchema + `,"userName":"derived","displayName":"Derived User"}`)
 	if e := h.entry(id); e == nil || !strings.HasPrefix(strings.ToLower(e.DN), "cn=derived user,") {

@@ -54,8 +54,10 @@ func ExampleConfig(t testing.TB, srv *testenv.Server, ns testenv.Namespace, hash
 		"SCIMBRIDGE_USERS__BASE_DN=" + ns.People,
 		"SCIMBRIDGE_GROUPS__BASE_DN=" + ns.Groups,
 	}
-	cfg, err := config.Load(config.Source{File: "examples/openldap.yaml", Data: examples.OpenLDAP,
-		Environ: func() []string { return env }})
+	cfg, err := config.Load(config.Source{
+		File: "examples/openldap.yaml", Data: examples.OpenLDAP,
+		Environ: func() []string { return env },
+	})
 	if err != nil {
 		t.Fatalf("example config: %v", err)
 	}
@@ -146,8 +148,10 @@ func NewAD(t testing.TB, mutate func(*config.Config)) *Harness {
 		t.Fatalf("NewApp: %v", err)
 	}
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
-	return &Harness{T: t, Srv: &testenv.Server{URL: ad.URL, BindDN: ad.BindDN, BindPassword: ad.BindPassword, BaseDN: ad.BaseDN},
-		NS: testenv.Namespace(ns), LDAP: testenv.ADConn(t, ad), App: app, Token: tok, Cfg: cfg, AD: ad, Logs: logs}
+	return &Harness{
+		T: t, Srv: &testenv.Server{URL: ad.URL, BindDN: ad.BindDN, BindPassword: ad.BindPassword, BaseDN: ad.BaseDN},
+		NS: testenv.Namespace(ns), LDAP: testenv.ADConn(t, ad), App: app, Token: tok, Cfg: cfg, AD: ad, Logs: logs,
+	}
 }
 
 // NewPrivate runs the daemon on a slapd of its own, for tests that stop,

@@ -35,10 +35,12 @@ func configOnDisk(t *testing.T, h *apptest.Harness, content string) (file string
 	for _, tc := range h.Cfg.Auth.BearerTokens {
 		hash = tc.SHA256
 	}
-	env := []string{"LDAP_BIND_PASSWORD=" + h.Srv.BindPassword, "SCIMBRIDGE_TOKEN_SHA256=" + hash,
+	env := []string{
+		"LDAP_BIND_PASSWORD=" + h.Srv.BindPassword, "SCIMBRIDGE_TOKEN_SHA256=" + hash,
 		"SCIMBRIDGE_LDAP__URL=" + h.Srv.URL, "SCIMBRIDGE_LDAP__BIND_DN=" + h.Srv.BindDN,
 		"SCIMBRIDGE_USERS__BASE_DN=" + h.NS.People, "SCIMBRIDGE_GROUPS__BASE_DN=" + h.NS.Groups,
-		"SCIMBRIDGE_SERVER__LISTEN=127.0.0.1:0"}
+		"SCIMBRIDGE_SERVER__LISTEN=127.0.0.1:0",
+	}
 	return file, config.Source{File: file, Environ: func() []string { return env }}
 }
 

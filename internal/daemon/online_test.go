@@ -123,7 +123,8 @@ func TestCheckOnlineAttributesAndClasses(t *testing.T) {
 		{"not allowed by the classes", func(c *config.Config) {
 			c.Groups.Attributes[1].LDAP = "mail"
 		}, map[string][]string{"groups.attributes[1].ldap": {
-			`attribute "mail" is not allowed by groups.object_classes (top, groupOfNames); it is allowed by`}}},
+			`attribute "mail" is not allowed by groups.object_classes (top, groupOfNames); it is allowed by`,
+		}}},
 		{"extensibleObject allows everything", func(c *config.Config) {
 			c.Groups.ObjectClasses = append(c.Groups.ObjectClasses, "extensibleObject")
 			c.Groups.Attributes[1].LDAP = "mail"
@@ -310,8 +311,10 @@ func TestCheckOnlineRoles(t *testing.T) {
 	}
 	missing := "cn=app-missing,ou=roles," + ns.DN
 	ps, warns := checkOnline(t, onlineConfig(t, srv, ns, func(c *config.Config) {
-		c.Users.Roles = config.RolesConfig{Attribute: "employeeTyp",
-			Groups: map[string]string{"Admin": inGroups, "Reader": missing}}
+		c.Users.Roles = config.RolesConfig{
+			Attribute: "employeeTyp",
+			Groups:    map[string]string{"Admin": inGroups, "Reader": missing},
+		}
 	}))
 	wantProblems(t, ps, map[string][]string{
 		"users.roles.groups.Reader": {"does not exist"},

@@ -209,8 +209,10 @@ func servedCN(t *testing.T, addr string, maxVersion uint16) string {
 func writeCert(t *testing.T, certFile, keyFile, cn string) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
@@ -246,8 +248,10 @@ func TestACMECertificate(t *testing.T) {
 	t.Cleanup(func() { _ = pebble.Stop() })
 	h := apptest.New(t, func(c *config.Config) {
 		c.Server.Listen = "127.0.0.1:0"
-		c.Server.TLS.ACME = config.ACMEConfig{Domains: []string{"scim.example.test"}, DirectoryURL: pebble.DirectoryURL,
-			CacheDir: t.TempDir(), CAFile: pebble.CAFile, Email: "admin@example.test"}
+		c.Server.TLS.ACME = config.ACMEConfig{
+			Domains: []string{"scim.example.test"}, DirectoryURL: pebble.DirectoryURL,
+			CacheDir: t.TempDir(), CAFile: pebble.CAFile, Email: "admin@example.test",
+		}
 	})
 	h.Start(t)
 	conn, err := tls.Dial("tcp", h.App.Addr(), &tls.Config{ServerName: "scim.example.test", InsecureSkipVerify: true}) //nolint:gosec // checks the issued cert by hand
