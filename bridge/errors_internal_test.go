@@ -31,46 +31,84 @@ func TestClassify(t *testing.T) {
 		kind   scimerr.Kind
 		detail string // "" when classify returns err itself
 	}{
-		{"busy", &poolError{kind: ErrBusy, msg: "all 4 directory connections are busy"},
-			scimerr.Unavailable, "all 4 directory connections are busy, retry later"},
-		{"busy, request gone", &poolError{kind: ErrBusy, msg: "the directory is busy", cause: context.Canceled},
-			scimerr.Unavailable, "the directory is busy, retry later"},
-		{"closed", &poolError{kind: ErrClosed, msg: "the directory connections are closing (reload or shutdown)"},
-			scimerr.Unavailable, "the directory connections are closing (reload or shutdown), retry later"},
-		{"down, in backoff", &poolError{kind: ErrDown, msg: "the directory is unavailable (next connection attempt in 400ms)"},
-			scimerr.Unavailable, "the directory is unavailable (next connection attempt in 400ms), retry later"},
+		{
+			"busy", &poolError{kind: ErrBusy, msg: "all 4 directory connections are busy"},
+			scimerr.Unavailable, "all 4 directory connections are busy, retry later",
+		},
+		{
+			"busy, request gone", &poolError{kind: ErrBusy, msg: "the directory is busy", cause: context.Canceled},
+			scimerr.Unavailable, "the directory is busy, retry later",
+		},
+		{
+			"closed", &poolError{kind: ErrClosed, msg: "the directory connections are closing (reload or shutdown)"},
+			scimerr.Unavailable, "the directory connections are closing (reload or shutdown), retry later",
+		},
+		{
+			"down, in backoff", &poolError{kind: ErrDown, msg: "the directory is unavailable (next connection attempt in 400ms)"},
+			scimerr.Unavailable, "the directory is unavailable (next connection attempt in 400ms), retry later",
+		},
 		// The bind's 49 is the cause, not the answer to the operation: 503, not 500.
-		{"down, bind refused", failed("read user", &poolError{kind: ErrDown, msg: "the directory is unavailable",
-			cause: fmt.Errorf("bind: %w", ldap.NewError(ldap.LDAPResultInvalidCredentials, errors.New("x")))}),
-			scimerr.Unavailable, "the directory is unavailable, retry later"},
-		{"out of time before a write", failed("modify user", &budgetError{op: "modify", write: true, err: context.DeadlineExceeded}),
-			scimerr.Unavailable, "the request ran out of time before its modify; nothing was written, retry later"},
-		{"out of time before a read", failed("read user", &budgetError{op: "search", err: context.DeadlineExceeded}),
-			scimerr.Unavailable, "the request ran out of time; retry later"},
+		{
+			"down, bind refused", failed("read user", &poolError{
+				kind: ErrDown, msg: "the directory is unavailable",
+				cause: fmt.Errorf("bind: %w", ldap.NewError(ldap.LDAPResultInvalidCredentials, errors.New("x"))),
+			}),
+			scimerr.Unavailable, "the directory is unavailable, retry later",
+		},
+		{
+			"out of time before a write", failed("modify user", &budgetError{op: "modify", write: true, err: context.DeadlineExceeded}),
+			scimerr.Unavailable, "the request ran out of time before its modify; nothing was written, retry later",
+		},
+		{
+			"out of time before a read", failed("read user", &budgetError{op: "search", err: context.DeadlineExceeded}),
+			scimerr.Unavailable, "the request ran out of time; retry later",
+		},
 		{"no such object", failed("read group", code(ldap.LDAPResultNoSuchObject)), scimerr.NotFound, "read group: not found"},
-		{"entry exists", failed("create group", code(ldap.LDAPResultEntryAlreadyExists)),
-			scimerr.Uniqueness, "create group: an entry with this name already exists"},
-		{"syntax", failed("create user", code(ldap.LDAPResultInvalidAttributeSyntax)), scimerr.InvalidValue,
-			"create user: the directory refused a value: a value does not have the syntax its LDAP attribute requires"},
-		{"constraint", failed("modify user", code(ldap.LDAPResultConstraintViolation)), scimerr.InvalidValue,
-			"modify user: the directory refused a value: a value breaks a directory constraint (size, uniqueness or a single-valued attribute)"},
-		{"object class", failed("modify group", code(ldap.LDAPResultObjectClassViolation)), scimerr.InvalidValue,
-			"modify group: the directory refused a value: the entry would break its object class rules (a required attribute missing or one not allowed)"},
-		{"server busy", failed("read user", code(ldap.LDAPResultBusy)), scimerr.Unavailable,
-			"read user: the directory is unavailable, retry later"},
-		{"network", failed("read user", code(ldap.ErrorNetwork)), scimerr.Unavailable,
-			"read user: the directory is unavailable, retry later"},
-		{"unwilling", failed("delete user", code(ldap.LDAPResultUnwillingToPerform)), scimerr.Unavailable,
-			"delete user: the directory is unavailable, retry later"},
-		{"closed connection", failed("read user", fmt.Errorf("ldap search: %w", net.ErrClosed)), scimerr.Unavailable,
-			"read user: the directory is unavailable, retry later"},
-		{"assertion", failed("modify user", code(ldap.LDAPResultAssertionFailed)), scimerr.PreconditionFailed,
-			"modify user: the resource changed (If-Match)"},
-		{"children", failed("delete user", code(ldap.LDAPResultNotAllowedOnNonLeaf)), scimerr.Conflict,
+		{
+			"entry exists", failed("create group", code(ldap.LDAPResultEntryAlreadyExists)),
+			scimerr.Uniqueness, "create group: an entry with this name already exists",
+		},
+		{
+			"syntax", failed("create user", code(ldap.LDAPResultInvalidAttributeSyntax)), scimerr.InvalidValue,
+			"create user: the directory refused a value: a value does not have the syntax its LDAP attribute requires",
+		},
+		{
+			"constraint", failed("modify user", code(ldap.LDAPResultConstraintViolation)), scimerr.InvalidValue,
+			"modify user: the directory refused a value: a value breaks a directory constraint (size, uniqueness or a single-valued attribute)",
+		},
+		{
+			"object class", failed("modify group", code(ldap.LDAPResultObjectClassViolation)), scimerr.InvalidValue,
+			"modify group: the directory refused a value: the entry would break its object class rules (a required attribute missing or one not allowed)",
+		},
+		{
+			"server busy", failed("read user", code(ldap.LDAPResultBusy)), scimerr.Unavailable,
+			"read user: the directory is unavailable, retry later",
+		},
+		{
+			"network", failed("read user", code(ldap.ErrorNetwork)), scimerr.Unavailable,
+			"read user: the directory is unavailable, retry later",
+		},
+		{
+			"unwilling", failed("delete user", code(ldap.LDAPResultUnwillingToPerform)), scimerr.Unavailable,
+			"delete user: the directory is unavailable, retry later",
+		},
+		{
+			"closed connection", failed("read user", fmt.Errorf("ldap search: %w", net.ErrClosed)), scimerr.Unavailable,
+			"read user: the directory is unavailable, retry later",
+		},
+		{
+			"assertion", failed("modify user", code(ldap.LDAPResultAssertionFailed)), scimerr.PreconditionFailed,
+			"modify user: the resource changed (If-Match)",
+		},
+		{
+			"children", failed("delete user", code(ldap.LDAPResultNotAllowedOnNonLeaf)), scimerr.Conflict,
 			"delete user: the entry has entries below it (e.g. a device or mailbox object another tool created under it): " +
-				"delete or move them first"},
-		{"size limit", failed("list users", code(ldap.LDAPResultSizeLimitExceeded)), scimerr.TooMany,
-			"list users: too many results, narrow the filter"},
+				"delete or move them first",
+		},
+		{
+			"size limit", failed("list users", code(ldap.LDAPResultSizeLimitExceeded)), scimerr.TooMany,
+			"list users: too many results, narrow the filter",
+		},
 		{"no access", failed("modify user", code(ldap.LDAPResultInsufficientAccessRights)), scimerr.Internal, "modify user failed"},
 		{"a step's own scimerr", taken, scimerr.Uniqueness, ""},
 		{"not the directory's", notDirectory, scimerr.Internal, ""},
@@ -127,9 +165,14 @@ func TestPredicates(t *testing.T) {
 		{"moreThanAsked", moreThanAsked, []error{code(4)}, []error{code(3), code(11)}},
 		{"controlUnsupported", controlUnsupported, []error{code(12)}, []error{code(2)}},
 		{"badCredentials", badCredentials, []error{code(49), fmt.Errorf("bind: %w", code(49))}, []error{code(50)}},
-		{"connBroken", connBroken, []error{code(ldap.ErrorNetwork), code(ldap.LDAPResultUnavailable), code(ldap.LDAPResultTimeout),
-			code(ldap.LDAPResultServerDown), net.ErrClosed},
-			[]error{code(ldap.LDAPResultBusy), code(32), nil, &poolError{kind: ErrBusy, msg: "busy"}}},
+		{
+			"connBroken", connBroken,
+			[]error{
+				code(ldap.ErrorNetwork), code(ldap.LDAPResultUnavailable), code(ldap.LDAPResultTimeout),
+				code(ldap.LDAPResultServerDown), net.ErrClosed,
+			},
+			[]error{code(ldap.LDAPResultBusy), code(32), nil, &poolError{kind: ErrBusy, msg: "busy"}},
+		},
 	} {
 		for _, err := range c.yes {
 			if !c.pred(err) {

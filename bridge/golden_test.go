@@ -14,8 +14,10 @@ func TestGoldenEntraLDAP(t *testing.T) {
 		t.Run(f.Name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, nil)
-			scimtest.Replay(t, f, scimtest.Target{Handler: h.App.Handler(), BaseURL: "http://bridge.test/scim/v2",
-				Token: h.Token, Tier: scimtest.TierLDAP})
+			scimtest.Replay(t, f, scimtest.Target{
+				Handler: h.App.Handler(), BaseURL: "http://bridge.test/scim/v2",
+				Token: h.Token, Tier: scimtest.TierLDAP,
+			})
 		})
 	}
 }

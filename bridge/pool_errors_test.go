@@ -22,8 +22,10 @@ import (
 // time as the context's error; no scimerr (the use cases classify).
 func TestPoolErrorsAreLDAP(t *testing.T) {
 	srv := testenv.OpenLDAP(t)
-	good := config.LDAPConfig{URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword, PoolSize: 1,
-		Timeout: 5 * time.Second, DialTimeout: 2 * time.Second, PageSize: 100}
+	good := config.LDAPConfig{
+		URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword, PoolSize: 1,
+		Timeout: 5 * time.Second, DialTimeout: 2 * time.Second, PageSize: 100,
+	}
 	base := func(dn string) *ldap.SearchRequest {
 		return ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false, "(objectClass=*)",
 			[]string{"1.1"}, nil)
@@ -46,20 +48,28 @@ func TestPoolErrorsAreLDAP(t *testing.T) {
 			_, err := p.Search(ctx, base("ou=missing-for-pool-test,"+srv.BaseDN))
 			return err
 		}, code: ldap.LDAPResultNoSuchObject, text: "ldap search"},
-		{name: "closed port", cfg: func(c *config.LDAPConfig) { c.URL = "ldap://127.0.0.1:1" },
+		{
+			name: "closed port", cfg: func(c *config.LDAPConfig) { c.URL = "ldap://127.0.0.1:1" },
 			op: func(ctx context.Context, p *bridge.Pool) error { return p.Ping(ctx) },
 			is: []error{bridge.ErrDown}, code: ldap.ErrorNetwork, lost: true,
-			text: "127.0.0.1:1", text2: "next connection attempt in"},
-		{name: "wrong password", cfg: func(c *config.LDAPConfig) { c.BindPassword = "wrong" },
+			text: "127.0.0.1:1", text2: "next connection attempt in",
+		},
+		{
+			name: "wrong password", cfg: func(c *config.LDAPConfig) { c.BindPassword = "wrong" },
 			op: func(ctx context.Context, p *bridge.Pool) error { return p.Ping(ctx) },
-			is: []error{bridge.ErrDown}, code: ldap.LDAPResultInvalidCredentials, lost: true},
-		{name: "closed pool", closed: true, op: func(ctx context.Context, p *bridge.Pool) error { return p.Ping(ctx) },
-			is: []error{bridge.ErrClosed}, lost: true, text: "closing"},
+			is: []error{bridge.ErrDown}, code: ldap.LDAPResultInvalidCredentials, lost: true,
+		},
+		{
+			name: "closed pool", closed: true, op: func(ctx context.Context, p *bridge.Pool) error { return p.Ping(ctx) },
+			is: []error{bridge.ErrClosed}, lost: true, text: "closing",
+		},
 		{name: "write out of time", ctx: expired, op: func(ctx context.Context, p *bridge.Pool) error {
 			return p.Del(ctx, ldap.NewDelRequest("cn=never,"+srv.BaseDN, nil))
 		}, is: []error{context.DeadlineExceeded}, lost: true, text: "nothing was written"},
-		{name: "read out of time", ctx: expired, op: func(ctx context.Context, p *bridge.Pool) error { return p.Ping(ctx) },
-			is: []error{context.DeadlineExceeded}, lost: true, text: "ran out of time"},
+		{
+			name: "read out of time", ctx: expired, op: func(ctx context.Context, p *bridge.Pool) error { return p.Ping(ctx) },
+			is: []error{context.DeadlineExceeded}, lost: true, text: "ran out of time",
+		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := good
@@ -119,8 +129,10 @@ func TestPoolErrorsAreLDAP(t *testing.T) {
 // operation is refused with ErrBusy without reaching the directory.
 func TestPoolBusy(t *testing.T) {
 	srv := testenv.OpenLDAP(t)
-	pool, err := bridge.NewPool(config.LDAPConfig{URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword,
-		PoolSize: 1, Timeout: 300 * time.Millisecond, DialTimeout: 2 * time.Second, PageSize: 100}, zerolog.Nop())
+	pool, err := bridge.NewPool(config.LDAPConfig{
+		URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword,
+		PoolSize: 1, Timeout: 300 * time.Millisecond, DialTimeout: 2 * time.Second, PageSize: 100,
+	}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
