@@ -75,6 +75,9 @@ type ServerConfig struct {
 	// MetricsListen serves /metrics, /healthz and /readyz without
 	// authentication; keep it off the public network. Empty: off.
 	MetricsListen string `koanf:"metrics_listen"`
+	// PprofListen serves Go's profiler (/debug/pprof/) for performance work.
+	// Loopback only: a profile shows request data in memory. Empty: off.
+	PprofListen string `koanf:"pprof_listen"`
 	// AuditLog is a file for the audit trail (one line per SCIM write);
 	// empty: audit lines go to the main log.
 	AuditLog string `koanf:"audit_log"`

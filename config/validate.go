@@ -264,6 +264,23 @@ func (c *Config) validateServer(ps *Problems) {
 	if c.Server.MetricsListen != "" && c.Server.MetricsListen == c.Server.Listen && !strings.HasSuffix(c.Server.Listen, ":0") {
 		ps.Add("server.metrics_listen", "must differ from server.listen (metrics and health are unauthenticated)")
 	}
+	if addr := c.Server.PprofListen; addr != "" && !loopbackAddr(addr) {
+		ps.Add("server.pprof_listen", "%q must be a loopback address such as 127.0.0.1:6060 "+
+			"(profiles show request data held in memory)", addr)
+	}
+}
+
+// loopbackAddr tells whether host:port names this machine only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // validateServerTLS checks server.tls: a certificate from files or from ACME,

@@ -116,6 +116,14 @@ func TestValidate(t *testing.T) {
 			},
 			"users.disable.attribute", "is required with method attribute",
 		},
+		{
+			"pprof on every interface", func(c *config.Config) { c.Server.PprofListen = ":6060" },
+			"server.pprof_listen", "must be a loopback address",
+		},
+		{
+			"pprof on a public address", func(c *config.Config) { c.Server.PprofListen = "192.0.2.1:6060" },
+			"server.pprof_listen", "must be a loopback address",
+		},
 		{"delete mode", func(c *config.Config) { c.Users.Delete.Mode = "purge" }, "users.delete.mode", "must be delete"},
 		{"soft delete without disable", func(c *config.Config) {
 			c.Users.Delete.Mode = "disable"

@@ -46,6 +46,7 @@ type App struct {
 	srv     *http.Server
 	ln      net.Listener
 	opsLn   net.Listener
+	pprofLn net.Listener
 	served  chan error
 
 	// reloadMu makes reloads one at a time, whoever asks (SIGHUP, the file
@@ -296,6 +297,12 @@ func (a *App) Start(ctx context.Context) error {
 		osrv := &http.Server{Handler: a.opsHandler(), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = osrv.Serve(ops) }()
 		a.cleanup = append(a.cleanup, osrv.Shutdown)
+	}
+	if addr := a.cfg.Server.PprofListen; addr != "" {
+		if err := a.startPprof(addr); err != nil {
+			_ = a.Stop(ctx)
+			return err
+		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, a.cfg.LDAP.DialTimeout)
 	defer cancel()

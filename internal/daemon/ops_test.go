@@ -36,6 +36,22 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// server.pprof_listen serves Go's profiler on its own loopback listener, and
+// the SCIM listener does not.
+func TestPprofListen(t *testing.T) {
+	t.Parallel()
+	h, _ := apptest.NewPrivate(t, func(c *config.Config) {
+		c.Server.Listen, c.Server.PprofListen = "127.0.0.1:0", "127.0.0.1:0"
+	})
+	h.Start(t)
+	if code, body := httpGet(t, "http://"+h.App.PprofAddr()+"/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Fatalf("pprof index: %d %.200s", code, body)
+	}
+	if code, _ := httpGet(t, "http://"+h.App.Addr()+"/debug/pprof/"); code == 200 {
+		t.Fatal("the SCIM listener serves the profiler")
+	}
+}
+
 // /metrics and /readyz live on their own listener and follow an outage.
 func TestMetricsAndReadiness(t *testing.T) {
 	t.Parallel()

@@ -92,9 +92,9 @@ func (a *App) retire(c *core) {
 // warnStatic logs settings that only a restart changes.
 func (a *App) warnStatic(cfg *config.Config) {
 	old, cur := a.cfg.Server, cfg.Server
-	if old.Listen != cur.Listen || old.MetricsListen != cur.MetricsListen || !reflect.DeepEqual(old.TLS, cur.TLS) ||
+	if old.Listen != cur.Listen || old.MetricsListen != cur.MetricsListen || old.PprofListen != cur.PprofListen || !reflect.DeepEqual(old.TLS, cur.TLS) ||
 		old.AuditLog != cur.AuditLog {
-		a.log.Warn().Msg("server.listen, metrics_listen, tls and audit_log changes take effect at the next restart")
+		a.log.Warn().Msg("server.listen, metrics_listen, pprof_listen, tls and audit_log changes take effect at the next restart")
 	}
 }
 
