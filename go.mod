@@ -44,3 +44,5 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/go-asn1-ber/asn1-ber => ./internal/third_party/asn1-ber

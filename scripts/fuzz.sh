@@ -7,7 +7,7 @@ set -uo pipefail
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-10s}
 found=0
-for f in $(grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir=vendor --exclude-dir=testdata '^func Fuzz' . | sort); do
+for f in $(grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir=vendor --exclude-dir=testdata --exclude-dir=third_party '^func Fuzz' . | sort); do
 	dir=$(dirname "$f")
 	for name in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
 		found=$((found + 1))

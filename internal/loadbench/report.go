@@ -1,0 +1,162 @@
+package loadbench
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/slapd"
+)
+
+// report is what Run prints: the medians of the runs, the ratios the
+// performance goals are stated in, and the list figures.
+type report struct {
+	o            Options
+	date         time.Time
+	slapdVersion string
+	addDiff      string // checkSameAdd's finding; "" when the adds match
+	runs         []runResult
+	list         *listResult
+}
+
+func (r *report) write(w io.Writer) {
+	level := r.o.LogLevel
+	if level == "" {
+		level = "info, as shipped"
+	}
+	fmt.Fprintf(w, "scimbench %s: n=%d c=%d, medians of %d run(s); %d CPUs; %s; bridge log level %s\n\n",
+		r.date.Format("2006-01-02 15:04"), r.o.N, r.o.C, len(r.runs), runtime.NumCPU(), r.slapdVersion, level)
+	bridge, direct := r.medians()
+	r.writeMain(w, bridge, direct)
+	fmt.Fprintln(w)
+	r.writeRatios(w, bridge, direct)
+	fmt.Fprintln(w)
+	peak := bridge[phases[len(phases)-1]].Peak
+	fmt.Fprintf(w, "Bridge peak RSS (VmHWM) after the phases: %.1f MB.\n", mb(peak))
+	if r.addDiff == "" {
+		fmt.Fprintln(w, "The direct add writes the same attributes and values as the bridge's.")
+	} else {
+		fmt.Fprintf(w, "WARNING: the direct add differs from the bridge's: %s.\n", r.addDiff)
+	}
+	if r.list != nil {
+		fmt.Fprintln(w)
+		r.writeList(w)
+	}
+}
+
+// medians is the median of each figure over the runs, by phase.
+func (r *report) medians() (bridge, direct map[string]Figures) {
+	bridge, direct = map[string]Figures{}, map[string]Figures{}
+	for _, p := range phases {
+		var bs, ds []Figures
+		for _, run := range r.runs {
+			bs, ds = append(bs, run.bridge[p]), append(ds, run.direct[p])
+		}
+		bridge[p], direct[p] = medianFigures(bs), medianFigures(ds)
+	}
+	return bridge, direct
+}
+
+func (r *report) writeMain(w io.Writer, bridge, direct map[string]Figures) {
+	row(w, "phase", "bridge ops/s", "direct ops/s", "bridge ÷ direct", "bridge CPU µs/req",
+		"slapd CPU µs/req via bridge", "slapd CPU µs/op direct", "LDAP ops/req", "p50 ms", "p99 ms", "bridge RSS MB")
+	row(w, "---", "---:", "---:", "---:", "---:", "---:", "---:", "---", "---:", "---:", "---:")
+	for _, p := range phases {
+		b, d := bridge[p], direct[p]
+		row(w, p, thousands(b.OpsPerSec), thousands(d.OpsPerSec), ratio(b.OpsPerSec, d.OpsPerSec),
+			thousands(b.BridgeCPU), thousands(b.SlapdCPU), thousands(d.SlapdCPU), opsText(b.LDAPOps),
+			fmt.Sprintf("%.2f", ms(b.P50)), fmt.Sprintf("%.2f", ms(b.P99)), fmt.Sprintf("%.1f", mb(b.RSS)))
+	}
+}
+
+func (r *report) writeRatios(w io.Writer, bridge, direct map[string]Figures) {
+	row(w, "phase", "bridge CPU ÷ slapd direct", "slapd via bridge ÷ slapd direct", "p99 ÷ p50",
+		"direct LDAP ops/change", "direct p50 ms", "direct p99 ms", "client CPU µs/req bridge / direct")
+	row(w, "---", "---:", "---:", "---:", "---", "---:", "---:", "---:")
+	for _, p := range phases {
+		b, d := bridge[p], direct[p]
+		row(w, p, ratio(b.BridgeCPU, d.SlapdCPU), ratio(b.SlapdCPU, d.SlapdCPU), ratio(float64(b.P99), float64(b.P50)),
+			opsText(d.LDAPOps), fmt.Sprintf("%.2f", ms(d.P50)), fmt.Sprintf("%.2f", ms(d.P99)),
+			thousands(b.ClientCPU)+" / "+thousands(d.ClientCPU))
+	}
+}
+
+func (r *report) writeList(w io.Writer) {
+	l := r.list
+	fmt.Fprintf(w, "%s users loaded directly (adds on %d connections) in %.1f s (%s adds/s). Each request measured %d times, after one unmeasured request.\n\n",
+		thousands(float64(l.loaded)), r.o.C, l.loadTime.Seconds(), thousands(float64(l.loaded)/l.loadTime.Seconds()), r.o.ListReps)
+	row(w, "request", "p50 ms", "max ms", "bridge CPU ms/req", "slapd CPU ms/req", "LDAP ops/req", "bridge peak RSS MB")
+	row(w, "---", "---:", "---:", "---:", "---:", "---", "---:")
+	for _, x := range l.rows {
+		row(w, "`"+x.path+"`", thousands(ms(x.P50)), thousands(ms(x.P99)), fmt.Sprintf("%.1f", x.BridgeCPU/1000),
+			fmt.Sprintf("%.1f", x.SlapdCPU/1000), opsText(x.LDAPOps), fmt.Sprintf("%.1f", mb(x.Peak)))
+	}
+}
+
+func row(w io.Writer, cells ...string) {
+	fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
+}
+
+// opsText is e.g. "3.00 (search 2.00, add 1.00)".
+func opsText(ops map[string]float64) string {
+	names := make([]string, 0, len(ops))
+	for k := range ops {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts := make([]string, 0, len(names))
+	for _, k := range names {
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, ops[k]))
+	}
+	return fmt.Sprintf("%.2f (%s)", sum(ops), strings.Join(parts, ", "))
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+// thousands rounds x to an integer and groups its digits: 12,345.
+func thousands(x float64) string {
+	s := strconv.FormatInt(int64(x+0.5), 10)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+var slapdVersionRE = regexp.MustCompile(`slapd [0-9][^ ]*`)
+
+// slapdVersion is e.g. "slapd 2.5.13+dfsg-5", from `slapd -VV`; slapd is
+// looked for as internal/slapd does (PATH, then its SearchDirs).
+func slapdVersion() string {
+	bin, err := exec.LookPath("slapd")
+	for _, d := range slapd.SearchDirs {
+		if err == nil {
+			break
+		}
+		bin = filepath.Join(d, "slapd")
+		_, err = os.Stat(bin)
+	}
+	out, _ := exec.Command(bin, "-VV").CombinedOutput()
+	if v := slapdVersionRE.Find(out); v != nil {
+		return string(v)
+	}
+	return "slapd (version unknown)"
+}
