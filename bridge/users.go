@@ -6,7 +6,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -543,12 +542,3 @@ func parentDN(dn string) string {
 	return parent
 }
 
-// deepCopy copies decoded JSON.
-func deepCopy(v ldapmap.Resource) ldapmap.Resource {
-	b, _ := json.Marshal(v)
-	var out ldapmap.Resource
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	_ = dec.Decode(&out)
-	return out
-}
