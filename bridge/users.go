@@ -541,4 +541,3 @@ func parentDN(dn string) string {
 	_, parent := splitDN(dn)
 	return parent
 }
-
