@@ -2,7 +2,7 @@
 // request shapes against a private slapd, next to the same LDAP changes made
 // directly, and prints the table docs/performance.md explains.
 //
-//	scimbench [-n 2000] [-c 8] [-runs 3] [-list 100000] [-list-reps 5] [-bin PATH] [-timeout 30m]
+//	scimbench [-n 2000] [-c 8] [-runs 3] [-list 100000] [-list-reps 5] [-bin PATH] [-log-level L] [-pprof] [-timeout 30m]
 //
 // It is a command of its own rather than a `scimbridge` subcommand so that
 // the shipped binary carries no load generator, and the binary it measures
@@ -33,8 +33,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Runs, "runs", 3, "runs; the table shows each figure's median")
 	fs.IntVar(&o.List, "list", 0, "after the runs, load this many users and time a page at each end of GET /Users (0: off)")
 	fs.IntVar(&o.ListReps, "list-reps", 5, "measured requests per list page")
+	fs.BoolVar(&o.ListOnline, "list-online", false, "load the list users with LDAP adds instead of slapadd (much slower)")
 	fs.StringVar(&o.Bin, "bin", "", "a built scimbridge to measure (default: go build ./cmd/scimbridge)")
 	fs.StringVar(&o.LogLevel, "log-level", "", "the bridge's log.level (default: the example's, info)")
+	fs.BoolVar(&o.Pprof, "pprof", false, "serve the bridge's profiler on a loopback port (printed) to profile it during the run")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up (and stop everything) after this long")
 	// The standard flag package, unlike scimbridge's pflag, takes -runs as
 	// well as --runs, as Go's own tools do.

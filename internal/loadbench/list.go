@@ -1,13 +1,23 @@
 package loadbench
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/slapd"
 )
 
 // listResult is the list figures: a page at each end of GET /Users over
@@ -15,6 +25,7 @@ import (
 type listResult struct {
 	loaded   int
 	loadTime time.Duration
+	online   bool // loaded with LDAP adds rather than slapadd
 	rows     []listRow
 }
 
@@ -23,17 +34,20 @@ type listRow struct {
 	Figures
 }
 
-// listFigures loads o.List users directly (adds over the c connections:
-// the runs have left ou=people empty), then measures the first and the last
-// page of 100 through the bridge, each o.ListReps times one after the other
-// after one unmeasured request.
+// listFigures loads o.List users (the runs have left ou=people empty), then
+// measures the first and the last page of 100 through the bridge, each
+// o.ListReps times one after the other, after one unmeasured request.
 func (b *bench) listFigures(ctx context.Context) (*listResult, error) {
 	n := b.o.List
-	took, err := b.loadUsers(ctx, n)
+	load := b.bulkLoad
+	if b.o.ListOnline {
+		load = b.loadUsers
+	}
+	took, err := load(ctx, n)
 	if err != nil {
 		return nil, err
 	}
-	res := &listResult{loaded: n, loadTime: took}
+	res := &listResult{loaded: n, loadTime: took, online: b.o.ListOnline}
 	starts := []int{1}
 	if n > 100 {
 		starts = append(starts, n-99)
@@ -42,7 +56,7 @@ func (b *bench) listFigures(ctx context.Context) (*listResult, error) {
 		path := "/Users?startIndex=" + strconv.Itoa(start) + "&count=100"
 		want := min(100, n-start+1)
 		get := func(ctx context.Context, _, _ int) error { return b.listPage(ctx, path, n, want) }
-		if err := get(ctx, 0, 0); err != nil {
+		if err := retry(ctx, 10, func() error { return get(ctx, 0, 0) }); err != nil {
 			return nil, err
 		}
 		f, err := b.measure(ctx, b.o.ListReps, 1, get)
@@ -54,6 +68,107 @@ func (b *bench) listFigures(ctx context.Context) (*listResult, error) {
 		res.rows = append(res.rows, listRow{path: "GET " + path, Figures: f})
 	}
 	return res, nil
+}
+
+// retry calls f up to n times, 200 ms apart, until it succeeds: after a bulk
+// load the bridge's pooled connections to the old slapd process are stale,
+// and a read is retried only once.
+func retry(ctx context.Context, n int, f func() error) error {
+	var err error
+	for range n {
+		if err = f(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// bulkLoad adds n users as an admin bulk-loads a directory: slapd is
+// stopped, slapadd -q loads an LDIF of the entries the direct side's create
+// would add, and slapd starts again on the same port, data and password
+// (the bridge keeps running and reconnects). Online adds are much slower
+// here, see docs/performance.md; -list-online measures them.
+func (b *bench) bulkLoad(ctx context.Context, n int) (time.Duration, error) {
+	ldif := filepath.Join(filepath.Dir(b.slapdDir), "list.ldif")
+	if err := writeUsersLDIF(ldif, b.people, n); err != nil {
+		return 0, err
+	}
+	u, err := url.Parse(b.slapd.URL)
+	if err != nil {
+		return 0, err
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return 0, fmt.Errorf("slapd URL %s: %w", b.slapd.URL, err)
+	}
+	bin, err := slapdBinary()
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for _, c := range b.conns {
+		_ = c.Close()
+	}
+	b.conns = nil
+	pw := b.slapd.BindPassword
+	if err := b.slapd.Stop(); err != nil {
+		return 0, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "-T", "add", "-q", "-f", filepath.Join(b.slapdDir, "slapd.conf"), "-l", ldif)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("slapadd of %d users: %v: %s", n, err, out)
+	}
+	srv, err := slapd.Start(ctx, slapd.Options{Dir: b.slapdDir, Port: port, Password: pw})
+	if err != nil {
+		return 0, fmt.Errorf("slapd after the bulk load: %w", err)
+	}
+	b.slapd = srv
+	took := time.Since(start)
+	fmt.Fprintf(b.log, "list: %d users loaded with slapadd in %.1f s (slapd now pid %d)\n", n, took.Seconds(), srv.Pid())
+	return took, nil
+}
+
+// writeUsersLDIF writes the entries of n list users (addRequest's) as LDIF.
+func writeUsersLDIF(path, people string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := range n {
+		req := addRequest(people, newUser("list", 0, i))
+		ldifLine(w, "dn", req.DN)
+		for _, a := range req.Attributes {
+			for _, v := range a.Vals {
+				ldifLine(w, a.Type, v)
+			}
+		}
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ldifLine writes "name: value", or "name:: base64" when the value is not
+// an RFC 2849 SAFE-STRING (or ends in a space, which readers may strip).
+func ldifLine(w *bufio.Writer, name, value string) {
+	safe := value == "" || (!strings.ContainsAny(value[:1], " :<") && !strings.HasSuffix(value, " "))
+	for i := 0; safe && i < len(value); i++ {
+		safe = value[i] < 0x80 && value[i] != 0 && value[i] != '\n' && value[i] != '\r'
+	}
+	if safe {
+		fmt.Fprintf(w, "%s: %s\n", name, value)
+	} else {
+		fmt.Fprintf(w, "%s:: %s\n", name, base64.StdEncoding.EncodeToString([]byte(value)))
+	}
 }
 
 // listPage gets one page and checks its totalResults and length.
@@ -75,8 +190,8 @@ func (b *bench) listPage(ctx context.Context, path string, total, want int) erro
 	return nil
 }
 
-// loadUsers adds n users as the direct side's create would, over the c
-// connections, reporting progress every 10 s.
+// loadUsers adds n users online, as the direct side's create would, over
+// the c connections, reporting progress every 10 s (-list-online).
 func (b *bench) loadUsers(ctx context.Context, n int) (time.Duration, error) {
 	var done atomic.Int64
 	stop := make(chan struct{})

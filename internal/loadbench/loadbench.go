@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -35,10 +36,16 @@ type Options struct {
 	// page at each end of GET /Users, ListReps times each.
 	List     int
 	ListReps int
+	// ListOnline loads the list users with LDAP adds on the c connections
+	// instead of slapadd (much slower: docs/performance.md).
+	ListOnline bool
 
 	Bin      string // a built scimbridge; "" builds ./cmd/scimbridge with Go
 	Go       string // the go command, for the build
 	LogLevel string // the bridge's log.level; "" keeps the example's (info)
+	// Pprof serves the bridge's profiler (server.pprof_listen) on a free
+	// loopback port, printed with the progress, to profile it during a run.
+	Pprof bool
 
 	Progress io.Writer // a line per phase as it ends; nil: none
 }
@@ -78,22 +85,28 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 			return err
 		}
 	}
-	srv, err := slapd.Start(ctx, slapd.Options{})
-	if err != nil {
+	// The data directory is the tool's own (removed with dir), so that the
+	// list figures can stop slapd, bulk-load it and start it again.
+	b := &bench{o: o, log: o.Progress, slapdDir: filepath.Join(dir, "slapd")}
+	if err := os.Mkdir(b.slapdDir, 0o700); err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, srv.Stop()) }()
-	br, err := startBridge(ctx, bin, dir, &srv.Server, o.LogLevel)
-	if err != nil {
+	if b.slapd, err = slapd.Start(ctx, slapd.Options{Dir: b.slapdDir}); err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, br.stop()) }()
-	fmt.Fprintf(o.Progress, "slapd pid %d on %s, scimbridge pid %d on %s\n", srv.Pid(), srv.URL, br.pid(), br.scimURL)
-	b, err := newBench(o, srv, br)
-	if err != nil {
+	defer func() { err = errors.Join(err, b.slapd.Stop()) }()
+	if b.bridge, err = startBridge(ctx, bin, dir, &b.slapd.Server, o); err != nil {
 		return err
+	}
+	defer func() { err = errors.Join(err, b.bridge.stop()) }()
+	fmt.Fprintf(o.Progress, "slapd pid %d on %s, scimbridge pid %d on %s\n", b.slapd.Pid(), b.slapd.URL, b.bridge.pid(), b.bridge.scimURL)
+	if b.bridge.pprofURL != "" {
+		fmt.Fprintf(o.Progress, "scimbridge profiler: go tool pprof '%s/debug/pprof/profile?seconds=20'\n", b.bridge.pprofURL)
 	}
 	defer b.close()
+	if err := b.connect(); err != nil {
+		return err
+	}
 	rep, err := b.measureAll(ctx)
 	if err != nil {
 		return err
@@ -104,38 +117,38 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 
 // bench is one measurement setup: the two processes and the clients.
 type bench struct {
-	o      Options
-	slapd  *slapd.Slapd
-	bridge *bridgeProc
-	scim   *scimClient
-	ops    *http.Client // for /metrics
-	conns  []*ldap.Conn // the direct side's, one per client
-	people string
-	log    io.Writer
+	o        Options
+	slapd    *slapd.Slapd
+	slapdDir string
+	bridge   *bridgeProc
+	scim     *scimClient
+	ops      *http.Client // for /metrics
+	conns    []*ldap.Conn // the direct side's, one per client
+	people   string
+	log      io.Writer
 }
 
-func newBench(o Options, srv *slapd.Slapd, br *bridgeProc) (*bench, error) {
-	b := &bench{
-		o: o, slapd: srv, bridge: br, people: peopleDN(&srv.Server), log: o.Progress,
-		ops: &http.Client{Timeout: 10 * time.Second, Transport: loopback(1)},
-		scim: &scimClient{
-			// Two minutes: a list over 100,000 entries is slow, and a hung
-			// request must still end the run.
-			http:  &http.Client{Timeout: 2 * time.Minute, Transport: loopback(o.C)},
-			base:  br.scimURL,
-			token: br.token,
-		},
+// connect opens the clients: HTTP to the bridge, c LDAP connections to
+// slapd for the direct side.
+func (b *bench) connect() error {
+	b.people = peopleDN(&b.slapd.Server)
+	b.ops = &http.Client{Timeout: 10 * time.Second, Transport: loopback(1)}
+	b.scim = &scimClient{
+		// Two minutes: a list over 100,000 entries is slow, and a hung
+		// request must still end the run.
+		http:  &http.Client{Timeout: 2 * time.Minute, Transport: loopback(b.o.C)},
+		base:  b.bridge.scimURL,
+		token: b.bridge.token,
 	}
-	for range o.C {
-		c, err := srv.Dial()
+	for range b.o.C {
+		c, err := b.slapd.Dial()
 		if err != nil {
-			b.close()
-			return nil, fmt.Errorf("direct LDAP connection: %w", err)
+			return fmt.Errorf("direct LDAP connection: %w", err)
 		}
 		c.SetTimeout(time.Minute)
 		b.conns = append(b.conns, c)
 	}
-	return b, nil
+	return nil
 }
 
 // loopback is an HTTP transport for the bridge on 127.0.0.1 that keeps up
@@ -149,7 +162,10 @@ func (b *bench) close() {
 	for _, c := range b.conns {
 		_ = c.Close()
 	}
-	b.scim.http.CloseIdleConnections()
+	b.conns = nil
+	if b.scim != nil {
+		b.scim.http.CloseIdleConnections()
+	}
 }
 
 // measureAll is the whole benchmark: a probe, o.Runs runs, the list figures.

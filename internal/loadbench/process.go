@@ -38,7 +38,9 @@ type bridgeProc struct {
 	logPath string
 	scimURL string // http://127.0.0.1:port/scim/v2
 	opsURL  string // http://127.0.0.1:port (metrics, readiness)
-	token   string
+	// pprofURL is the profiler's http://127.0.0.1:port, with Options.Pprof.
+	pprofURL string
+	token    string
 }
 
 // startBridge serves examples/openldap.yaml (the copy embedded in the
@@ -46,7 +48,7 @@ type bridgeProc struct {
 // connection, base DNs, token and listeners overridden through the
 // environment the documented way (SCIMBRIDGE_<SECTION>__<KEY>), as the
 // end-to-end tier does. Its log goes to a file in dir.
-func startBridge(ctx context.Context, bin, dir string, srv *slapd.Server, logLevel string) (*bridgeProc, error) {
+func startBridge(ctx context.Context, bin, dir string, srv *slapd.Server, o Options) (*bridgeProc, error) {
 	file := filepath.Join(dir, "openldap.yaml")
 	if err := os.WriteFile(file, examples.OpenLDAP, 0o600); err != nil {
 		return nil, err
@@ -74,8 +76,17 @@ func startBridge(ctx context.Context, bin, dir string, srv *slapd.Server, logLev
 		"SCIMBRIDGE_SERVER__LISTEN=" + scimAddr,
 		"SCIMBRIDGE_SERVER__METRICS_LISTEN=" + opsAddr,
 	}
-	if logLevel != "" {
-		env = append(env, "SCIMBRIDGE_LOG__LEVEL="+logLevel)
+	if o.LogLevel != "" {
+		env = append(env, "SCIMBRIDGE_LOG__LEVEL="+o.LogLevel)
+	}
+	pprofURL := ""
+	if o.Pprof {
+		port, err := slapd.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		env, pprofURL = append(env, "SCIMBRIDGE_SERVER__PPROF_LISTEN="+addr), "http://"+addr
 	}
 	logPath := filepath.Join(dir, "scimbridge.log")
 	logFile, err := os.Create(logPath)
@@ -94,7 +105,7 @@ func startBridge(ctx context.Context, bin, dir string, srv *slapd.Server, logLev
 	}
 	p := &bridgeProc{
 		cmd: cmd, done: make(chan struct{}), logPath: logPath, token: tok,
-		scimURL: "http://" + scimAddr + "/scim/v2", opsURL: "http://" + opsAddr,
+		scimURL: "http://" + scimAddr + "/scim/v2", opsURL: "http://" + opsAddr, pprofURL: pprofURL,
 	}
 	go func() {
 		_ = cmd.Wait()

@@ -91,8 +91,12 @@ func (r *report) writeRatios(w io.Writer, bridge, direct map[string]Figures) {
 
 func (r *report) writeList(w io.Writer) {
 	l := r.list
-	fmt.Fprintf(w, "%s users loaded directly (adds on %d connections) in %.1f s (%s adds/s). Each request measured %d times, after one unmeasured request.\n\n",
-		thousands(float64(l.loaded)), r.o.C, l.loadTime.Seconds(), thousands(float64(l.loaded)/l.loadTime.Seconds()), r.o.ListReps)
+	how := "with slapadd -q (slapd stopped, loaded, started again)"
+	if l.online {
+		how = fmt.Sprintf("with LDAP adds on %d connections", r.o.C)
+	}
+	fmt.Fprintf(w, "%s users loaded %s in %.1f s. Each request measured %d times, after one unmeasured request.\n\n",
+		thousands(float64(l.loaded)), how, l.loadTime.Seconds(), r.o.ListReps)
 	row(w, "request", "p50 ms", "max ms", "bridge CPU ms/req", "slapd CPU ms/req", "LDAP ops/req", "bridge peak RSS MB")
 	row(w, "---", "---:", "---:", "---:", "---:", "---", "---:")
 	for _, x := range l.rows {
@@ -143,20 +147,30 @@ func thousands(x float64) string {
 
 var slapdVersionRE = regexp.MustCompile(`slapd [0-9][^ ]*`)
 
-// slapdVersion is e.g. "slapd 2.5.13+dfsg-5", from `slapd -VV`; slapd is
-// looked for as internal/slapd does (PATH, then its SearchDirs).
+// slapdVersion is e.g. "slapd 2.5.13+dfsg-5", from `slapd -VV`.
 func slapdVersion() string {
-	bin, err := exec.LookPath("slapd")
-	for _, d := range slapd.SearchDirs {
-		if err == nil {
-			break
-		}
-		bin = filepath.Join(d, "slapd")
-		_, err = os.Stat(bin)
+	bin, err := slapdBinary()
+	if err != nil {
+		return "slapd (not found)"
 	}
 	out, _ := exec.Command(bin, "-VV").CombinedOutput()
 	if v := slapdVersionRE.Find(out); v != nil {
 		return string(v)
 	}
 	return "slapd (version unknown)"
+}
+
+// slapdBinary is looked for as internal/slapd does: PATH, then its
+// SearchDirs (Debian installs it in /usr/sbin).
+func slapdBinary() (string, error) {
+	if bin, err := exec.LookPath("slapd"); err == nil {
+		return bin, nil
+	}
+	for _, d := range slapd.SearchDirs {
+		bin := filepath.Join(d, "slapd")
+		if _, err := os.Stat(bin); err == nil {
+			return bin, nil
+		}
+	}
+	return "", slapd.ErrNotFound
 }
