@@ -25,7 +25,7 @@ func buildBridge(ctx context.Context, goTool, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "github.com/scimbridge/scimbridge/cmd/scimbridge")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/scimbridge: %v\n%s", err, out)
+		return "", fmt.Errorf("go build ./cmd/scimbridge (run scimbench inside the repository, or give -bin): %v\n%s", err, out)
 	}
 	return bin, nil
 }
