@@ -86,7 +86,7 @@ func (s *Groups) Get(ctx context.Context, id string, fields scimreq.Fields) (_ l
 	return s.render(ctx, e, fields.Wants("members"))
 }
 
-// List runs a filtered, paged list of groups as one LDAP search.
+// List runs a filtered, paged list of groups with searchWindow, as Users.List.
 func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int, fields scimreq.Fields) (_ int, _ []ldapmap.Resource, err error) {
 	defer atEdge(&err)
 	f, err := s.g.SearchFilter(ctx, fl, memberResolver{s: s})
@@ -94,7 +94,8 @@ func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int
 		return 0, nil, err
 	}
 	members := fields.Wants("members")
-	total, entries, err := searchWindow(ctx, s.dir, s.g.BaseDN, f, s.attrs(members), startIndex, count)
+	q := listQuery{base: s.g.BaseDN, filter: f, attrs: s.attrs(members), sortKey: s.g.IDAttr, filtered: fl != nil}
+	total, entries, err := searchWindow(ctx, s.dir, q, startIndex, count)
 	if err != nil {
 		return 0, nil, failed("list groups", err)
 	}

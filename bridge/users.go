@@ -91,8 +91,9 @@ func (u *Users) memberValue(e *ldap.Entry) string {
 }
 
 // List runs a filtered, paged list (RFC 7644 §3.4.2; startIndex is 1-based,
-// count 0 asks for totalResults only) as one LDAP search, two when the page ends
-// before the matches do, to count them without transferring their attributes.
+// count 0 asks for totalResults only) with searchWindow: one sorted search for
+// the page and its count where the directory offers it, else a paged search and,
+// when the page ends before the matches do, a count that transfers no attributes.
 func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int, _ scimreq.Fields) (total int, out []ldapmap.Resource, err error) {
 	defer atEdge(&err)
 	r := u.resolver()
@@ -100,7 +101,8 @@ func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int,
 	if err != nil {
 		return 0, nil, err
 	}
-	total, entries, err := searchWindow(ctx, u.dir, u.m.BaseDN, f, u.m.ReadAttributes(), startIndex, count)
+	q := listQuery{base: u.m.BaseDN, filter: f, attrs: u.m.ReadAttributes(), sortKey: u.m.IDAttr, filtered: fl != nil}
+	total, entries, err := searchWindow(ctx, u.dir, q, startIndex, count)
 	if err != nil {
 		return 0, nil, failed("list users", err)
 	}
