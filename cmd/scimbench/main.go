@@ -29,7 +29,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	o := loadbench.Options{Progress: stderr}
 	fs.IntVar(&o.N, "n", 2000, "requests per phase (and direct LDAP changes)")
-	fs.IntVar(&o.C, "c", 8, "concurrent clients (HTTP connections; LDAP connections on the direct side)")
+	fs.IntVar(&o.C, "c", 8, "concurrent HTTP clients of the bridge")
+	fs.IntVar(&o.DirectC, "direct-c", 0, "LDAP connections on the direct side (0: the bridge's ldap.pool_size, 4)")
 	fs.IntVar(&o.Runs, "runs", 3, "runs; the table shows each figure's median")
 	fs.IntVar(&o.List, "list", 0, "after the runs, load this many users and time a page at each end of GET /Users (0: off)")
 	fs.IntVar(&o.ListReps, "list-reps", 5, "measured requests per list page")
