@@ -13,6 +13,9 @@ import (
 type derive struct {
 	attr string
 	tmpl *template.Template
+	// src is the template as written: PlanBlind reads which attributes it
+	// mentions.
+	src string
 }
 
 // templateFuncs are the functions admins may use in templates.
@@ -65,7 +68,7 @@ func newDerive(d config.DeriveConfig) (*derive, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &derive{attr: d.LDAP, tmpl: t}, nil
+	return &derive{attr: d.LDAP, tmpl: t, src: d.Template}, nil
 }
 
 func (d *derive) eval(v values) (string, error) {

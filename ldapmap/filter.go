@@ -525,3 +525,7 @@ func orAll(parts []string) string {
 	}
 	return "(|" + strings.Join(parts, "") + ")"
 }
+
+// equals is the equality filter (attr=v), v escaped: the assertions of
+// PlanBlind.
+func equals(attr, v string) string { return "(" + attr + "=" + ldap.EscapeFilter(v) + ")" }
