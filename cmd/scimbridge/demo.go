@@ -14,6 +14,7 @@ import (
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
 	"github.com/scimbridge/scimbridge/internal/daemon"
+	"github.com/scimbridge/scimbridge/internal/logbuf"
 	"github.com/scimbridge/scimbridge/internal/slapd"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
@@ -42,12 +43,14 @@ func demo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
+	logw, flushLog := logbuf.ForFile(stderr)
+	defer func() { _ = flushLog() }()
 	env := append(os.Environ(), "LDAP_BIND_PASSWORD="+dir.BindPassword, "SCIMBRIDGE_TOKEN_SHA256="+hash,
 		"SCIMBRIDGE_LDAP__URL="+dir.URL, "SCIMBRIDGE_LOG__FORMAT=console")
 	p, ok := prepare(config.Source{
 		File: "examples/openldap.yaml (embedded)", Data: examples.OpenLDAP,
 		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env },
-	}, daemon.PrepareOptions{Log: serveLog(stderr)}, stderr)
+	}, daemon.PrepareOptions{Log: serveLog(logw)}, stderr)
 	if !ok {
 		return 1
 	}

@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	stdlog "log"
 	"net"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/logbuf"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
 
@@ -213,8 +213,10 @@ func (a *App) auditLogger() (*zerolog.Logger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server.audit_log: %w", err)
 	}
-	a.cleanup = append(a.cleanup, func(context.Context) error { return f.Close() })
-	l := zerolog.New(io.Writer(f)).With().Timestamp().Logger()
+	// Batched like the main log (internal/logbuf); Stop flushes it.
+	w := logbuf.New(f)
+	a.cleanup = append(a.cleanup, func(context.Context) error { return errors.Join(w.Close(), f.Close()) })
+	l := zerolog.New(w).With().Timestamp().Logger()
 	return &l, nil
 }
 
