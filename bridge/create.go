@@ -143,6 +143,7 @@ func (u *Users) finishCreate(ctx context.Context, dn string, res ldapmap.Resourc
 	if err != nil {
 		return nil, err
 	}
+	u.seen(e)
 	if len(u.defaultGroups) > 0 {
 		return u.render(ctx, e, r, scimreq.Fields{})
 	}

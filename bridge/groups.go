@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/rs/zerolog"
 
@@ -213,7 +214,18 @@ func (s *Groups) missingFirst(ctx context.Context, id string, memberErr error) e
 // users share (updateEntry): rename first, then one modify.
 func (s *Groups) update(ctx context.Context, id, ifMatch string, mc *memberChange, change func(ldapmap.Resource) (ldapmap.Resource, error)) error {
 	checkPlaceholder := s.g.EmptyMember != "" && len(mc.add) > 0
-	_, err := updateEntry(ctx, s.kind(), id, ifMatch, nil, change, func(w Directory, e *ldap.Entry, _ ldapmap.Resource, upd *ldapmap.Update) (struct{}, error) {
+	k := s.kind()
+	// placeholder: whether the group read holds the placeholder, when the
+	// read could say (findPlaceholder); nil: ask the directory (isMember).
+	var placeholder *bool
+	if checkPlaceholder && s.dir.Supports(ctx, oidMatchedValues) {
+		k.find = func(ctx context.Context, id string) (*ldap.Entry, error) {
+			e, has, err := s.findPlaceholder(ctx, id)
+			placeholder = &has
+			return e, err
+		}
+	}
+	_, err := updateEntry(ctx, k, id, ifMatch, nil, change, func(w Directory, e *ldap.Entry, _ ldapmap.Resource, upd *ldapmap.Update) (struct{}, error) {
 		dn := e.DN
 		var err error
 		if upd.NewRDN != "" {
@@ -227,7 +239,10 @@ func (s *Groups) update(ctx context.Context, id, ifMatch string, mc *memberChang
 		}
 		gw := s.via(w)
 		hasPlaceholder := false
-		if checkPlaceholder {
+		switch {
+		case checkPlaceholder && placeholder != nil:
+			hasPlaceholder = *placeholder
+		case checkPlaceholder:
 			if hasPlaceholder, err = gw.isMember(ctx, dn, s.g.EmptyMember); err != nil {
 				return struct{}{}, err
 			}
@@ -301,6 +316,58 @@ func (s *Groups) find(ctx context.Context, id string, members bool) (*ldap.Entry
 		return nil, scimerr.New(scimerr.NotFound, "Group %s not found", id)
 	}
 	return res.Entries[0], nil
+}
+
+// findPlaceholder is find (without the member list) that also tells
+// whether the group holds groups.empty_member: the member attribute comes
+// back filtered by the matched values control (RFC 3876) to that one value,
+// so a member add learns it without another search (isMember), and the
+// other members are never sent. The control returns only the values its
+// filter items match, so it holds a presence item for each attribute find
+// reads. The directory must support the control (slapd does).
+func (s *Groups) findPlaceholder(ctx context.Context, id string) (*ldap.Entry, bool, error) {
+	f, err := s.g.SearchFilter(ctx, &filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	seq := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "ValuesReturnFilter")
+	for _, item := range append([]string{s.g.MemberFilter(s.g.EmptyMember)}, presence(s.attrs(false))...) {
+		p, err := ldap.CompileFilter(item)
+		if err != nil {
+			return nil, false, err
+		}
+		seq.AppendChild(p)
+	}
+	ctl := &ldap.ControlString{ControlType: oidMatchedValues, Criticality: true, ControlValue: string(seq.Bytes())}
+	res, err := s.dir.Search(ctx, ldap.NewSearchRequest(s.g.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		2, 0, false, f, s.attrs(true), []ldap.Control{ctl}))
+	if err != nil {
+		return nil, false, failed("read group", err)
+	}
+	if len(res.Entries) == 0 {
+		return nil, false, scimerr.New(scimerr.NotFound, "Group %s not found", id)
+	}
+	e := res.Entries[0]
+	has := false
+	kept := e.Attributes[:0:0]
+	for _, a := range e.Attributes {
+		if strings.EqualFold(a.Name, s.g.MemberAttr) {
+			has = len(a.Values) > 0 // only the placeholder can come back
+			continue
+		}
+		kept = append(kept, a)
+	}
+	e.Attributes = kept
+	return e, has, nil
+}
+
+// presence is the presence filter of each attribute.
+func presence(attrs []string) []string {
+	out := make([]string, len(attrs))
+	for i, a := range attrs {
+		out[i] = "(" + a + "=*)"
+	}
+	return out
 }
 
 func (s *Groups) read(ctx context.Context, base string, scope int, f string, members bool) (*ldap.Entry, error) {

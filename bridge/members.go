@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -357,6 +358,9 @@ func (s *Groups) memberResources(ctx context.Context, e *ldap.Entry) ([]any, err
 	if err != nil {
 		return nil, err
 	}
+	// The placeholder is never shown: a group that holds nothing else (a
+	// new group, as Entra creates them) costs no search.
+	vals = slices.DeleteFunc(slices.Clone(vals), s.g.IsPlaceholder)
 	byVal, err := s.membersByValue(ctx, e.DN, vals)
 	if err != nil {
 		return nil, failed("read members", err)

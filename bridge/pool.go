@@ -105,6 +105,9 @@ type Pool struct {
 	lent    int
 	closed  bool
 	drained chan struct{}
+	// controls are the root DSE's supportedControl, read once (Supports);
+	// nil until a read succeeded.
+	controls map[string]bool
 }
 
 // NewPool prepares a pool; connections are opened lazily.
@@ -416,9 +419,47 @@ func (p *Pool) Add(ctx context.Context, req *ldap.AddRequest) error {
 	return p.do(ctx, "add", true, func(c *ldap.Conn) error { return c.Add(req) })
 }
 
-// Modify modifies an entry.
+// Modify modifies an entry. A request carrying the post-read control
+// (postRead) gets the entry as the modify left it in that control, when the
+// directory sent it back.
 func (p *Pool) Modify(ctx context.Context, req *ldap.ModifyRequest) error {
-	return p.do(ctx, "modify", true, func(c *ldap.Conn) error { return c.Modify(req) })
+	pr := postReadIn(req.Controls)
+	if pr == nil {
+		return p.do(ctx, "modify", true, func(c *ldap.Conn) error { return c.Modify(req) })
+	}
+	return p.do(ctx, "modify", true, func(c *ldap.Conn) error {
+		res, err := c.ModifyWithResult(req)
+		if err == nil {
+			pr.entry = postReadEntry(res.Controls)
+		}
+		return err
+	})
+}
+
+// Supports tells whether the directory lists the control oid in its root
+// DSE's supportedControl. The root DSE is read on the first call and kept
+// for the pool's life (a reload opens a new pool); when the read fails, the
+// answer is false and the next call reads again.
+func (p *Pool) Supports(ctx context.Context, oid string) bool {
+	p.mu.Lock()
+	known := p.controls
+	p.mu.Unlock()
+	if known == nil {
+		res, err := p.Search(ctx, ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+			"(objectClass=*)", []string{"supportedControl"}, nil))
+		if err != nil || len(res.Entries) == 0 {
+			p.log.Debug().Err(err).Msg("root DSE unreadable: writes go without the controls it would list")
+			return false
+		}
+		known = map[string]bool{}
+		for _, c := range res.Entries[0].GetEqualFoldAttributeValues("supportedControl") {
+			known[c] = true
+		}
+		p.mu.Lock()
+		p.controls = known
+		p.mu.Unlock()
+	}
+	return known[oid]
 }
 
 // ModifyDN renames an entry.

@@ -7,6 +7,7 @@ package bridge
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/go-ldap/ldap/v3"
 	"github.com/rs/zerolog"
@@ -30,6 +31,9 @@ type Directory interface {
 	Modify(ctx context.Context, req *ldap.ModifyRequest) error
 	ModifyDN(ctx context.Context, req *ldap.ModifyDNRequest) error
 	Del(ctx context.Context, req *ldap.DelRequest) error
+	// Supports tells whether the directory supports the control with OID
+	// oid (its root DSE lists it), so that writes may carry it.
+	Supports(ctx context.Context, oid string) bool
 }
 
 var _ Directory = (*Pool)(nil)
@@ -48,6 +52,10 @@ type Users struct {
 	// ad switches on Active Directory's rules: name collisions on CN and
 	// sAMAccountName are resolved, not refused.
 	ad bool
+	// dns remembers where users were seen, for writes by cached DN
+	// (bydn.go); made on first use (cache).
+	dnsOnce sync.Once
+	dns     *dnCache
 }
 
 // Get returns one user by SCIM id.
@@ -106,6 +114,7 @@ func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int,
 	if err != nil {
 		return 0, nil, failed("list users", err)
 	}
+	u.seen(entries...)
 	for _, e := range entries {
 		res, err := u.m.FromEntry(ctx, e, r)
 		if err != nil {
@@ -120,7 +129,7 @@ func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int,
 // attribute is cleared. active is left alone when the body omits it.
 func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (_ ldapmap.Resource, err error) {
 	defer atEdge(&err)
-	return u.update(ctx, id, ifMatch, func(before ldapmap.Resource) (ldapmap.Resource, error) {
+	return u.update(ctx, id, ifMatch, u.resolver(), func(before ldapmap.Resource) (ldapmap.Resource, error) {
 		after := deepCopy(body)
 		after["id"] = before["id"]
 		return after, nil
@@ -129,6 +138,11 @@ func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, i
 
 // Patch implements PATCH: the operations are applied to the user as SCIM sees
 // it, and only the attributes that changed are written, in one LDAP modify.
+// A PATCH that needs nothing of the entry goes to its cached DN without a
+// search (patchByDN). Either way it answers 200 with the user as the write
+// left it (RFC 7644 §3.5.2 allows 204 too): Entra's samples show the
+// resource, and the golden exchanges expect it; the post-read control makes
+// it part of the modify's own answer where the directory has it.
 func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (_ ldapmap.Resource, err error) {
 	defer atEdge(&err)
 	if u.m.Roles != nil {
@@ -136,7 +150,11 @@ func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifM
 			return nil, err
 		}
 	}
-	return u.update(ctx, id, ifMatch, func(before ldapmap.Resource) (ldapmap.Resource, error) {
+	r := u.resolver()
+	if res, done, err := u.patchByDN(ctx, id, ops, ifMatch, r); done {
+		return res, err
+	}
+	return u.update(ctx, id, ifMatch, r, func(before ldapmap.Resource) (ldapmap.Resource, error) {
 		after := deepCopy(before)
 		if err := patch.Apply(after, ops); err != nil {
 			return nil, err
@@ -145,20 +163,26 @@ func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifM
 	})
 }
 
-func (u *Users) update(ctx context.Context, id, ifMatch string, change func(ldapmap.Resource) (ldapmap.Resource, error)) (ldapmap.Resource, error) {
-	r := u.resolver()
+// update runs a PUT or PATCH on the read path (updateEntry). The modify
+// carries the post-read control where the directory has it, so the answer
+// needs no read after the write.
+func (u *Users) update(ctx context.Context, id, ifMatch string, r *resolver, change func(ldapmap.Resource) (ldapmap.Resource, error)) (ldapmap.Resource, error) {
 	return updateEntry(ctx, u.kind(), id, ifMatch, r, change, func(w Directory, e *ldap.Entry, before ldapmap.Resource, upd *ldapmap.Update) (ldapmap.Resource, error) {
 		if upd.Empty() {
 			return before, nil
 		}
-		dn, err := u.applyVia(ctx, w, e.DN, upd)
+		pr := u.postRead(ctx)
+		dn, err := u.applyVia(ctx, w, e.DN, upd, pr)
 		if err != nil {
 			return nil, err
 		}
-		ne, err := u.readDN(ctx, dn)
-		if err != nil {
-			return nil, err
+		ne := written(pr)
+		if ne == nil {
+			if ne, err = u.readDN(ctx, dn); err != nil {
+				return nil, err
+			}
 		}
+		u.seen(ne)
 		if u.groups != nil && upd.NewRDN != "" {
 			if err := u.groups.renameMember(ctx, u.memberValue(e), u.memberValue(ne)); err != nil {
 				return nil, err
@@ -325,13 +349,13 @@ func (g *guarded) Del(ctx context.Context, req *ldap.DelRequest) error {
 // apply writes an update to the entry at dn (see applyVia), for writes
 // outside updateEntry; upd.Assert, when set, guards its first write.
 func (u *Users) apply(ctx context.Context, dn string, upd *ldapmap.Update) (string, error) {
-	return u.applyVia(ctx, &guarded{Directory: u.dir, dn: dn, assert: assertion(upd.Assert)}, dn, upd)
+	return u.applyVia(ctx, &guarded{Directory: u.dir, dn: dn, assert: assertion(upd.Assert)}, dn, upd, nil)
 }
 
 // applyVia writes an update through w: the rename first, so that a name
-// collision fails before anything is written, then one modify. It returns the
-// entry's new DN.
-func (u *Users) applyVia(ctx context.Context, w Directory, dn string, upd *ldapmap.Update) (string, error) {
+// collision fails before anything is written, then one modify, which carries
+// pr when it is not nil. It returns the entry's new DN.
+func (u *Users) applyVia(ctx context.Context, w Directory, dn string, upd *ldapmap.Update, pr *postRead) (string, error) {
 	if upd.NewRDN != "" {
 		renamed, err := u.rename(ctx, w, dn, upd.NewRDN)
 		if nameTaken(err) {
@@ -344,6 +368,9 @@ func (u *Users) applyVia(ctx context.Context, w Directory, dn string, upd *ldapm
 	}
 	if len(upd.Changes) > 0 {
 		req := ldap.NewModifyRequest(dn, nil)
+		if pr != nil {
+			req.Controls = []ldap.Control{pr}
+		}
 		req.Changes = upd.Changes
 		err := w.Modify(ctx, req)
 		u.logWrite(ctx, "modify", dn, upd.Attributes(), err)
@@ -377,9 +404,6 @@ func checkVersion(ifMatch string, e *ldap.Entry, what string) error {
 	return scimerr.New(scimerr.PreconditionFailed, "the %s changed since the version given in If-Match", what)
 }
 
-// assertionOID is the LDAP assertion control (RFC 4528).
-const assertionOID = "1.3.6.1.1.12"
-
 // assertion returns the control that makes a write fail with assertionFailed
 // (122, answered 412) unless the entry matches f; nil for no filter.
 func assertion(f string) []ldap.Control {
@@ -393,13 +417,18 @@ func assertion(f string) []ldap.Control {
 	return []ldap.Control{&ldap.ControlString{ControlType: assertionOID, Criticality: true, ControlValue: string(p.Bytes())}}
 }
 
-// Delete implements DELETE according to users.delete.mode.
+// Delete implements DELETE according to users.delete.mode; a plain delete
+// goes to the cached DN without a search where it can (deleteByDN).
 func (u *Users) Delete(ctx context.Context, id, ifMatch string) (err error) {
 	defer atEdge(&err)
+	if done, err := u.deleteByDN(ctx, id, ifMatch); done {
+		return err
+	}
 	e, w, err := u.kind().readForWrite(ctx, id, ifMatch)
 	if err != nil {
 		return err
 	}
+	defer u.cache().drop(id) // deleted, renamed or moved: the next write looks it up
 	switch u.m.Delete.Mode {
 	case "disable", "anonymize":
 		upd := &ldapmap.Update{Changes: u.m.Disable.Changes(e, false)}
@@ -413,12 +442,12 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) (err error) {
 		// Modify first, rename after: a refused modify then leaves the entry
 		// untouched instead of renamed but not anonymized. The role groups are
 		// left in between, while the member value is still the old DN.
-		dn, err := u.applyVia(ctx, w, e.DN, &ldapmap.Update{Changes: upd.Changes})
+		dn, err := u.applyVia(ctx, w, e.DN, &ldapmap.Update{Changes: upd.Changes}, nil)
 		if err == nil {
 			err = u.leaveAllRoleGroups(ctx, e)
 		}
 		if err == nil && upd.NewRDN != "" {
-			dn, err = u.applyVia(ctx, w, dn, &ldapmap.Update{NewRDN: upd.NewRDN})
+			dn, err = u.applyVia(ctx, w, dn, &ldapmap.Update{NewRDN: upd.NewRDN}, nil)
 		}
 		if err != nil || u.m.Delete.MoveTo == "" {
 			return err
@@ -489,6 +518,7 @@ func (u *Users) find(ctx context.Context, id string) (*ldap.Entry, error) {
 	if len(res.Entries) == 0 {
 		return nil, scimerr.New(scimerr.NotFound, "User %s not found", id)
 	}
+	u.seen(res.Entries[0])
 	return res.Entries[0], nil
 }
 
@@ -505,6 +535,13 @@ func (u *Users) readDN(ctx context.Context, dn string) (*ldap.Entry, error) {
 }
 
 func (u *Users) logWrite(ctx context.Context, op, dn string, attrs []string, err error) {
+	if err != nil && byCachedDN(ctx) && !ConnectionLost(err) {
+		// Nothing was written and the request looks the entry up: the
+		// write it then makes is the one logged and audited.
+		u.log.Debug().Err(err).Str("request_id", RequestID(ctx)).Str("ldap_op", op).Str("dn", dn).
+			Msg("write by cached DN not done: looking the entry up")
+		return
+	}
 	ev := u.log.Info()
 	if err != nil {
 		ev = u.log.Warn().Err(err)

@@ -239,9 +239,11 @@ func (m *Map) RDNAttr() *Attr { return m.rdnAttr }
 
 // ReadAttributes is the attribute list to request when reading an entry: every
 // mapped attribute plus the id, the disable state and the meta attributes, which
-// are operational and come back only when named.
+// are operational and come back only when named. It holds what rendering and
+// planning read and no more (issue 13: every name costs the directory and the
+// wire on every read): objectClass, which only adoption looks at, is not in it.
 func (m *Map) ReadAttributes() []string {
-	attrs := []string{m.IDAttr, "objectClass", "createTimestamp", "modifyTimestamp", "entryCSN", "uSNChanged"}
+	attrs := []string{m.IDAttr, "createTimestamp", "modifyTimestamp", "entryCSN", "uSNChanged"}
 	for _, a := range m.Attrs {
 		attrs = append(attrs, a.LDAP)
 	}

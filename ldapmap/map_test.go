@@ -41,7 +41,7 @@ func TestNewExample(t *testing.T) {
 		t.Errorf("disable method %q", m.Disable.Method())
 	}
 	got := strings.Join(m.ReadAttributes(), ",")
-	want := "entryUUID,objectClass,createTimestamp,modifyTimestamp,entryCSN,uSNChanged,uid,employeeNumber,displayName," +
+	want := "entryUUID,createTimestamp,modifyTimestamp,entryCSN,uSNChanged,uid,employeeNumber,displayName," +
 		"givenName,sn,cn,title,mail,telephoneNumber,mobile,l,departmentNumber,manager,pwdAccountLockedTime"
 	if got != want {
 		t.Errorf("ReadAttributes\n got %s\nwant %s", got, want)
