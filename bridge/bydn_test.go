@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -8,7 +9,9 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/internal/apptest"
+	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
@@ -174,5 +177,35 @@ func TestADWritesKeepTheReadPath(t *testing.T) {
 		if got := opKinds(log.take()); !slices.Equal(got, c.want) {
 			t.Errorf("%s %s: LDAP operations\n got  %q\n want %q", c.method, c.body, got, c.want)
 		}
+	}
+}
+
+// withoutPostRead is a directory that lists no post-read control.
+type withoutPostRead struct{ *opLog }
+
+func (d withoutPostRead) Supports(ctx context.Context, oid string) bool {
+	return oid != "1.3.6.1.1.13.2" && d.opLog.Supports(ctx, oid)
+}
+
+// A directory with the assertion control but without post-read: the write
+// by cached DN goes ahead, and the answer comes from a read of the entry.
+func TestWriteByCachedDNWithoutPostRead(t *testing.T) {
+	t.Parallel()
+	first := newHarness(t, nil)
+	log := &opLog{people: first.NS.People, groups: first.NS.Groups}
+	h := rebuildWith(t, first, nil, daemon.WithDirectory(func(d bridge.Directory) bridge.Directory {
+		log.Directory = d
+		return withoutPostRead{log}
+	}))
+	id := h.user("erin")
+	log.take()
+	r := h.must(http.StatusOK, "PATCH", "/Users/"+id, patchTitle)
+	if r.body["title"] != "Boss" || r.body["userName"] != "erin" {
+		t.Errorf("answer: %s", r.raw)
+	}
+	if got, want := log.take(), []string{
+		"modify user +assert(&(&(objectClass=<v>)(entryUUID=<v>))(&(!(title=<v>))(cn=*)(sn=*)))", "search base user U",
+	}; !slices.Equal(got, want) {
+		t.Errorf("LDAP operations\n got  %q\n want %q", got, want)
 	}
 }
