@@ -41,12 +41,10 @@ var errNotSorted = errors.New("the directory does not sort and page lists")
 // of a client's walk should come in the same order.
 const sortRefusedFor = 10 * time.Minute
 
-// vlvState is what a Pool knows of its directory's sorted lists.
+// vlvState is what a Pool remembers of its directory's sorted lists: by
+// sort key, until when a refusal stands.
 type vlvState struct {
-	mu sync.Mutex
-	// probed: the root DSE was read; supported: it lists both controls.
-	probed, supported bool
-	// refused holds, by sort key, until when the directory's refusal stands.
+	mu      sync.Mutex
 	refused map[string]time.Time
 }
 
@@ -68,9 +66,12 @@ func (p *Pool) vlv() *vlvState {
 }
 
 // sorts tells whether lists sorted by key go to the directory: its root DSE
-// lists both controls (read once per pool), and it has not refused key
-// lately. A root DSE that cannot be read now is read again next time.
+// lists both controls (Supports: read once per pool), and it has not refused
+// key lately.
 func (p *Pool) sorts(ctx context.Context, key string) bool {
+	if !p.Supports(ctx, oidSort) || !p.Supports(ctx, oidVLV) {
+		return false
+	}
 	st := p.vlv()
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -80,25 +81,7 @@ func (p *Pool) sorts(ctx context.Context, key string) bool {
 		}
 		delete(st.refused, key)
 	}
-	if !st.probed {
-		ok, err := p.offersVLV(ctx)
-		if err != nil {
-			return false
-		}
-		st.probed, st.supported = true, ok
-	}
-	return st.supported
-}
-
-// offersVLV reads the root DSE's supportedControl (RFC 4512 §5.1).
-func (p *Pool) offersVLV(ctx context.Context) (bool, error) {
-	res, err := p.Search(ctx, ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-		"(objectClass=*)", []string{"supportedControl"}, nil))
-	if err != nil || len(res.Entries) == 0 {
-		return false, err
-	}
-	ctls := res.Entries[0].GetAttributeValues("supportedControl")
-	return slices.Contains(ctls, oidSort) && slices.Contains(ctls, oidVLV), nil
+	return true
 }
 
 // refuse keeps key on the paged path for sortRefusedFor, and says so once.
@@ -111,7 +94,8 @@ func (p *Pool) refuse(key string, err error) {
 	}
 	st.refused[key] = time.Now().Add(sortRefusedFor)
 	p.log.Warn().Err(err).Str("sort_key", key).Dur("retry_in", sortRefusedFor).
-		Msg("the directory refused a sorted, paged list: lists count their matches by reading DNs instead (slow on large directories)")
+		Msg("the directory refused a sorted, paged list: lists take the paged path, slow deep in a large directory, " +
+			"and count at most 10,000 matches (docs/configuration.md, \"Lists\")")
 }
 
 // searchSorted implements sortedSearcher with one LDAP connection, which it
@@ -142,19 +126,13 @@ func (p *Pool) searchSorted(ctx context.Context, req *ldap.SearchRequest, key st
 	return total, window, err
 }
 
-// SortedListsOffered tells, for `validate --online`, whether the root DSE
-// lists both the server-side sort and the virtual list view controls; lists
-// use them only then.
-func (p *Pool) SortedListsOffered(ctx context.Context) (bool, error) {
-	return p.offersVLV(ctx)
-}
-
-// CheckSortedList tells, for `validate --online`, whether the directory
-// sorts and pages the entries under base by key, as lists ask: refusal is
-// its answer when it will not (the key has no ORDERING rule, the overlay is
-// on another database, ...), and those lists take the paged path. It sorts
-// base alone (a base search): enough for the server to accept or refuse the
-// controls and the key. err means the directory could not be asked.
+// CheckSortedList tells, for `validate --online` on a directory whose root
+// DSE offers both controls, whether it sorts and pages the entries under base
+// by key, as lists ask: refusal is its answer when it will not (the key has
+// no ORDERING rule, the overlay is on another database, ...), and those lists
+// take the paged path. It sorts base alone (a base search): enough for the
+// server to accept or refuse the controls and the key. err means the
+// directory could not be asked.
 func (p *Pool) CheckSortedList(ctx context.Context, base, key string) (refusal, err error) {
 	req := ldap.NewSearchRequest(base, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
 		"(objectClass=*)", []string{"1.1"}, nil)

@@ -100,7 +100,7 @@ func bindProblem(cfg config.LDAPConfig, err error) (config.Problem, bool) {
 // directory that hides it gives an empty entry, not an error.
 func (c *onlineCheck) rootDSE(ctx context.Context) (*ldap.Entry, error) {
 	res, err := c.pool.Search(ctx, ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-		"(objectClass=*)", []string{"objectClass", "subschemaSubentry", "namingContexts", "supportedCapabilities"}, nil))
+		"(objectClass=*)", []string{"objectClass", "subschemaSubentry", "namingContexts", "supportedCapabilities", "supportedControl"}, nil))
 	switch {
 	case bridge.ConnectionLost(err):
 		return nil, err
@@ -484,51 +484,50 @@ func ldapText(err error) string {
 	return ""
 }
 
+// pagedListsCost is what the paged path costs, in the words of a warning
+// (docs/configuration.md, "Lists").
+const pagedListsCost = "lists then read every entry before their page (seconds deep in 100,000 users) and count " +
+	"the rest by reading at most 10,000 DNs, past which totalResults is only a lower bound"
+
 // checkSortedLists warns when lists will not be sorted and paged by the
-// directory (server-side sort, RFC 2891, and virtual list view): each list
-// then reads the DNs of its matches to count them (about 1.4 s for 100,000
-// users on slapd), and past 10,000 matches totalResults is only a lower
-// bound (docs/configuration.md, "Lists").
+// directory (server-side sort, RFC 2891, and virtual list view): the root
+// DSE lacks the controls, or a sorted search by the id attribute is refused.
 func (c *onlineCheck) checkSortedLists(ctx context.Context, root *ldap.Entry) error {
-	offered, err := c.pool.SortedListsOffered(ctx)
-	switch {
-	case bridge.ConnectionLost(err):
-		return err
-	case err != nil:
-		c.warn("ldap", "cannot tell whether the directory sorts and pages lists: %v", err)
-		return nil
-	case !offered:
-		hint := "; lists of a large directory will be slow"
+	if len(root.Attributes) == 0 {
+		return nil // the root DSE could not be read: warned about already
+	}
+	controls := root.GetEqualFoldAttributeValues("supportedControl")
+	if !slices.Contains(controls, ldap.ControlTypeServerSideSorting) || !slices.Contains(controls, ldap.ControlTypeVLVRequest) {
+		hint := ""
 		if slices.Contains(root.GetAttributeValues("objectClass"), "OpenLDAProotDSE") {
 			hint = "; load the sssvlv overlay on the database (moduleload sssvlv, then overlay sssvlv with sssvlv-max 32)"
 		}
 		c.warn("ldap", "the directory offers no server-side sort and virtual list view (its root DSE lacks the controls "+
-			"1.2.840.113556.1.4.473 and 2.16.840.1.113730.3.4.9): every list reads the DNs of its matches to count them, "+
-			"about 1.4 s for 100,000 users, and past 10,000 matches totalResults is only a lower bound%s", hint)
+			"%s and %s): %s%s", ldap.ControlTypeServerSideSorting, ldap.ControlTypeVLVRequest, pagedListsCost, hint)
 		return nil
 	}
-	type side struct{ prefix, base, key string }
-	sides := []side{{"users", c.cfg.Users.BaseDN, c.cfg.Users.IDAttribute}}
-	if c.cfg.GroupsEnabled() {
-		sides = append(sides, side{"groups", c.cfg.Groups.BaseDN, c.cfg.Groups.IDAttribute})
+	err := c.checkSortedList(ctx, "users", c.cfg.Users.BaseDN, c.cfg.Users.IDAttribute)
+	if err == nil && c.cfg.GroupsEnabled() {
+		err = c.checkSortedList(ctx, "groups", c.cfg.Groups.BaseDN, c.cfg.Groups.IDAttribute)
 	}
-	for _, s := range sides {
-		if _, err := ldap.ParseDN(s.base); err != nil || c.reported(s.prefix+".base_dn") {
-			continue // reported offline, or missing
-		}
-		refusal, err := c.pool.CheckSortedList(ctx, s.base, s.key)
-		switch {
-		case bridge.ConnectionLost(err):
-			return err
-		case err != nil:
-			c.warn(s.prefix+".id_attribute", "cannot tell whether the directory sorts %s lists by %s: %v", s.prefix, s.key, err)
-		case refusal != nil:
-			c.warn(s.prefix+".id_attribute", "the directory refused to sort the entries under %q by %s (%v): %s lists will "+
-				"read the DNs of their matches to count them, slow on a large directory, and past 10,000 matches totalResults "+
-				"is only a lower bound. The sort key is the id attribute: it needs an ORDERING rule (entryUUID and AD's "+
-				"objectGUID have one; uid and cn do not), and on OpenLDAP the sssvlv overlay on the database holding %q",
-				s.base, s.key, refusal, s.prefix, s.base)
-		}
+	return err
+}
+
+// checkSortedList asks for one side's sorted list (bridge.Pool.CheckSortedList).
+func (c *onlineCheck) checkSortedList(ctx context.Context, prefix, base, key string) error {
+	if _, err := ldap.ParseDN(base); err != nil || c.reported(prefix+".base_dn") {
+		return nil // reported offline, or missing
+	}
+	refusal, err := c.pool.CheckSortedList(ctx, base, key)
+	switch {
+	case bridge.ConnectionLost(err):
+		return err
+	case err != nil:
+		c.warn(prefix+".id_attribute", "cannot tell whether the directory sorts %s lists by %s: %v", prefix, key, err)
+	case refusal != nil:
+		c.warn(prefix+".id_attribute", "the directory refused to sort the entries under %q by %s (%v): %s; the sort key is "+
+			"the id attribute, which needs an ORDERING rule (entryUUID and AD's objectGUID have one, uid and cn do not), "+
+			"and on OpenLDAP the sssvlv overlay on the database holding %q", base, key, refusal, pagedListsCost, base)
 	}
 	return nil
 }

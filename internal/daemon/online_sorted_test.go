@@ -66,7 +66,7 @@ func TestCheckOnlineWarnsWithoutSortedLists(t *testing.T) {
 	ns := testenv.NewNamespace(t, &s.Server)
 	ps, warns := checkOnline(t, onlineConfig(t, &s.Server, ns, nil))
 	wantProblems(t, ps, nil)
-	oneWarning(t, warns, "ldap", "no server-side sort and virtual list view", "reads the DNs", "overlay sssvlv")
+	oneWarning(t, warns, "ldap", "no server-side sort and virtual list view", "at most 10,000 DNs", "overlay sssvlv")
 	if len(warns) != 1 {
 		t.Errorf("warnings: %q", warns)
 	}
