@@ -173,6 +173,10 @@ type badVLVResponse struct{ err error }
 func (e *badVLVResponse) Error() string { return e.err.Error() }
 func (e *badVLVResponse) Unwrap() error { return e.err }
 
+// continueTries bounds the retries of a chunk that continues a result set
+// and finds it busy (vlvWindow): 1+2+...+5 ms at most.
+const continueTries = 5
+
 // vlvWindow runs the sorted search on c: the entries at [start, start+count),
 // at most chunk per request (a server may cap a VLV answer as it caps a page:
 // AD at MaxPageSize); the requests after the first continue the same sorted
@@ -190,6 +194,14 @@ func vlvWindow(c *ldap.Conn, base *ldap.SearchRequest, key string, start, count,
 	for got := 0; got < want; {
 		n := min(want-got, chunk)
 		res, v, err := vlvSearch(c, base, attrs, key, start+got, n, contextID)
+		for try := 1; contextID != nil && isCode(err, ldap.LDAPResultBusy) && try <= continueTries; try++ {
+			// sssvlv answers a request before it marks the result set
+			// idle, so the next chunk, sent at once, can find it still
+			// running: Busy, "Other sort requests already in progress"
+			// (6 of 300 here). It is idle a moment later.
+			time.Sleep(time.Duration(try) * time.Millisecond)
+			res, v, err = vlvSearch(c, base, attrs, key, start+got, n, contextID)
+		}
 		if got == 0 && pastTheEnd(err) {
 			// startIndex beyond the last match: sssvlv answers 76 and
 			// go-ldap drops the response control of a failed search, so
