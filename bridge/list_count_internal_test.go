@@ -47,6 +47,7 @@ func TestCountMatchesBounded(t *testing.T) {
 		{2, 10, 5}, // exact below the bound
 		{2, 3, 3},  // the bound
 		{4, 3, 4},  // the first position not known to be empty
+		{0, 3, 3},  // count=0: nothing known beyond the bound
 	} {
 		if n, err := countMatches(ctx, pool, q, tc.more, tc.bound); err != nil || n != tc.want {
 			t.Errorf("more %d, bound %d: %d, %v; want %d", tc.more, tc.bound, n, err, tc.want)

@@ -68,7 +68,13 @@ func searchWindow(ctx context.Context, dir Directory, q listQuery, start, count 
 			return total, sorted, err
 		}
 	}
-	n, err := countMatches(ctx, dir, q, start+count, countBound)
+	// A window that ended before the matches did says there are at least
+	// start+count of them; a count alone (count 0) says nothing.
+	more := 0
+	if count > 0 {
+		more = start + count
+	}
+	n, err := countMatches(ctx, dir, q, more, countBound)
 	return max(n, seen), window, err
 }
 
