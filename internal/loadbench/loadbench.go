@@ -28,13 +28,13 @@ import (
 
 // Options is one benchmark.
 type Options struct {
-	N    int // requests (and direct changes) per phase
-	C    int // concurrent clients: HTTP connections to the bridge
+	N int // requests (and direct changes) per phase
+	C int // concurrent clients: HTTP connections to the bridge
 	// DirectC is the number of LDAP connections on the direct side; 0 means
 	// the bridge's ldap.pool_size (4 by default), so that slapd serves the
 	// same concurrency on both sides and its CPU per operation compares.
 	DirectC int
-	Runs int // each figure in the table is the median of this many runs
+	Runs    int // each figure in the table is the median of this many runs
 
 	// List, when > 0, loads that many users after the runs and measures a
 	// page at each end of GET /Users, ListReps times each.
