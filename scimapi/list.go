@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/semaphore"
@@ -42,6 +43,11 @@ func (l *listSlots) release(n int) {
 	}
 }
 
+// listWriters reuses the 32 KiB buffers lists are written through: one
+// allocated per list was 3% of a GET's CPU (Entra's filter GETs are lists).
+// 32 KiB collects a page's resources into few large writes to the client.
+var listWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
 // writeList streams a ListResponse (RFC 7644 §3.4.2): the envelope, then one
 // resource at a time, each dropped and its slot given back once written, so
 // a slow reader holds only what it has not been sent yet. held is the number
@@ -56,7 +62,9 @@ func (s *Server) writeList(c echo.Context, total, startIndex int, resources []an
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, ContentType)
 	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := listWriters.Get().(*bufio.Writer)
+	bw.Reset(w)
+	defer func() { bw.Reset(nil); listWriters.Put(bw) }()
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false) // "R&D" stays readable; this is not HTML
 	// Resources is always present, also when empty: Entra's Test connection
