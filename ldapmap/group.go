@@ -55,6 +55,7 @@ func NewGroups(cfg config.GroupsConfig) (*GroupMap, error) {
 		allocated = append(allocated, "gidNumber")
 	}
 	m.checkScopeOffline(constants, allocated, &ps)
+	m.fixReadAttributes()
 	return g, ps.Err()
 }
 
