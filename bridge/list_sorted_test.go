@@ -1,17 +1,14 @@
 package bridge_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/testenv"
 )
 
 // walk pages through path (a list query without startIndex and count) count
@@ -112,25 +109,7 @@ func TestListsFilteredFirstPagePlain(t *testing.T) {
 func TestListsWithoutSortingOverlay(t *testing.T) {
 	t.Parallel()
 	h, slapd := privateHarness(t, func(c *config.Config) { c.LDAP.PoolSize = 2; c.LDAP.PageSize = 2 })
-	conf := filepath.Join(slapd.Dir(), "slapd.conf")
-	raw, err := os.ReadFile(conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []string
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.Contains(line, "sssvlv") {
-			kept = append(kept, line)
-		}
-	}
-	if err := os.WriteFile(conf, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := slapd.Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	testenv.WithoutOverlay(t, slapd, "sssvlv")
 	var ids []string
 	for i := 0; i < 5; i++ {
 		ids = append(ids, h.user("plain"+itoa(i)))

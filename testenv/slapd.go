@@ -5,6 +5,11 @@ package testenv
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/slapd"
 )
@@ -45,3 +50,45 @@ var (
 	WriteTLSFiles    = slapd.WriteTLSFiles
 	CertPoolFromFile = slapd.CertPoolFromFile
 )
+
+// PrivateSlapd starts a slapd of the test's own, stopped when the test ends:
+// for tests that stop, restart or reconfigure it. Without slapd the test is
+// skipped, or fails under CI=true.
+func PrivateSlapd(t testing.TB) *Slapd {
+	t.Helper()
+	s, err := StartSlapd(context.Background(), SlapdOptions{})
+	if err != nil {
+		if CIRequiresServer() {
+			t.Fatal(err)
+		}
+		t.Skipf("no slapd (would fail under CI=true): %v", err)
+	}
+	t.Cleanup(func() { _ = s.Resume(); _ = s.Stop() })
+	return s
+}
+
+// WithoutOverlay restarts s with its configuration less every line that
+// names overlay (e.g. "sssvlv"): the same directory as testenv's, without
+// that one feature.
+func WithoutOverlay(t testing.TB, s *Slapd, overlay string) {
+	t.Helper()
+	conf := filepath.Join(s.Dir(), "slapd.conf")
+	raw, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.Contains(line, overlay) {
+			kept = append(kept, line)
+		}
+	}
+	if err := os.WriteFile(conf, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

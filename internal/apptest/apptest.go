@@ -158,14 +158,7 @@ func NewAD(t testing.TB, mutate func(*config.Config)) *Harness {
 // pause or restart the directory, which the shared one must never be.
 func NewPrivate(t testing.TB, mutate func(*config.Config)) (*Harness, *testenv.Slapd) {
 	t.Helper()
-	slapd, err := testenv.StartSlapd(context.Background(), testenv.SlapdOptions{})
-	if err != nil {
-		if testenv.CIRequiresServer() {
-			t.Fatal(err)
-		}
-		t.Skipf("no slapd (would fail under CI=true): %v", err)
-	}
-	t.Cleanup(func() { _ = slapd.Resume(); _ = slapd.Stop() })
+	slapd := testenv.PrivateSlapd(t)
 	h := New(t, nil).Rebuild(t, func(c *config.Config) {
 		c.LDAP.URL, c.LDAP.BindPassword = slapd.URL, slapd.BindPassword
 		c.Users.BaseDN, c.Groups.BaseDN = "ou=people,"+slapd.BaseDN, "ou=groups,"+slapd.BaseDN

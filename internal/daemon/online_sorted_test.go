@@ -1,12 +1,8 @@
 package daemon_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/testenv"
@@ -36,33 +32,8 @@ func oneWarning(t *testing.T, warns []string, path string, parts ...string) {
 // check says lists will count by reading DNs, and how to load the overlay.
 func TestCheckOnlineWarnsWithoutSortedLists(t *testing.T) {
 	t.Parallel()
-	s, err := testenv.StartSlapd(context.Background(), testenv.SlapdOptions{})
-	if err != nil {
-		if testenv.CIRequiresServer() {
-			t.Fatal(err)
-		}
-		t.Skipf("no slapd: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Stop() })
-	conf := filepath.Join(s.Dir(), "slapd.conf")
-	raw, err := os.ReadFile(conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []string
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.Contains(line, "sssvlv") {
-			kept = append(kept, line)
-		}
-	}
-	if err := os.WriteFile(conf, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := s.Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := testenv.PrivateSlapd(t)
+	testenv.WithoutOverlay(t, s, "sssvlv")
 	ns := testenv.NewNamespace(t, &s.Server)
 	ps, warns := checkOnline(t, onlineConfig(t, &s.Server, ns, nil))
 	wantProblems(t, ps, nil)
