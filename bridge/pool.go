@@ -108,6 +108,8 @@ type Pool struct {
 	// controls are the root DSE's supportedControl, read once (Supports);
 	// nil until a read succeeded.
 	controls map[string]bool
+	// sorted is what the directory refused of sorted lists (vlv.go).
+	sorted vlvState
 }
 
 // NewPool prepares a pool; connections are opened lazily.

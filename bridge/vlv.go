@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/go-ldap/ldap/v3"
 )
@@ -45,25 +43,10 @@ const sortRefusedFor = 10 * time.Minute
 // sort key, until when a refusal stands.
 type vlvState struct {
 	mu      sync.Mutex
-	refused map[string]time.Time
+	refused map[string]time.Time // nil until the first refusal
 }
 
-// vlvStates keeps each Pool's vlvState beside the pool (pool.go stays the
-// connection pool's), by a weak pointer so that a pool closed by a reload is
-// collected, and its entry with it.
-var vlvStates sync.Map // weak.Pointer[Pool] → *vlvState
-
-func (p *Pool) vlv() *vlvState {
-	k := weak.Make(p)
-	if st, ok := vlvStates.Load(k); ok {
-		return st.(*vlvState)
-	}
-	st, loaded := vlvStates.LoadOrStore(k, &vlvState{refused: map[string]time.Time{}})
-	if !loaded {
-		runtime.AddCleanup(p, func(k weak.Pointer[Pool]) { vlvStates.Delete(k) }, k)
-	}
-	return st.(*vlvState)
-}
+func (p *Pool) vlv() *vlvState { return &p.sorted }
 
 // sorts tells whether lists sorted by key go to the directory: its root DSE
 // lists both controls (Supports: read once per pool), and it has not refused
@@ -91,6 +74,9 @@ func (p *Pool) refuse(key string, err error) {
 	defer st.mu.Unlock()
 	if until, ok := st.refused[key]; ok && time.Now().Before(until) {
 		return
+	}
+	if st.refused == nil {
+		st.refused = map[string]time.Time{}
 	}
 	st.refused[key] = time.Now().Add(sortRefusedFor)
 	p.log.Warn().Err(err).Str("sort_key", key).Dur("retry_in", sortRefusedFor).
