@@ -227,6 +227,9 @@ func (s *Groups) update(ctx context.Context, id, ifMatch string, mc *memberChang
 	}
 	_, err := updateEntry(ctx, k, id, ifMatch, nil, change, func(w Directory, e *ldap.Entry, _ ldapmap.Resource, upd *ldapmap.Update) (struct{}, error) {
 		dn := e.DN
+		if err := s.claimVersion(ctx, w, e); err != nil {
+			return struct{}{}, err
+		}
 		var err error
 		if upd.NewRDN != "" {
 			dn, err = s.users.rename(ctx, w, dn, upd.NewRDN)
@@ -275,7 +278,37 @@ func (s *Groups) Delete(ctx context.Context, id, ifMatch string) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := s.claimVersion(ctx, w, e); err != nil {
+		return err
+	}
 	return s.users.removeEntry(ctx, w, e.DN, "group")
+}
+
+// claimVersion makes If-Match on a group hold without sending the assertion
+// with the write itself. slapd's memberof overlay copies a write's controls
+// onto the memberOf updates it makes in the members' entries, where the
+// group's version assertion fails, silently: a member added, a group renamed
+// or deleted that way leaves the members' memberOf wrong. So the assertion
+// goes on a first modify that replaces the group's naming attribute with the
+// values it has (a write memberof ignores, which moves the version on: of two
+// requests with the same If-Match, only one gets past it), and the real writes
+// follow without it (guarded.wrote marks the claim done). Without If-Match,
+// or on AD (no assertion), nothing is sent.
+func (s *Groups) claimVersion(ctx context.Context, w Directory, e *ldap.Entry) error {
+	g, ok := w.(*guarded)
+	if !ok || g.assert == nil || g.done {
+		return nil
+	}
+	vals := e.GetEqualFoldAttributeValues(s.g.RDN)
+	if len(vals) == 0 {
+		return nil // not read: the writes keep the assertion
+	}
+	m := ldap.NewModifyRequest(e.DN, nil)
+	m.Replace(s.g.RDN, vals)
+	if err := g.Modify(ctx, m); err != nil {
+		return failed("claim the group's version (If-Match)", err)
+	}
+	return nil
 }
 
 func (s *Groups) render(ctx context.Context, e *ldap.Entry, members bool) (ldapmap.Resource, error) {
