@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,31 @@ func TestUnknownKeyIsAnError(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"validate", "--config", f}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "urll") {
 		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
+
+// Without GOGC the bridge runs its collector at defaultGCPercent; GOGC, when
+// set, is left to decide.
+func TestGCPercent(t *testing.T) {
+	old, had := os.LookupEnv("GOGC")
+	t.Cleanup(func() {
+		if had {
+			_ = os.Setenv("GOGC", old)
+		} else {
+			_ = os.Unsetenv("GOGC")
+		}
+	})
+	restore := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(restore) })
+
+	_ = os.Unsetenv("GOGC")
+	setGCPercent()
+	if got := debug.SetGCPercent(100); got != defaultGCPercent {
+		t.Errorf("without GOGC: GC percent %d, want %d", got, defaultGCPercent)
+	}
+	t.Setenv("GOGC", "100")
+	setGCPercent()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC=100: GC percent %d, want GOGC's 100", got)
 	}
 }
