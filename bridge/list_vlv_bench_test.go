@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/daemon"
-	"github.com/scimbridge/scimbridge/internal/slapd"
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
@@ -69,45 +67,21 @@ func BenchmarkListPages(b *testing.B) {
 func benchUID(i int) string { return fmt.Sprintf("list.%06d@contoso.com", i) }
 
 // bulkLoadedSlapd starts a slapd of its own with n users under ou=people,
-// loaded with slapadd -q while it is stopped.
+// loaded with slapadd (Slapd.BulkLoad).
 func bulkLoadedSlapd(b *testing.B, n int) *testenv.Slapd {
 	b.Helper()
+	s := testenv.PrivateSlapd(b)
+	ldif := filepath.Join(b.TempDir(), "users.ldif")
+	if err := writeBenchUsers(ldif, "ou=people,"+s.BaseDN, n); err != nil {
+		b.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dir := b.TempDir()
-	s, err := testenv.StartSlapd(ctx, testenv.SlapdOptions{Dir: dir})
-	if err != nil {
-		b.Skipf("no slapd: %v", err)
-	}
-	pw := s.BindPassword
-	if err := s.Stop(); err != nil {
-		b.Fatal(err)
-	}
-	ldif := filepath.Join(dir, "users.ldif")
-	if err := writeBenchUsers(ldif, "ou=people,"+testenv.DefaultBaseDN, n); err != nil {
-		b.Fatal(err)
-	}
-	bin, err := exec.LookPath("slapd")
-	for _, d := range slapd.SearchDirs {
-		if err == nil {
-			break
-		}
-		bin = filepath.Join(d, "slapd")
-		_, err = os.Stat(bin)
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
 	start := time.Now()
-	if out, err := exec.CommandContext(ctx, bin, "-T", "add", "-q", "-f", filepath.Join(dir, "slapd.conf"), "-l", ldif).CombinedOutput(); err != nil {
-		b.Fatalf("slapadd: %v: %s", err, out)
+	if err := s.BulkLoad(ctx, ldif); err != nil {
+		b.Fatal(err)
 	}
 	b.Logf("%d users loaded with slapadd in %.1f s", n, time.Since(start).Seconds())
-	s, err = testenv.StartSlapd(ctx, testenv.SlapdOptions{Dir: dir, Password: pw})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Stop() })
 	return s
 }
 

@@ -8,16 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/scimbridge/scimbridge/internal/slapd"
 )
 
 // listResult is the list figures: a page at each end of GET /Users over
@@ -98,38 +94,16 @@ func (b *bench) bulkLoad(ctx context.Context, n int) (time.Duration, error) {
 	if err := writeUsersLDIF(ldif, b.people, n); err != nil {
 		return 0, err
 	}
-	u, err := url.Parse(b.slapd.URL)
-	if err != nil {
-		return 0, err
-	}
-	port, err := strconv.Atoi(u.Port())
-	if err != nil {
-		return 0, fmt.Errorf("slapd URL %s: %w", b.slapd.URL, err)
-	}
-	bin, err := slapdBinary()
-	if err != nil {
-		return 0, err
-	}
 	start := time.Now()
 	for _, c := range b.conns {
 		_ = c.Close()
 	}
 	b.conns = nil
-	pw := b.slapd.BindPassword
-	if err := b.slapd.Stop(); err != nil {
-		return 0, err
+	if err := b.slapd.BulkLoad(ctx, ldif); err != nil {
+		return 0, fmt.Errorf("bulk load of %d users: %w", n, err)
 	}
-	cmd := exec.CommandContext(ctx, bin, "-T", "add", "-q", "-f", filepath.Join(b.slapdDir, "slapd.conf"), "-l", ldif)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("slapadd of %d users: %v: %s", n, err, out)
-	}
-	srv, err := slapd.Start(ctx, slapd.Options{Dir: b.slapdDir, Port: port, Password: pw})
-	if err != nil {
-		return 0, fmt.Errorf("slapd after the bulk load: %w", err)
-	}
-	b.slapd = srv
 	took := time.Since(start)
-	fmt.Fprintf(b.log, "list: %d users loaded with slapadd in %.1f s (slapd now pid %d)\n", n, took.Seconds(), srv.Pid())
+	fmt.Fprintf(b.log, "list: %d users loaded with slapadd in %.1f s (slapd now pid %d)\n", n, took.Seconds(), b.slapd.Pid())
 	return took, nil
 }
 

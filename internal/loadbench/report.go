@@ -3,9 +3,7 @@ package loadbench
 import (
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -149,7 +147,7 @@ var slapdVersionRE = regexp.MustCompile(`slapd [0-9][^ ]*`)
 
 // slapdVersion is e.g. "slapd 2.5.13+dfsg-5", from `slapd -VV`.
 func slapdVersion() string {
-	bin, err := slapdBinary()
+	bin, err := slapd.Binary()
 	if err != nil {
 		return "slapd (not found)"
 	}
@@ -158,19 +156,4 @@ func slapdVersion() string {
 		return string(v)
 	}
 	return "slapd (version unknown)"
-}
-
-// slapdBinary is looked for as internal/slapd does: PATH, then its
-// SearchDirs (Debian installs it in /usr/sbin).
-func slapdBinary() (string, error) {
-	if bin, err := exec.LookPath("slapd"); err == nil {
-		return bin, nil
-	}
-	for _, d := range slapd.SearchDirs {
-		bin := filepath.Join(d, "slapd")
-		if _, err := os.Stat(bin); err == nil {
-			return bin, nil
-		}
-	}
-	return "", slapd.ErrNotFound
 }
