@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/examples"
 	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/testenv"
 )
@@ -50,14 +51,10 @@ func TestExampleOpenLDAPEndToEnd(t *testing.T) {
 	// The file's header documents LDAP_BIND_PASSWORD and the token hash; the
 	// connection and base DNs are overridden the documented way
 	// (SCIMBRIDGE_<SECTION>__<KEY>) to point at the test server and namespace.
-	env := []string{
-		"LDAP_BIND_PASSWORD=" + srv.BindPassword,
-		"SCIMBRIDGE_TOKEN_SHA256=" + hash,
-		"SCIMBRIDGE_LDAP__URL=" + srv.URL,
-		"SCIMBRIDGE_LDAP__BIND_DN=" + srv.BindDN,
-		"SCIMBRIDGE_USERS__BASE_DN=" + ns.People,
-		"SCIMBRIDGE_GROUPS__BASE_DN=" + ns.Groups,
-	}
+	env := examples.OpenLDAPEnv(examples.Target{
+		URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword,
+		UsersBaseDN: ns.People, GroupsBaseDN: ns.Groups, TokenSHA256: hash,
+	})
 	runExample(t, bin, "openldap.yaml", env, tok, "SCIMBRIDGE_SERVER__LISTEN")
 }
 

@@ -46,14 +46,10 @@ type Harness struct {
 // at the namespace ns, with the token hash given.
 func ExampleConfig(t testing.TB, srv *testenv.Server, ns testenv.Namespace, hash string) *config.Config {
 	t.Helper()
-	env := []string{
-		"LDAP_BIND_PASSWORD=" + srv.BindPassword,
-		"SCIMBRIDGE_TOKEN_SHA256=" + hash,
-		"SCIMBRIDGE_LDAP__URL=" + srv.URL,
-		"SCIMBRIDGE_LDAP__BIND_DN=" + srv.BindDN,
-		"SCIMBRIDGE_USERS__BASE_DN=" + ns.People,
-		"SCIMBRIDGE_GROUPS__BASE_DN=" + ns.Groups,
-	}
+	env := examples.OpenLDAPEnv(examples.Target{
+		URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword,
+		UsersBaseDN: ns.People, GroupsBaseDN: ns.Groups, TokenSHA256: hash,
+	})
 	cfg, err := config.Load(config.Source{
 		File: "examples/openldap.yaml", Data: examples.OpenLDAP,
 		Environ: func() []string { return env },

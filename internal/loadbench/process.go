@@ -66,16 +66,10 @@ func startBridge(ctx context.Context, bin, dir string, srv *slapd.Server, o Opti
 		return nil, err
 	}
 	scimAddr, opsAddr := "127.0.0.1:"+strconv.Itoa(scimPort), "127.0.0.1:"+strconv.Itoa(opsPort)
-	env := []string{
-		"LDAP_BIND_PASSWORD=" + srv.BindPassword,
-		"SCIMBRIDGE_TOKEN_SHA256=" + hash,
-		"SCIMBRIDGE_LDAP__URL=" + srv.URL,
-		"SCIMBRIDGE_LDAP__BIND_DN=" + srv.BindDN,
-		"SCIMBRIDGE_USERS__BASE_DN=" + peopleDN(srv),
-		"SCIMBRIDGE_GROUPS__BASE_DN=ou=groups," + srv.BaseDN,
-		"SCIMBRIDGE_SERVER__LISTEN=" + scimAddr,
-		"SCIMBRIDGE_SERVER__METRICS_LISTEN=" + opsAddr,
-	}
+	env := append(examples.OpenLDAPEnv(examples.Target{
+		URL: srv.URL, BindDN: srv.BindDN, BindPassword: srv.BindPassword,
+		UsersBaseDN: peopleDN(srv), GroupsBaseDN: "ou=groups," + srv.BaseDN, TokenSHA256: hash,
+	}), "SCIMBRIDGE_SERVER__LISTEN="+scimAddr, "SCIMBRIDGE_SERVER__METRICS_LISTEN="+opsAddr)
 	if o.LogLevel != "" {
 		env = append(env, "SCIMBRIDGE_LOG__LEVEL="+o.LogLevel)
 	}
