@@ -46,8 +46,6 @@ type vlvState struct {
 	refused map[string]time.Time // nil until the first refusal
 }
 
-func (p *Pool) vlv() *vlvState { return &p.sorted }
-
 // sorts tells whether lists sorted by key go to the directory: its root DSE
 // lists both controls (Supports: read once per pool), and it has not refused
 // key lately.
@@ -55,7 +53,7 @@ func (p *Pool) sorts(ctx context.Context, key string) bool {
 	if !p.Supports(ctx, oidSort) || !p.Supports(ctx, oidVLV) {
 		return false
 	}
-	st := p.vlv()
+	st := &p.sorted
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if until, ok := st.refused[key]; ok {
@@ -69,7 +67,7 @@ func (p *Pool) sorts(ctx context.Context, key string) bool {
 
 // refuse keeps key on the paged path for sortRefusedFor, and says so once.
 func (p *Pool) refuse(key string, err error) {
-	st := p.vlv()
+	st := &p.sorted
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if until, ok := st.refused[key]; ok && time.Now().Before(until) {
