@@ -392,7 +392,6 @@ func (p *Pool) do(ctx context.Context, op string, noRetry bool, fn func(*ldap.Co
 	}
 }
 
-
 // Close closes the pool: new acquires are refused (503), idle connections
 // are closed now, and connections still lent out are closed as they come
 // back; Close waits for them, at most ldap.timeout and a second. Closing
