@@ -420,3 +420,13 @@ func (p *Pool) Close() error {
 	}
 	return nil
 }
+
+// Server is the index, in ldap.url then ldap.failover_urls, of the directory
+// server the request in ctx runs its LDAP operations on. Allocators that keep
+// one counter per server (users.uid_number, groups.gid_number) use it.
+func (p *Pool) Server(ctx context.Context) int {
+	_ = ctx // the request will be pinned to a server (issue 14)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.preferred
+}
