@@ -19,7 +19,8 @@ const maxNameCandidates = 20
 // groups. On AD the user is added disabled with its password and enabled in a
 // second step (Windows refuses an enabled account without a password).
 func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Resource, err error) {
-	defer atEdge(&err)
+	ctx = withPin(ctx)
+	defer atEdge(ctx, &err)
 	r := u.resolver()
 	req, err := u.planCreate(ctx, res, r)
 	if err != nil {

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"errors"
 	"net"
 
@@ -56,7 +57,21 @@ func failed(what string, err error) error {
 // atEdge classifies *err. Every exported use case defers it, so what leaves
 // bridge for scimapi is a scimerr (or an error no step of the directory
 // made, answered 500), and nothing inside has to undo a classification.
-func atEdge(err *error) { *err = classify(*err) }
+//
+// Right after a failover, "not found" is not believed: the entry may be
+// among the failed server's last writes, which reach this server only when
+// that one is back. Entra retries a 503 but drops its record of the
+// resource on a 404, so the window (ldap.failover.not_found_window) answers
+// 503.
+func atEdge(ctx context.Context, err *error) {
+	*err = classify(*err)
+	var se *scimerr.Error
+	if errors.As(*err, &se) && se.Kind == scimerr.NotFound && inFailoverWindow(ctx) {
+		*err = scimerr.Wrap(scimerr.Unavailable, *err,
+			"%s on the directory server in use since a recent failover; the failed server's last changes may not have arrived yet, retry later",
+			se.Detail)
+	}
+}
 
 // classify turns the failure of a use case into a scimerr kind. It is the
 // only place that reads LDAP result codes and the pool's errors for the

@@ -85,12 +85,15 @@ type Pool struct {
 	log  zerolog.Logger
 	sem  chan struct{}
 	mu   sync.Mutex
-	idle []*ldap.Conn
+	idle []*conn
 	// dialed counts connections opened over the pool's life, for tests that
 	// prove connections are reused.
 	dialed int
-	// preferred is the index of the URL that last worked; dials start there.
-	preferred int
+	// The server in use and its failover bookkeeping (failover.go).
+	fo failoverState
+	// switchMu serialises choosing a server, so that concurrent failed
+	// dials make one switch, not one each.
+	switchMu sync.Mutex
 	// After a failed dial, further dials wait until retryAt (exponential
 	// backoff), so a directory that is down is not hammered by every request;
 	// those requests get a prompt 503 instead.
@@ -112,9 +115,18 @@ type Pool struct {
 	sorted vlvState
 }
 
+// conn is a pooled connection and the server it goes to: after a switch,
+// connections of an earlier generation are closed, not reused.
+type conn struct {
+	*ldap.Conn
+	server int
+	gen    uint64
+}
+
 // NewPool prepares a pool; connections are opened lazily.
 func NewPool(cfg config.LDAPConfig, log zerolog.Logger) (*Pool, error) {
 	p := &Pool{cfg: cfg, log: log, sem: make(chan struct{}, cfg.PoolSize), drained: make(chan struct{})}
+	p.fo.init(1 + len(cfg.FailoverURLs))
 	p.urls = append([]string{cfg.URL}, cfg.FailoverURLs...)
 	for _, u := range p.urls {
 		tc, err := tlsConfig(cfg, u)
@@ -208,9 +220,11 @@ func (p *Pool) waitSlot(ctx context.Context) error {
 	}
 }
 
-// acquire returns a bound connection; release must be called with the
-// operation's error so broken connections are dropped, not reused.
-func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
+// acquire returns a bound connection to the server in use; release must be
+// called with the operation's error so broken connections are dropped, not
+// reused. A request pinned to a server (withPin) that is no longer the one in
+// use gets ErrDown: its operations must not straddle a switch.
+func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 	start := time.Now()
 	if p.waited != nil {
 		defer func() { p.waited(time.Since(start)) }()
@@ -224,16 +238,23 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 			return nil, err
 		}
 	}
+	pn := pinOf(ctx)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		<-p.sem
 		return nil, &poolError{kind: ErrClosed, msg: "the directory connections are closing (reload or shutdown)"}
 	}
+	if err := pn.check(&p.fo); err != nil {
+		p.mu.Unlock()
+		<-p.sem
+		return nil, err
+	}
 	for len(p.idle) > 0 {
 		c := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
 		if !c.IsClosing() {
+			pn.set(&p.fo)
 			p.lent++
 			p.mu.Unlock()
 			return c, nil
@@ -248,15 +269,33 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 	}
 	p.dialed++
 	p.lent++ // the dial counts as lent, so Close waits for it
+	p.startWatching()
 	p.mu.Unlock()
 	c, err := p.dial(ctx)
 	if err == nil {
 		c.SetTimeout(p.cfg.Timeout) // the bind's timeout was the request's
 	}
 	p.mu.Lock()
+	if err == nil {
+		// The dial may have switched servers; a request that already ran
+		// an operation on the old one must not go on on the new one.
+		if perr := pn.check(&p.fo); perr != nil || c.gen != p.fo.gen {
+			_ = c.Close()
+			if perr == nil {
+				perr = switchedError()
+			}
+			err = perr
+		} else {
+			pn.set(&p.fo)
+		}
+	}
+	var pe *poolError
+	refused := errors.As(err, &pe)
 	if err != nil {
-		p.backoff = min(max(2*p.backoff, 100*time.Millisecond), 5*time.Second)
-		p.retryAt = time.Now().Add(p.backoff)
+		if !refused {
+			p.backoff = min(max(2*p.backoff, 100*time.Millisecond), 5*time.Second)
+			p.retryAt = time.Now().Add(p.backoff)
+		}
 		p.returned()
 	} else {
 		p.backoff, p.retryAt = 0, time.Time{}
@@ -265,15 +304,18 @@ func (p *Pool) acquire(ctx context.Context) (*ldap.Conn, error) {
 	p.mu.Unlock()
 	if err != nil {
 		<-p.sem
+		if refused {
+			return nil, err
+		}
 		p.log.Warn().Err(err).Dur("retry_in", backoff).Msg("ldap connect failed")
 		return nil, &poolError{kind: ErrDown, msg: "the directory is unavailable", cause: err}
 	}
 	return c, nil
 }
 
-func (p *Pool) release(c *ldap.Conn, err error) {
+func (p *Pool) release(c *conn, err error) {
 	p.mu.Lock()
-	if p.closed || c.IsClosing() || connBroken(err) {
+	if p.closed || c.gen != p.fo.gen || c.IsClosing() || connBroken(err) {
 		_ = c.Close()
 	} else {
 		p.idle = append(p.idle, c)
@@ -291,31 +333,21 @@ func (p *Pool) returned() {
 	}
 }
 
-// dial connects to the first URL that answers, starting with the one that
-// worked last, so a failover sticks until that server fails in turn.
-func (p *Pool) dial(ctx context.Context) (*ldap.Conn, error) {
+// dial connects to the server in use. When it cannot be reached, the pool
+// fails over to the first other server, in the configured order, that can
+// (failover.go).
+func (p *Pool) dial(ctx context.Context) (*conn, error) {
 	p.mu.Lock()
-	first := p.preferred
+	k, gen := p.fo.active, p.fo.gen
 	p.mu.Unlock()
-	var errs []error
-	for i := range p.urls {
-		k := (first + i) % len(p.urls)
-		c, err := p.dialOne(ctx, p.urls[k], p.tls[k])
-		if err == nil {
-			if k != first {
-				p.log.Warn().Str("url", p.urls[k]).Msg("ldap failover: using this server")
-			}
-			p.mu.Lock()
-			p.preferred = k
-			p.mu.Unlock()
-			return c, nil
-		}
-		errs = append(errs, err)
-		if badCredentials(err) {
-			break // the same credentials fail on every replica
-		}
+	lc, err := p.dialOne(ctx, p.urls[k], p.tls[k])
+	if err == nil {
+		return &conn{Conn: lc, server: k, gen: gen}, nil
 	}
-	return nil, errors.Join(errs...)
+	if len(p.urls) == 1 || badCredentials(err) {
+		return nil, err // the same credentials fail on every replica
+	}
+	return p.failover(ctx, k, gen, err)
 }
 
 func (p *Pool) dialOne(ctx context.Context, rawURL string, tc *tls.Config) (*ldap.Conn, error) {
@@ -377,7 +409,7 @@ func (p *Pool) do(ctx context.Context, op string, noRetry bool, fn func(*ldap.Co
 			}
 		}
 		start := time.Now()
-		err = fn(c)
+		err = fn(c.Conn)
 		if p.observe != nil {
 			p.observe(op, time.Since(start), err)
 		}
@@ -407,6 +439,7 @@ func (p *Pool) Close() error {
 		_ = c.Close()
 	}
 	p.idle = nil
+	p.stopWatching()
 	if p.lent == 0 {
 		close(p.drained)
 	}
@@ -422,11 +455,17 @@ func (p *Pool) Close() error {
 }
 
 // Server is the index, in ldap.url then ldap.failover_urls, of the directory
-// server the request in ctx runs its LDAP operations on. Allocators that keep
-// one counter per server (users.uid_number, groups.gid_number) use it.
+// server the request in ctx runs its LDAP operations on: the one it is
+// pinned to, or else the one in use now (and the request is pinned to it).
+// Allocators that keep one counter per server (users.uid_number,
+// groups.gid_number) use it.
 func (p *Pool) Server(ctx context.Context) int {
-	_ = ctx // the request will be pinned to a server (issue 14)
+	pn := pinOf(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.preferred
+	if pn != nil && pn.pinned {
+		return pn.server
+	}
+	pn.set(&p.fo)
+	return p.fo.active
 }

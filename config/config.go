@@ -165,6 +165,33 @@ type LDAPConfig struct {
 	// PageSize is used for searches that may return many entries (AD caps a plain
 	// search at 1000 results).
 	PageSize int `koanf:"page_size"`
+	// Failover moves every bridge that has the same ordered server list
+	// between those servers together (docs/high-availability.md).
+	Failover FailoverConfig `koanf:"failover"`
+}
+
+// FailoverConfig governs ldap.url then ldap.failover_urls as a priority
+// order: every bridge uses the first healthy server, and comes back to a
+// higher one only once it has been healthy for Hold and has caught up, so
+// that bridges with the same list write to one server without talking to
+// each other.
+type FailoverConfig struct {
+	// ProbeInterval is how often the servers are probed in the background
+	// (the one in use too: an idle bridge must see its outage).
+	ProbeInterval time.Duration `koanf:"probe_interval"`
+	// Hold is how long a higher-priority server must have answered every
+	// probe before the bridge goes back to it.
+	Hold time.Duration `koanf:"hold"`
+	// NotFoundWindow: for this long after a failover, "not found" answers
+	// 503 with Retry-After, not 404: the failed server's last writes may
+	// not have reached this one yet, and Entra retries a 503 but acts on a
+	// 404.
+	NotFoundWindow time.Duration `koanf:"not_found_window"`
+	// ServerIDs are the OpenLDAP serverIDs (olcServerID) of ldap.url and
+	// each failover_urls entry, in that order. With them, fail-back also
+	// waits until the server has every change the one in use has (its
+	// contextCSN); without them only Hold counts.
+	ServerIDs []int `koanf:"server_ids"`
 }
 
 // TLSConfig is the client side TLS of the LDAP connection.

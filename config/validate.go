@@ -129,6 +129,9 @@ func (c *Config) defaultLDAP() {
 	def(&l.DialTimeout, 5*time.Second)
 	def(&l.Timeout, 10*time.Second)
 	def(&l.PageSize, 500)
+	def(&l.Failover.ProbeInterval, 5*time.Second)
+	def(&l.Failover.Hold, 30*time.Second)
+	def(&l.Failover.NotFoundWindow, 30*time.Second)
 }
 
 func (c *Config) defaultUsers() {
@@ -360,6 +363,41 @@ func (c *Config) validateLDAP(ps *Problems) {
 	}
 	if l.PageSize < 1 {
 		ps.Add("ldap.page_size", "must be positive")
+	}
+	validateFailover(ps, l)
+}
+
+// validateFailover checks ldap.failover.
+func validateFailover(ps *Problems, l LDAPConfig) {
+	f := l.Failover
+	if f.ProbeInterval < 100*time.Millisecond {
+		ps.Add("ldap.failover.probe_interval", "must be at least 100ms, got %v", f.ProbeInterval)
+	}
+	if f.Hold < 0 {
+		ps.Add("ldap.failover.hold", "must not be negative")
+	}
+	if f.NotFoundWindow < 0 {
+		ps.Add("ldap.failover.not_found_window", "must not be negative")
+	}
+	if len(f.ServerIDs) == 0 {
+		return
+	}
+	if n := 1 + len(l.FailoverURLs); len(f.ServerIDs) != n {
+		ps.Add("ldap.failover.server_ids", "must name one serverID per server (ldap.url and %d failover_urls): %d, got %d",
+			len(l.FailoverURLs), n, len(f.ServerIDs))
+	}
+	seen := map[int]bool{}
+	for i, id := range f.ServerIDs {
+		// slapd's serverID is 1..4095; 0 means "not replicating".
+		if id < 1 || id > 4095 {
+			ps.Add(fmt.Sprintf("ldap.failover.server_ids[%d]", i), "must be an OpenLDAP serverID between 1 and 4095, got %d", id)
+		} else if seen[id] {
+			ps.Add(fmt.Sprintf("ldap.failover.server_ids[%d]", i), "duplicate serverID %d", id)
+		}
+		seen[id] = true
+	}
+	if l.Flavor == FlavorAD {
+		ps.Add("ldap.failover.server_ids", "is for OpenLDAP providers; AD domain controllers fail back after ldap.failover.hold")
 	}
 }
 
