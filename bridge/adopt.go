@@ -28,7 +28,7 @@ func (m Match) Ambiguous() bool { return len(m.Entries) > 1 }
 // rule that finds anything decides. Existing entries are searched whether or
 // not they carry the managed object classes: adopting them is the point.
 func (u *Users) FindMatch(ctx context.Context, res ldapmap.Resource) (_ Match, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	req, err := u.m.PlanAdd(ctx, res, u.resolver())
 	if err != nil {

@@ -19,7 +19,7 @@ const maxNameCandidates = 20
 // groups. On AD the user is added disabled with its password and enabled in a
 // second step (Windows refuses an enabled account without a password).
 func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	r := u.resolver()
 	req, err := u.planCreate(ctx, res, r)

@@ -71,9 +71,10 @@ type pin struct {
 
 type pinKey struct{}
 
-// withPin returns ctx carrying a pin, unless it has one already (a use case
-// that calls another keeps the caller's).
-func withPin(ctx context.Context) context.Context {
+// PinRequest returns ctx carrying a pin, unless it has one already (a use
+// case that calls another keeps the caller's): the LDAP operations run with
+// it stay on one server. Every use case pins its request.
+func PinRequest(ctx context.Context) context.Context {
 	if pinOf(ctx) != nil {
 		return ctx
 	}
@@ -208,7 +209,11 @@ func (p *Pool) watch(stop chan struct{}) {
 			}
 		}
 	}()
-	t := time.NewTicker(p.cfg.Failover.ProbeInterval)
+	every := p.cfg.Failover.ProbeInterval
+	if every <= 0 {
+		every = 5 * time.Second // a config built without config.Load's defaults
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

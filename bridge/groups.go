@@ -33,7 +33,7 @@ type Groups struct {
 // Create adds a group with its initial members (POST /Groups). Entra creates
 // groups empty and adds members with PATCH (docs/entra-wire-reference.md §1.2).
 func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	mv, _ := scimjson.Lookup(res, "members")
 	ids, err := ldapmap.MemberIDs(mv)
@@ -80,7 +80,7 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Re
 // Get returns one group; the member list is read only when the client wants
 // it (Entra always sends excludedAttributes=members).
 func (s *Groups) Get(ctx context.Context, id string, fields scimreq.Fields) (_ ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	e, err := s.find(ctx, id, fields.Wants("members"))
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *Groups) Get(ctx context.Context, id string, fields scimreq.Fields) (_ l
 
 // List runs a filtered, paged list of groups with searchWindow, as Users.List.
 func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int, fields scimreq.Fields) (_ int, _ []ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	f, err := s.g.SearchFilter(ctx, fl, memberResolver{s: s})
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int
 
 // Replace implements PUT: attributes and the whole member list.
 func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (_ ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	mv, hasMembers := scimjson.Lookup(body, "members")
 	ids, err := ldapmap.MemberIDs(mv)
@@ -146,7 +146,7 @@ func (s *Groups) Replace(ctx context.Context, id string, body ldapmap.Resource, 
 // is never read. It answers 204 (nil resource), as Microsoft recommends for
 // group updates (docs/entra-wire-reference.md §1.2).
 func (s *Groups) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (_ ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	ops, err = patch.Expand(ops)
 	if err != nil {
@@ -278,7 +278,7 @@ func (s *Groups) via(w Directory) *Groups {
 
 // Delete removes the group. Its users are untouched.
 func (s *Groups) Delete(ctx context.Context, id, ifMatch string) (err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	e, w, err := s.kind().readForWrite(ctx, id, ifMatch)
 	if err != nil {

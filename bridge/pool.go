@@ -222,7 +222,7 @@ func (p *Pool) waitSlot(ctx context.Context) error {
 
 // acquire returns a bound connection to the server in use; release must be
 // called with the operation's error so broken connections are dropped, not
-// reused. A request pinned to a server (withPin) that is no longer the one in
+// reused. A request pinned to a server (PinRequest) that is no longer the one in
 // use gets ErrDown: its operations must not straddle a switch.
 func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 	start := time.Now()

@@ -60,7 +60,7 @@ type Users struct {
 
 // Get returns one user by SCIM id.
 func (u *Users) Get(ctx context.Context, id string, fields scimreq.Fields) (_ ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	e, err := u.find(ctx, id)
 	if err != nil {
@@ -104,7 +104,7 @@ func (u *Users) memberValue(e *ldap.Entry) string {
 // the page and its count where the directory offers it, else a paged search and,
 // when the page ends before the matches do, a count that transfers no attributes.
 func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int, _ scimreq.Fields) (total int, out []ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	r := u.resolver()
 	f, err := u.m.SearchFilter(ctx, fl, r)
@@ -130,7 +130,7 @@ func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int,
 // Replace implements PUT: the body replaces every mapped attribute; an absent
 // attribute is cleared. active is left alone when the body omits it.
 func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, ifMatch string) (_ ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	return u.update(ctx, id, ifMatch, u.resolver(), func(before ldapmap.Resource) (ldapmap.Resource, error) {
 		after := deepCopy(body)
@@ -147,7 +147,7 @@ func (u *Users) Replace(ctx context.Context, id string, body ldapmap.Resource, i
 // resource, and the golden exchanges expect it; the post-read control makes
 // it part of the modify's own answer where the directory has it.
 func (u *Users) Patch(ctx context.Context, id string, ops []patch.Operation, ifMatch string) (_ ldapmap.Resource, err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	if u.m.Roles != nil {
 		if ops, err = unwrapRoleOps(ops); err != nil {
@@ -424,7 +424,7 @@ func assertion(f string) []ldap.Control {
 // Delete implements DELETE according to users.delete.mode; a plain delete
 // goes to the cached DN without a search where it can (deleteByDN).
 func (u *Users) Delete(ctx context.Context, id, ifMatch string) (err error) {
-	ctx = withPin(ctx)
+	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
 	if done, err := u.deleteByDN(ctx, id, ifMatch); done {
 		return err

@@ -71,6 +71,7 @@ func newMetrics(pool func() *bridge.Pool) *Metrics {
 	m.authFails.WithLabelValues("rate_limited")
 	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.authFails, m.ldapOps, m.ldapLatency, m.poolWait, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newServerCollector(pool),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "scimbridge_ldap_pool_in_use",
 			Help: "Pooled LDAP connections in use.",
