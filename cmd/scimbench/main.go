@@ -2,7 +2,11 @@
 // request shapes against a private slapd, next to the same LDAP changes made
 // directly, and prints the table docs/performance.md explains.
 //
-//	scimbench [-n 2000] [-c 8] [-runs 3] [-list 100000] [-list-reps 5] [-bin PATH] [-log-level L] [-pprof] [-timeout 30m]
+//	scimbench [-n 2000] [-c 8] [-runs 3] [-floor=true] [-list 100000] [-list-reps 5] [-bin PATH] [-log-level L] [-pprof] [-timeout 30m]
+//
+// `scimbench floor-server ...` is not for people: it is how the tool starts
+// the floor (internal/loadbench/floor.go), a minimal server on the bridge's
+// libraries, as a process of its own.
 //
 // It is a command of its own rather than a `scimbridge` subcommand so that
 // the shipped binary carries no load generator, and the binary it measures
@@ -22,7 +26,12 @@ import (
 	"github.com/scimbridge/scimbridge/internal/loadbench"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == loadbench.FloorServerCommand {
+		os.Exit(loadbench.FloorMain(os.Args[2:], os.Stderr))
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scimbench", flag.ContinueOnError)
@@ -32,6 +41,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.C, "c", 8, "concurrent HTTP clients of the bridge")
 	fs.IntVar(&o.DirectC, "direct-c", 0, "LDAP connections on the direct side (0: the bridge's ldap.pool_size, 4)")
 	fs.IntVar(&o.Runs, "runs", 3, "runs; the table shows each figure's median")
+	fs.BoolVar(&o.Floor, "floor", true, "also run every phase through the floor, a minimal server on the same libraries")
 	fs.IntVar(&o.List, "list", 0, "after the runs, load this many users and time a page at each end of GET /Users (0: off)")
 	fs.IntVar(&o.ListReps, "list-reps", 5, "measured requests per list page")
 	fs.BoolVar(&o.ListOnline, "list-online", false, "load the list users with LDAP adds instead of slapadd (much slower)")

@@ -117,6 +117,16 @@ var directOps = map[string]map[string]float64{
 	"delete": {"delete": 1},
 }
 
+// floorOps are the LDAP operations per request of each floor phase, as
+// floor.go sends them: the bridge's for create, get and patch. The bridge's
+// delete also searches for the user's groups; the floor keeps no groups.
+var floorOps = map[string]map[string]float64{
+	"create": {"search": 2, "add": 1},
+	"get":    {"search": 1},
+	"patch":  {"modify": 1},
+	"delete": {"delete": 1},
+}
+
 // checkSameAdd compares the attributes of an entry the bridge created with
 // those addRequest would write for the same user (values of user
 // attributes; operational ones ignored). A difference means the direct

@@ -55,12 +55,12 @@ func (b *bench) listFigures(ctx context.Context) (*listResult, error) {
 		if err := retry(ctx, 10, func() error { return get(ctx, 0, 0) }); err != nil {
 			return nil, err
 		}
-		f, err := b.measure(ctx, b.o.ListReps, 1, get)
+		f, err := b.measure(ctx, b.o.ListReps, 1, b.bridge, get)
 		if err != nil {
 			return nil, fmt.Errorf("GET %s: %w", path, err)
 		}
 		fmt.Fprintf(b.log, "list GET %s: p50 %.0f ms, bridge CPU %.0f ms, slapd CPU %.0f ms\n",
-			path, ms(f.P50), f.BridgeCPU/1000, f.SlapdCPU/1000)
+			path, ms(f.P50), f.ServerCPU/1000, f.SlapdCPU/1000)
 		res.rows = append(res.rows, listRow{path: "GET " + path, Figures: f})
 	}
 	return res, nil

@@ -2,10 +2,12 @@
 // it runs the built bridge as a process of its own in front of a private
 // slapd (internal/slapd, configured as the tests' one), sends it Entra's
 // request shapes at a fixed concurrency, makes the same LDAP changes
-// directly with go-ldap against the same slapd, and reports throughput,
-// latency, CPU per request of each process (from /proc), LDAP operations
-// per request (from the bridge's metrics) and the bridge's memory.
-// docs/performance.md explains each figure.
+// directly with go-ldap against the same slapd, and (Options.Floor) sends
+// the same requests to the floor, a minimal server on the same libraries
+// (floor.go). It reports throughput, latency, CPU per request of each
+// process (from /proc), LDAP operations per request (from the bridge's
+// metrics) and the bridge's memory. docs/performance.md explains each
+// figure.
 //
 // Everything runs on 127.0.0.1 and is stopped when Run returns, also on
 // error or when ctx is cancelled. Linux only (/proc).
@@ -19,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -35,6 +38,10 @@ type Options struct {
 	// same concurrency on both sides and its CPU per operation compares.
 	DirectC int
 	Runs    int // each figure in the table is the median of this many runs
+	// Floor also runs every phase through the floor (floor.go), a process
+	// of its own started from this program's executable, which must call
+	// FloorMain when its first argument is FloorServerCommand.
+	Floor bool
 
 	// List, when > 0, loads that many users after the runs and measures a
 	// page at each end of GET /Users, ListReps times each.
@@ -114,6 +121,13 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	}
 	defer func() { err = errors.Join(err, b.bridge.stop()) }()
 	fmt.Fprintf(o.Progress, "slapd pid %d on %s, scimbridge pid %d on %s\n", b.slapd.Pid(), b.slapd.URL, b.bridge.pid(), b.bridge.scimURL)
+	if o.Floor {
+		if b.floor, err = startFloor(ctx, dir, &b.slapd.Server); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, b.floor.stop()) }()
+		fmt.Fprintf(o.Progress, "floor pid %d on %s\n", b.floor.pid(), b.floor.scimURL)
+	}
 	if b.bridge.pprofURL != "" {
 		fmt.Fprintf(o.Progress, "scimbridge profiler: go tool pprof '%s/debug/pprof/profile?seconds=20'\n", b.bridge.pprofURL)
 	}
@@ -129,21 +143,23 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	return nil
 }
 
-// bench is one measurement setup: the two processes and the clients.
+// bench is one measurement setup: the processes and the clients.
 type bench struct {
 	o        Options
 	slapd    *slapd.Slapd
 	slapdDir string
-	bridge   *bridgeProc
+	bridge   *serverProc
+	floor    *serverProc // nil unless Options.Floor
 	scim     *scimClient
+	floorAPI *scimClient  // the same requests, to the floor
 	ops      *http.Client // for /metrics
 	conns    []*ldap.Conn // the direct side's, one per client
 	people   string
 	log      io.Writer
 }
 
-// connect opens the clients: HTTP to the bridge, c LDAP connections to
-// slapd for the direct side.
+// connect opens the clients: HTTP to the bridge (and the floor), c LDAP
+// connections to slapd for the direct side.
 func (b *bench) connect() error {
 	b.people = peopleDN(&b.slapd.Server)
 	b.ops = &http.Client{Timeout: 10 * time.Second, Transport: loopback(1)}
@@ -153,6 +169,11 @@ func (b *bench) connect() error {
 		http:  &http.Client{Timeout: 2 * time.Minute, Transport: loopback(b.o.C)},
 		base:  b.bridge.scimURL,
 		token: b.bridge.token,
+	}
+	if b.floor != nil {
+		b.floorAPI = &scimClient{
+			http: &http.Client{Timeout: time.Minute, Transport: loopback(b.o.C)}, base: b.floor.scimURL, token: b.floor.token,
+		}
 	}
 	for range b.o.DirectC {
 		c, err := b.slapd.Dial()
@@ -177,8 +198,10 @@ func (b *bench) close() {
 		_ = c.Close()
 	}
 	b.conns = nil
-	if b.scim != nil {
-		b.scim.http.CloseIdleConnections()
+	for _, s := range []*scimClient{b.scim, b.floorAPI} {
+		if s != nil {
+			s.http.CloseIdleConnections()
+		}
 	}
 }
 
@@ -186,8 +209,13 @@ func (b *bench) close() {
 func (b *bench) measureAll(ctx context.Context) (*report, error) {
 	rep := &report{o: b.o, date: time.Now(), slapdVersion: slapdVersion()}
 	var err error
-	if rep.addDiff, err = b.probe(ctx); err != nil {
+	if rep.addDiff, err = b.probe(ctx, b.scim, "bridge"); err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
+	}
+	if b.floor != nil {
+		if rep.floorAddDiff, err = b.probe(ctx, b.floorAPI, "floor"); err != nil {
+			return nil, fmt.Errorf("floor probe: %w", err)
+		}
 	}
 	for run := 1; run <= b.o.Runs; run++ {
 		r, err := b.runOnce(ctx, run)
@@ -204,12 +232,12 @@ func (b *bench) measureAll(ctx context.Context) (*report, error) {
 	return rep, nil
 }
 
-// probe creates one user through the bridge, checks that the direct side's
-// add writes what the bridge wrote, warms the bridge up (its LDAP pool
-// fills, c HTTP connections open) and deletes the user again.
-func (b *bench) probe(ctx context.Context) (string, error) {
-	u := newUser("bridge", 0, 0)
-	id, err := b.scim.create(ctx, u)
+// probe creates one user through the bridge (or the floor), checks that
+// the direct side's add writes what it wrote, warms the server up (its LDAP
+// pool fills, c HTTP connections open) and deletes the user again.
+func (b *bench) probe(ctx context.Context, api *scimClient, side string) (string, error) {
+	u := newUser(side, 0, 0)
+	id, err := api.create(ctx, u)
 	if err != nil {
 		return "", err
 	}
@@ -218,67 +246,88 @@ func (b *bench) probe(ctx context.Context) (string, error) {
 		return "", err
 	}
 	_, _, err = runConcurrent(ctx, 4*b.o.C, b.o.C, func(ctx context.Context, _, _ int) error {
-		return b.scim.findByUserName(ctx, u.name, 1)
+		return api.findByUserName(ctx, u.name, 1)
 	})
 	if err != nil {
 		return "", err
 	}
-	return diff, b.scim.delete(ctx, id)
+	return diff, api.delete(ctx, id)
 }
 
 // phases in the order each run goes through them: every user is created,
 // found, patched and deleted, so every run starts from an empty ou=people.
 var phases = []string{"create", "get", "patch", "delete"}
 
-// runResult is one run's figures by phase.
+// runResult is one run's figures by phase; floor is empty without
+// Options.Floor.
 type runResult struct {
-	bridge, direct map[string]Figures
+	bridge, direct, floor map[string]Figures
 }
 
-// runOnce goes through the phases through the bridge, then directly (odd
-// runs) or the other way round (even runs): each side sees the same
-// directory sizes, and neither always comes first.
+// runOnce goes through the phases on each side in turn, the order rotating
+// by one side every run (bridge, direct, floor; then direct, floor, bridge;
+// ...; without the floor: bridge first in odd runs, direct first in even
+// ones): each side sees the same directory sizes, and none always comes
+// first.
 func (b *bench) runOnce(ctx context.Context, run int) (runResult, error) {
-	r := runResult{bridge: map[string]Figures{}, direct: map[string]Figures{}}
+	r := runResult{bridge: map[string]Figures{}, direct: map[string]Figures{}, floor: map[string]Figures{}}
 	type side struct {
 		cycle func(context.Context, int, map[string]Figures) error
 		out   map[string]Figures
 	}
-	order := []side{{b.bridgeCycle, r.bridge}, {b.directCycle, r.direct}}
-	if run%2 == 0 {
-		order[0], order[1] = order[1], order[0]
+	sides := []side{
+		{func(ctx context.Context, run int, out map[string]Figures) error {
+			return b.httpCycle(ctx, run, "bridge", b.scim, b.bridge, out)
+		}, r.bridge},
+		{b.directCycle, r.direct},
 	}
-	for _, s := range order {
+	if b.floor != nil {
+		sides = append(sides, side{func(ctx context.Context, run int, out map[string]Figures) error {
+			return b.httpCycle(ctx, run, "floor", b.floorAPI, b.floor, out)
+		}, r.floor})
+	}
+	k := (run - 1) % len(sides)
+	for _, s := range slices.Concat(sides[k:], sides[:k]) {
 		if err := s.cycle(ctx, run, s.out); err != nil {
 			return r, err
 		}
 	}
 	for _, p := range phases {
 		br, d := r.bridge[p], r.direct[p]
-		fmt.Fprintf(b.log, "run %d %-6s  bridge %6.0f req/s, CPU %5.0f µs, slapd %5.0f µs, %.2f LDAP ops, p50 %.2f ms, p99 %.2f ms | direct %6.0f ops/s, slapd %5.0f µs\n",
-			run, p, br.OpsPerSec, br.BridgeCPU, br.SlapdCPU, sum(br.LDAPOps), ms(br.P50), ms(br.P99), d.OpsPerSec, d.SlapdCPU)
+		line := fmt.Sprintf("run %d %-6s  bridge %6.0f req/s, CPU %5.0f µs, slapd %5.0f µs, %.2f LDAP ops, p50 %.2f ms, p99 %.2f ms | direct %6.0f ops/s, slapd %5.0f µs",
+			run, p, br.OpsPerSec, br.ServerCPU, br.SlapdCPU, sum(br.LDAPOps), ms(br.P50), ms(br.P99), d.OpsPerSec, d.SlapdCPU)
+		if f, ok := r.floor[p]; ok {
+			line += fmt.Sprintf(" | floor %6.0f req/s, CPU %5.0f µs, slapd %5.0f µs", f.OpsPerSec, f.ServerCPU, f.SlapdCPU)
+		}
+		fmt.Fprintln(b.log, line)
 	}
 	return r, nil
 }
 
-// bridgeCycle runs the phases through the bridge, Entra's way.
-func (b *bench) bridgeCycle(ctx context.Context, run int, out map[string]Figures) error {
+// httpCycle runs the phases Entra's way through api, served by server (the
+// bridge or the floor), whose CPU it measures. side names the users.
+func (b *bench) httpCycle(ctx context.Context, run int, side string, api *scimClient, server *serverProc, out map[string]Figures) error {
 	ids := make([]string, b.o.N)
-	u := func(i int) user { return newUser("bridge", run, i) }
+	u := func(i int) user { return newUser(side, run, i) }
 	ops := map[string]func(context.Context, int, int) error{
 		"create": func(ctx context.Context, _, i int) error {
-			id, err := b.scim.create(ctx, u(i))
+			id, err := api.create(ctx, u(i))
 			ids[i] = id
 			return err
 		},
-		"get":    func(ctx context.Context, _, i int) error { return b.scim.findByUserName(ctx, u(i).name, 1) },
-		"patch":  func(ctx context.Context, _, i int) error { return b.scim.patch(ctx, ids[i], u(i)) },
-		"delete": func(ctx context.Context, _, i int) error { return b.scim.delete(ctx, ids[i]) },
+		"get":    func(ctx context.Context, _, i int) error { return api.findByUserName(ctx, u(i).name, 1) },
+		"patch":  func(ctx context.Context, _, i int) error { return api.patch(ctx, ids[i], u(i)) },
+		"delete": func(ctx context.Context, _, i int) error { return api.delete(ctx, ids[i]) },
 	}
 	for _, p := range phases {
-		f, err := b.measure(ctx, b.o.N, b.o.C, ops[p])
+		f, err := b.measure(ctx, b.o.N, b.o.C, server, ops[p])
 		if err != nil {
-			return fmt.Errorf("bridge %s: %w", p, err)
+			return fmt.Errorf("%s %s: %w", side, p, err)
+		}
+		if server == b.floor {
+			// What the floor sends by construction (floor.go); it has no
+			// metrics to count them.
+			f.LDAPOps = floorOps[p]
 		}
 		out[p] = f
 	}
@@ -293,70 +342,81 @@ func (b *bench) directCycle(ctx context.Context, run int, out map[string]Figures
 	}
 	for _, p := range phases {
 		op := ops[p]
-		f, err := b.measure(ctx, b.o.N, b.o.DirectC, func(_ context.Context, w, i int) error {
+		f, err := b.measure(ctx, b.o.N, b.o.DirectC, nil, func(_ context.Context, w, i int) error {
 			return op(b.conns[w], b.people, u(i))
 		})
 		if err != nil {
 			return fmt.Errorf("direct %s: %w", p, err)
 		}
-		f.BridgeCPU, f.LDAPOps = 0, directOps[p]
+		f.LDAPOps = directOps[p]
 		out[p] = f
 	}
 	return nil
 }
 
 // cpuSnap is the CPU time used so far by each process.
-type cpuSnap struct{ bridge, slapd, client time.Duration }
+type cpuSnap struct{ server, slapd, client time.Duration }
 
-func (b *bench) cpu() (cpuSnap, error) {
+// cpu reads the processes' CPU times; server is nil for the direct side.
+func (b *bench) cpu(server *serverProc) (cpuSnap, error) {
 	var s cpuSnap
 	var errs [3]error
-	s.bridge, errs[0] = cpuTime(b.bridge.pid())
+	if server != nil {
+		s.server, errs[0] = cpuTime(server.pid())
+	}
 	s.slapd, errs[1] = cpuTime(b.slapd.Pid())
 	s.client, errs[2] = cpuTime(os.Getpid())
 	return s, errors.Join(errs[:]...)
 }
 
 // measure runs n calls of op at concurrency c and returns the phase's
-// figures. The metrics are scraped before the first CPU reading and after
-// the last, so that serving /metrics is not counted.
-func (b *bench) measure(ctx context.Context, n, c int, op func(context.Context, int, int) error) (Figures, error) {
-	metrics := b.bridge.opsURL + "/metrics"
-	ops0, err := scrapeLDAPOps(ctx, b.ops, metrics)
+// figures; server is the process serving them (nil: the direct side, whose
+// ServerCPU stays 0). The bridge's metrics are scraped before the first
+// CPU reading and after the last, so that serving /metrics is not counted.
+func (b *bench) measure(ctx context.Context, n, c int, server *serverProc, op func(context.Context, int, int) error) (Figures, error) {
+	scrape := func() (map[string]float64, error) {
+		if server == nil || server.opsURL == "" {
+			return nil, nil
+		}
+		return scrapeLDAPOps(ctx, b.ops, server.opsURL+"/metrics")
+	}
+	ops0, err := scrape()
 	if err != nil {
 		return Figures{}, err
 	}
-	cpu0, err := b.cpu()
+	cpu0, err := b.cpu(server)
 	if err != nil {
 		return Figures{}, err
 	}
 	wall, lat, err := runConcurrent(ctx, n, c, op)
 	if err != nil {
-		return Figures{}, errors.Join(err, b.bridge.exited())
+		if server != nil {
+			err = errors.Join(err, server.exited())
+		}
+		return Figures{}, err
 	}
-	cpu1, err := b.cpu()
+	cpu1, err := b.cpu(server)
 	if err != nil {
 		return Figures{}, err
 	}
-	ops1, err := scrapeLDAPOps(ctx, b.ops, metrics)
-	if err != nil {
-		return Figures{}, err
-	}
-	rss, peak, err := memory(b.bridge.pid())
+	ops1, err := scrape()
 	if err != nil {
 		return Figures{}, err
 	}
 	perReq := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
 	f := Figures{
 		OpsPerSec: float64(n) / wall.Seconds(),
-		BridgeCPU: perReq(cpu1.bridge - cpu0.bridge),
+		ServerCPU: perReq(cpu1.server - cpu0.server),
 		SlapdCPU:  perReq(cpu1.slapd - cpu0.slapd),
 		ClientCPU: perReq(cpu1.client - cpu0.client),
 		LDAPOps:   map[string]float64{},
 		P50:       percentile(lat, 50),
 		P99:       percentile(lat, 99),
-		RSS:       rss,
-		Peak:      peak,
+	}
+	if server != nil {
+		if f.RSS, f.Peak, err = memory(server.pid()); err != nil {
+			return Figures{}, err
+		}
 	}
 	for k, v := range ops1 {
 		if d := v - ops0[k]; d > 0 {

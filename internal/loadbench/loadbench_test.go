@@ -6,12 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/scimbridge/scimbridge/internal/slapd"
@@ -21,6 +26,15 @@ import (
 // No test here asserts a timing: the figures depend on the machine and its
 // load. They check the arithmetic, the parsing of /proc and /metrics, the
 // request shapes, and that a tiny run goes through end to end.
+
+// TestMain lets Run start the floor from this test binary, as scimbench's
+// main does: Run re-executes the running program with FloorServerCommand.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == FloorServerCommand {
+		os.Exit(FloorMain(os.Args[2:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
 
 func TestParseStatCPU(t *testing.T) {
 	// The command name may hold spaces and parentheses; utime 150 and stime
@@ -269,7 +283,9 @@ func TestFormatting(t *testing.T) {
 // runs on both sides, the list pages answer, and everything is stopped.
 func TestRunEndToEnd(t *testing.T) {
 	var out, progress bytes.Buffer
-	o := Options{N: 6, C: 2, Runs: 2, List: 120, ListReps: 1, Progress: &progress}
+	// Three runs: with the floor, each side comes first once. The list
+	// pages also check that the runs left ou=people empty (totalResults).
+	o := Options{N: 6, C: 2, Runs: 3, Floor: true, List: 120, ListReps: 1, Progress: &progress}
 	err := Run(context.Background(), o, &out)
 	if errors.Is(err, slapd.ErrNotFound) && !testenv.CIRequiresServer() {
 		t.Skipf("no slapd (would fail under CI=true): %v", err)
@@ -280,13 +296,139 @@ func TestRunEndToEnd(t *testing.T) {
 	report := out.String()
 	for _, want := range []string{
 		"| create |", "| get |", "| patch |", "| delete |",
-		"medians of 2 run(s)",
+		"medians of 3 run(s)",
 		"The direct add writes the same attributes and values as the bridge's.",
+		"| phase | floor ops/s | floor CPU µs/req |",
 		"`GET /Users?startIndex=1&count=100`", "`GET /Users?startIndex=21&count=100`",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
 	}
+	if strings.Contains(report, "WARNING") {
+		t.Errorf("report warns:\n%s", report)
+	}
+	floor := tableRows(t, report, "| phase | floor ops/s |")
+	if len(floor) != len(phases) {
+		t.Fatalf("floor table has %d rows, want %d:\n%s", len(floor), len(phases), report)
+	}
+	for i, cells := range floor {
+		if cells[0] != phases[i] || len(cells) != 12 {
+			t.Errorf("floor row %q: want phase %s and 12 cells", cells, phases[i])
+			continue
+		}
+		// Every figure is a number (ratios may be "–" when a CPU reading
+		// was 0, which a run this short can give), the LDAP operations
+		// read "N.NN (...)" and the goal "≤ x".
+		for _, j := range []int{1, 2, 3, 5, 6, 7, 8, 9, 11} {
+			if _, err := strconv.ParseFloat(strings.ReplaceAll(cells[j], ",", ""), 64); err != nil && cells[j] != "–" {
+				t.Errorf("floor %s column %d: %q is not a number", cells[0], j, cells[j])
+			}
+		}
+		if want := opsText(floorOps[phases[i]]); cells[4] != want {
+			t.Errorf("floor %s LDAP ops %q, want %q", cells[0], cells[4], want)
+		}
+		if !strings.HasPrefix(cells[10], "≤ ") {
+			t.Errorf("floor %s goal %q", cells[0], cells[10])
+		}
+	}
+	for _, want := range []string{"| floor ", "floor pid "} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress.String())
+		}
+	}
 	t.Logf("report:\n%s\nprogress:\n%s", report, progress.String())
+}
+
+// tableRows returns the cells of the data rows of the markdown table whose
+// header line starts with header.
+func tableRows(t *testing.T, report, header string) [][]string {
+	t.Helper()
+	var rows [][]string
+	in := false
+	for _, line := range strings.Split(report, "\n") {
+		switch {
+		case strings.HasPrefix(line, header):
+			in = true
+		case in && strings.HasPrefix(line, "| ---"):
+		case in && strings.HasPrefix(line, "| "):
+			cells := strings.Split(strings.Trim(line, "| "), " | ")
+			rows = append(rows, cells)
+		case in:
+			return rows
+		}
+	}
+	return rows
+}
+
+// Every side's users have names, ids and values of the same lengths, so
+// that slapd's index work is the same on each side.
+func TestNewUserLengths(t *testing.T) {
+	want := newUser("bridge", 1, 7)
+	for _, side := range []string{"direct", "floor", "list"} {
+		u := newUser(side, 1, 7)
+		if len(u.name) != len(want.name) || len(u.externalID) != len(want.externalID) {
+			t.Errorf("%s: %q %q, bridge: %q %q", side, u.name, u.externalID, want.name, want.externalID)
+		}
+	}
+	if got := newUser("floor", 2, 3).name; got != "floor02.000003@contoso.com" {
+		t.Errorf("floor name %q", got)
+	}
+}
+
+// The floor refuses what it does not serve before it touches the directory:
+// no LDAP connection is needed (its pool is empty and would block).
+func TestFloorRefusals(t *testing.T) {
+	f := &floor{conns: make(chan *ldap.Conn), people: "ou=people,dc=example,dc=org", authz: []byte("Bearer t")}
+	h := f.routes()
+	for _, c := range []struct {
+		method, target, token, body string
+		want                        int
+	}{
+		{"GET", "/healthz", "", "", http.StatusNoContent},
+		{"GET", "/scim/v2/Users?filter=" + url.QueryEscape(`userName eq "x"`), "", "", http.StatusUnauthorized},
+		{"GET", "/scim/v2/Users?filter=" + url.QueryEscape(`userName eq "x"`), "Bearer u", "", http.StatusUnauthorized},
+		{"GET", "/scim/v2/Users?filter=" + url.QueryEscape(`externalId eq "x"`), "Bearer t", "", http.StatusBadRequest},
+		{"GET", "/scim/v2/Users", "Bearer t", "", http.StatusBadRequest},
+		{"POST", "/scim/v2/Users", "Bearer t", `{"userName":"a@b"}`, http.StatusBadRequest},
+		{"POST", "/scim/v2/Users", "Bearer t", `{`, http.StatusBadRequest},
+		{"PATCH", "/scim/v2/Users/x", "Bearer t", `{"Operations":[{"op":"Remove","path":"title"}]}`, http.StatusBadRequest},
+		{"PATCH", "/scim/v2/Users/x", "Bearer t", `{"Operations":[{"op":"Replace","path":"mail","value":"m"}]}`, http.StatusBadRequest},
+	} {
+		req := httptest.NewRequest(c.method, c.target, strings.NewReader(c.body))
+		if c.token != "" {
+			req.Header.Set("Authorization", c.token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.target, rec.Code, rec.Body, c.want)
+		}
+	}
+}
+
+// The post-read answer decodes into the entry it carries; anything else
+// gives nil, so that the floor's PATCH fails loudly instead of answering
+// without the resource.
+func TestPostReadResult(t *testing.T) {
+	entry := ber.Encode(ber.ClassApplication, ber.TypeConstructed, 4, nil, "SearchResultEntry")
+	entry.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "uid=a,ou=people", "DN"))
+	attrs := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attributes")
+	attr := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attribute")
+	attr.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "title", "Type"))
+	vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "Values")
+	vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "Title 1", "Value"))
+	attr.AppendChild(vals)
+	attrs.AppendChild(attr)
+	entry.AppendChild(attrs)
+	e := postReadResult([]ldap.Control{&ldap.ControlString{ControlType: postReadOID, ControlValue: string(entry.Bytes())}})
+	if e == nil || e.DN != "uid=a,ou=people" || e.GetAttributeValue("title") != "Title 1" {
+		t.Fatalf("postReadResult = %+v", e)
+	}
+	if postReadResult(nil) != nil {
+		t.Error("no control gave an entry")
+	}
+	if postReadResult([]ldap.Control{&ldap.ControlString{ControlType: postReadOID, ControlValue: "\x30\x01"}}) != nil {
+		t.Error("a broken control gave an entry")
+	}
 }

@@ -79,15 +79,16 @@ func median(xs []float64) float64 {
 type Figures struct {
 	OpsPerSec float64
 	// CPU in µs per request, from /proc over the phase divided by n: the
-	// bridge's (0 for the direct side), slapd's and the load client's own.
-	BridgeCPU, SlapdCPU, ClientCPU float64
+	// HTTP server's (the bridge's or the floor's; 0 for the direct side),
+	// slapd's and the load client's own.
+	ServerCPU, SlapdCPU, ClientCPU float64
 	// LDAPOps is the bridge's LDAP operations per request by operation
 	// (its scimbridge_ldap_operations_total); for the direct side, the
 	// operations the tool itself sends per change.
 	LDAPOps  map[string]float64
 	P50, P99 time.Duration
-	// RSS is the bridge's resident set at the end of the phase, Peak its
-	// high-water mark so far, in bytes.
+	// RSS is the HTTP server's resident set at the end of the phase, Peak
+	// its high-water mark so far, in bytes (0 for the direct side).
 	RSS, Peak int64
 }
 
@@ -112,7 +113,7 @@ func medianFigures(runs []Figures) Figures {
 	}
 	return Figures{
 		OpsPerSec: pick(func(f Figures) float64 { return f.OpsPerSec }),
-		BridgeCPU: pick(func(f Figures) float64 { return f.BridgeCPU }),
+		ServerCPU: pick(func(f Figures) float64 { return f.ServerCPU }),
 		SlapdCPU:  pick(func(f Figures) float64 { return f.SlapdCPU }),
 		ClientCPU: pick(func(f Figures) float64 { return f.ClientCPU }),
 		LDAPOps:   ops,

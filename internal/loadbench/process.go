@@ -2,7 +2,6 @@ package loadbench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -30,14 +29,17 @@ func buildBridge(ctx context.Context, goTool, dir string) (string, error) {
 	return bin, nil
 }
 
-// bridgeProc is the bridge running as a process of its own, so that its CPU
-// time and memory in /proc are its own and not the load client's.
-type bridgeProc struct {
-	cmd     *exec.Cmd
-	done    chan struct{} // closed once the process has exited and been reaped
-	logPath string
-	scimURL string // http://127.0.0.1:port/scim/v2
-	opsURL  string // http://127.0.0.1:port (metrics, readiness)
+// serverProc is the bridge, or the floor (floor.go), running as a process
+// of its own, so that its CPU time and memory in /proc are its own and not
+// the load client's.
+type serverProc struct {
+	name     string // "scimbridge" or "floor", for messages
+	cmd      *exec.Cmd
+	done     chan struct{} // closed once the process has exited and been reaped
+	logPath  string
+	readyURL string // answers 200 or 204 once the server holds its LDAP pool
+	scimURL  string // http://127.0.0.1:port/scim/v2
+	opsURL   string // the bridge's http://127.0.0.1:port (metrics); "" for the floor
 	// pprofURL is the profiler's http://127.0.0.1:port, with Options.Pprof.
 	pprofURL string
 	token    string
@@ -48,7 +50,7 @@ type bridgeProc struct {
 // connection, base DNs, token and listeners overridden through the
 // environment the documented way (SCIMBRIDGE_<SECTION>__<KEY>), as the
 // end-to-end tier does. Its log goes to a file in dir.
-func startBridge(ctx context.Context, bin, dir string, srv *slapd.Server, o Options) (*bridgeProc, error) {
+func startBridge(ctx context.Context, bin, dir string, srv *slapd.Server, o Options) (*serverProc, error) {
 	file := filepath.Join(dir, "openldap.yaml")
 	if err := os.WriteFile(file, examples.OpenLDAP, 0o600); err != nil {
 		return nil, err
@@ -82,25 +84,55 @@ func startBridge(ctx context.Context, bin, dir string, srv *slapd.Server, o Opti
 		addr := "127.0.0.1:" + strconv.Itoa(port)
 		env, pprofURL = append(env, "SCIMBRIDGE_SERVER__PPROF_LISTEN="+addr), "http://"+addr
 	}
-	logPath := filepath.Join(dir, "scimbridge.log")
+	cmd := exec.Command(bin, "serve", "--config", file)
+	cmd.Env = append(environWithout("SCIMBRIDGE_"), env...)
+	return startServer(ctx, cmd, filepath.Join(dir, "scimbridge.log"), &serverProc{
+		name: "scimbridge", token: tok, readyURL: "http://" + opsAddr + "/readyz",
+		scimURL: "http://" + scimAddr + "/scim/v2", opsURL: "http://" + opsAddr, pprofURL: pprofURL,
+	})
+}
+
+// startFloor starts the floor (floor.go) by running this program again with
+// FloorServerCommand, on the bridge's pool size and bind, its log going to
+// a file in dir.
+func startFloor(ctx context.Context, dir string, srv *slapd.Server) (*serverProc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	tok, _, err := scimapi.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	port, err := slapd.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(self, FloorServerCommand, "-listen", addr, "-ldap", srv.URL, "-bind-dn", srv.BindDN,
+		"-people", peopleDN(srv), "-pool", strconv.Itoa(bridgePoolSize))
+	cmd.Env = append(environWithout("SCIMBRIDGE_"), floorPasswordEnv+"="+srv.BindPassword, floorTokenEnv+"="+tok)
+	return startServer(ctx, cmd, filepath.Join(dir, "floor.log"), &serverProc{
+		name: "floor", token: tok, readyURL: "http://" + addr + "/healthz", scimURL: "http://" + addr + "/scim/v2",
+	})
+}
+
+// startServer starts cmd as p, its output going to logPath, and waits until
+// it is ready.
+func startServer(ctx context.Context, cmd *exec.Cmd, logPath string, p *serverProc) (*serverProc, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close() // the child has its own descriptor
-	cmd := exec.Command(bin, "serve", "--config", file)
-	cmd.Env = append(environWithout("SCIMBRIDGE_"), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own process group (Ctrl-C reaches the tool, which stops the bridge)
+	// Its own process group (Ctrl-C reaches the tool, which stops the server)
 	// and killed by the kernel if the tool dies: as slapd is.
 	cmd.SysProcAttr = slapd.SysProcAttr()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
-	p := &bridgeProc{
-		cmd: cmd, done: make(chan struct{}), logPath: logPath, token: tok,
-		scimURL: "http://" + scimAddr + "/scim/v2", opsURL: "http://" + opsAddr, pprofURL: pprofURL,
-	}
+	p.cmd, p.done, p.logPath = cmd, make(chan struct{}), logPath
 	go func() {
 		_ = cmd.Wait()
 		close(p.done)
@@ -124,39 +156,40 @@ func environWithout(prefix string) []string {
 	return out
 }
 
-func (p *bridgeProc) pid() int { return p.cmd.Process.Pid }
+func (p *serverProc) pid() int { return p.cmd.Process.Pid }
 
-// waitReady polls /readyz (the configuration is loaded and a bind to the
-// directory works) for up to 30 s.
-func (p *bridgeProc) waitReady(ctx context.Context) error {
+// waitReady polls readyURL (the bridge's /readyz: the configuration is
+// loaded and a bind to the directory works; the floor's /healthz: its pool
+// is bound) for up to 30 s.
+func (p *serverProc) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second, Transport: loopback(1)}
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.opsURL+"/readyz", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.readyURL, nil)
 		if err != nil {
 			return err
 		}
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent {
 				return nil
 			}
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("scimbridge exited before it was ready (%v):\n%s", p.cmd.ProcessState, p.logTail())
+			return fmt.Errorf("%s exited before it was ready (%v):\n%s", p.name, p.cmd.ProcessState, p.logTail())
 		case <-ctx.Done():
-			return fmt.Errorf("scimbridge not ready after 30 s:\n%s", p.logTail())
+			return fmt.Errorf("%s not ready after 30 s:\n%s", p.name, p.logTail())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-// stop sends SIGTERM and waits for the exit (the daemon drains in-flight
+// stop sends SIGTERM and waits for the exit (the bridge drains in-flight
 // requests first), killing the process after 30 s. Calling it twice is
 // harmless.
-func (p *bridgeProc) stop() error {
+func (p *serverProc) stop() error {
 	select {
 	case <-p.done:
 		return nil
@@ -171,24 +204,24 @@ func (p *bridgeProc) stop() error {
 	_ = p.cmd.Process.Kill()
 	select {
 	case <-p.done:
-		return errors.New("scimbridge did not stop within 30 s of SIGTERM: killed")
+		return fmt.Errorf("%s did not stop within 30 s of SIGTERM: killed", p.name)
 	case <-time.After(10 * time.Second):
-		return fmt.Errorf("scimbridge pid %d did not exit after SIGKILL", p.pid())
+		return fmt.Errorf("%s pid %d did not exit after SIGKILL", p.name, p.pid())
 	}
 }
 
 // exited reports an unexpected exit, with the end of the log.
-func (p *bridgeProc) exited() error {
+func (p *serverProc) exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("scimbridge exited (%v):\n%s", p.cmd.ProcessState, p.logTail())
+		return fmt.Errorf("%s exited (%v):\n%s", p.name, p.cmd.ProcessState, p.logTail())
 	default:
 		return nil
 	}
 }
 
-// logTail is the last 20 lines of the bridge's log, for error messages.
-func (p *bridgeProc) logTail() string {
+// logTail is the last 20 lines of the process's log, for error messages.
+func (p *serverProc) logTail() string {
 	b, err := os.ReadFile(p.logPath)
 	if err != nil {
 		return "(no log: " + err.Error() + ")"

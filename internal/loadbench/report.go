@@ -21,6 +21,7 @@ type report struct {
 	date         time.Time
 	slapdVersion string
 	addDiff      string // checkSameAdd's finding; "" when the adds match
+	floorAddDiff string // the same for the floor's add
 	runs         []runResult
 	list         *listResult
 }
@@ -32,17 +33,24 @@ func (r *report) write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "scimbench %s: n=%d c=%d, medians of %d run(s); %d CPUs; %s; bridge log level %s\n\n",
 		r.date.Format("2006-01-02 15:04"), r.o.N, r.o.C, len(r.runs), runtime.NumCPU(), r.slapdVersion, level)
-	bridge, direct := r.medians()
+	bridge, direct, floor := r.medians()
 	r.writeMain(w, bridge, direct)
 	fmt.Fprintln(w)
 	r.writeRatios(w, bridge, direct)
 	fmt.Fprintln(w)
+	if r.o.Floor {
+		r.writeFloor(w, bridge, direct, floor)
+		fmt.Fprintln(w)
+	}
 	peak := bridge[phases[len(phases)-1]].Peak
 	fmt.Fprintf(w, "Bridge peak RSS (VmHWM) after the phases: %.1f MB.\n", mb(peak))
 	if r.addDiff == "" {
 		fmt.Fprintln(w, "The direct add writes the same attributes and values as the bridge's.")
 	} else {
 		fmt.Fprintf(w, "WARNING: the direct add differs from the bridge's: %s.\n", r.addDiff)
+	}
+	if r.o.Floor && r.floorAddDiff != "" {
+		fmt.Fprintf(w, "WARNING: the direct add differs from the floor's: %s.\n", r.floorAddDiff)
 	}
 	if r.list != nil {
 		fmt.Fprintln(w)
@@ -51,16 +59,16 @@ func (r *report) write(w io.Writer) {
 }
 
 // medians is the median of each figure over the runs, by phase.
-func (r *report) medians() (bridge, direct map[string]Figures) {
-	bridge, direct = map[string]Figures{}, map[string]Figures{}
+func (r *report) medians() (bridge, direct, floor map[string]Figures) {
+	bridge, direct, floor = map[string]Figures{}, map[string]Figures{}, map[string]Figures{}
 	for _, p := range phases {
-		var bs, ds []Figures
+		var bs, ds, fs []Figures
 		for _, run := range r.runs {
-			bs, ds = append(bs, run.bridge[p]), append(ds, run.direct[p])
+			bs, ds, fs = append(bs, run.bridge[p]), append(ds, run.direct[p]), append(fs, run.floor[p])
 		}
-		bridge[p], direct[p] = medianFigures(bs), medianFigures(ds)
+		bridge[p], direct[p], floor[p] = medianFigures(bs), medianFigures(ds), medianFigures(fs)
 	}
-	return bridge, direct
+	return bridge, direct, floor
 }
 
 func (r *report) writeMain(w io.Writer, bridge, direct map[string]Figures) {
@@ -70,7 +78,7 @@ func (r *report) writeMain(w io.Writer, bridge, direct map[string]Figures) {
 	for _, p := range phases {
 		b, d := bridge[p], direct[p]
 		row(w, p, thousands(b.OpsPerSec), thousands(d.OpsPerSec), ratio(b.OpsPerSec, d.OpsPerSec),
-			thousands(b.BridgeCPU), thousands(b.SlapdCPU), thousands(d.SlapdCPU), opsText(b.LDAPOps),
+			thousands(b.ServerCPU), thousands(b.SlapdCPU), thousands(d.SlapdCPU), opsText(b.LDAPOps),
 			fmt.Sprintf("%.2f", ms(b.P50)), fmt.Sprintf("%.2f", ms(b.P99)), fmt.Sprintf("%.1f", mb(b.RSS)))
 	}
 }
@@ -81,9 +89,31 @@ func (r *report) writeRatios(w io.Writer, bridge, direct map[string]Figures) {
 	row(w, "---", "---:", "---:", "---:", "---", "---:", "---:", "---:")
 	for _, p := range phases {
 		b, d := bridge[p], direct[p]
-		row(w, p, ratio(b.BridgeCPU, d.SlapdCPU), ratio(b.SlapdCPU, d.SlapdCPU), ratio(float64(b.P99), float64(b.P50)),
+		row(w, p, ratio(b.ServerCPU, d.SlapdCPU), ratio(b.SlapdCPU, d.SlapdCPU), ratio(float64(b.P99), float64(b.P50)),
 			opsText(d.LDAPOps), fmt.Sprintf("%.2f", ms(d.P50)), fmt.Sprintf("%.2f", ms(d.P99)),
 			thousands(b.ClientCPU)+" / "+thousands(d.ClientCPU))
+	}
+}
+
+// cpuGoal is issue 13's goal for the bridge's CPU per request in units of
+// slapd's CPU for the direct change, by phase; the floor table sets the
+// floor's own ratio beside it.
+var cpuGoal = map[string]string{"create": "≤ 0.35", "get": "≤ 1.20", "patch": "≤ 0.35", "delete": "≤ 0.35"}
+
+// writeFloor is the floor's table: its own figures, and the two ratios that
+// place the bridge between the floor and slapd.
+func (r *report) writeFloor(w io.Writer, bridge, direct, floor map[string]Figures) {
+	fmt.Fprintln(w, "The floor: the same requests to a minimal server on the same libraries (echo, go-ldap, encoding/json).")
+	fmt.Fprintln(w)
+	row(w, "phase", "floor ops/s", "floor CPU µs/req", "slapd CPU µs/req via floor", "floor LDAP ops/req", "floor p50 ms",
+		"floor p99 ms", "floor RSS MB", "bridge CPU ÷ floor CPU", "floor CPU ÷ slapd direct", "goal: bridge CPU ÷ slapd direct",
+		"client CPU µs/req floor")
+	row(w, "---", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:")
+	for _, p := range phases {
+		f, b, d := floor[p], bridge[p], direct[p]
+		row(w, p, thousands(f.OpsPerSec), thousands(f.ServerCPU), thousands(f.SlapdCPU), opsText(f.LDAPOps),
+			fmt.Sprintf("%.2f", ms(f.P50)), fmt.Sprintf("%.2f", ms(f.P99)), fmt.Sprintf("%.1f", mb(f.RSS)),
+			ratio(b.ServerCPU, f.ServerCPU), ratio(f.ServerCPU, d.SlapdCPU), cpuGoal[p], thousands(f.ClientCPU))
 	}
 }
 
@@ -98,7 +128,7 @@ func (r *report) writeList(w io.Writer) {
 	row(w, "request", "p50 ms", "max ms", "bridge CPU ms/req", "slapd CPU ms/req", "LDAP ops/req", "bridge peak RSS MB")
 	row(w, "---", "---:", "---:", "---:", "---:", "---", "---:")
 	for _, x := range l.rows {
-		row(w, "`"+x.path+"`", thousands(ms(x.P50)), thousands(ms(x.P99)), fmt.Sprintf("%.1f", x.BridgeCPU/1000),
+		row(w, "`"+x.path+"`", thousands(ms(x.P50)), thousands(ms(x.P99)), fmt.Sprintf("%.1f", x.ServerCPU/1000),
 			fmt.Sprintf("%.1f", x.SlapdCPU/1000), opsText(x.LDAPOps), fmt.Sprintf("%.1f", mb(x.Peak)))
 	}
 }

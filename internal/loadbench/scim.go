@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 )
 
 // scimClient sends Entra's requests to the bridge, over keep-alive
@@ -108,11 +109,14 @@ type user struct {
 }
 
 // newUser makes the values of user i of run run on side side ("bridge",
-// "direct", "list": the same length, so index costs match).
+// "direct", "floor", "list"). A side shorter than six letters is padded
+// with zeros ("floor0", "list00"), so that every side's names have the same
+// length and the index costs match.
 func newUser(side string, run, i int) user {
+	tag := side + strings.Repeat("0", max(0, 6-len(side)))
 	return user{
-		name:        fmt.Sprintf("%s%d.%06d@contoso.com", side, run, i),
-		externalID:  fmt.Sprintf("0a21f0f2-%04d-4f8e-bf98-%s%06d", run, side, i),
+		name:        fmt.Sprintf("%s%d.%06d@contoso.com", tag, run, i),
+		externalID:  fmt.Sprintf("0a21f0f2-%04d-4f8e-bf98-%s%06d", run, tag, i),
 		given:       fmt.Sprintf("Given%06d", i),
 		family:      fmt.Sprintf("Family%06d", i),
 		displayName: fmt.Sprintf("Display Name %06d", i),
