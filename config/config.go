@@ -301,12 +301,46 @@ type ConstantConfig struct {
 
 // GIDNumberConfig allocates unique numbers from a counter entry in the
 // directory, with an atomic compare-and-swap, so two bridges never hand out the
-// same number.
+// same number. It serves users.uid_number (uidNumber) as well as
+// groups.gid_number (gidNumber).
 type GIDNumberConfig struct {
-	// CounterDN is the entry holding the next free number in its gidNumber
-	// attribute; created at Start when missing. Empty disables allocation.
+	// CounterDN is the entry holding the next free number in the allocated
+	// attribute; created at Start when missing. Empty (and no Ranges)
+	// disables allocation.
 	CounterDN string `koanf:"counter_dn"`
 	Start     int    `koanf:"start"`
+	// Ranges replace CounterDN and Start when ldap.failover_urls lists
+	// replicas: one range per directory server, in the order ldap.url, then
+	// ldap.failover_urls. A server takes numbers from its own counter only,
+	// so numbers it handed out but had not replicated when it failed cannot
+	// be handed out again by the server that takes over (issue 14).
+	Ranges []NumberRange `koanf:"ranges"`
+}
+
+// NumberRange is the counter and the numbers of one directory server.
+type NumberRange struct {
+	// CounterDN is this server's counter entry, created at Start when missing.
+	CounterDN string `koanf:"counter_dn"`
+	// Start and End are the first and the last number handed out, both
+	// included.
+	Start int `koanf:"start"`
+	End   int `koanf:"end"`
+}
+
+// Enabled tells whether numbers are allocated: by one counter or by ranges.
+func (g GIDNumberConfig) Enabled() bool { return g.CounterDN != "" || len(g.Ranges) > 0 }
+
+// Counters are the ranges by directory server index: Ranges, or the one
+// counter of the single form, whose End is 0 (no end) and which every server
+// shares. Nil when nothing is allocated.
+func (g GIDNumberConfig) Counters() []NumberRange {
+	if len(g.Ranges) > 0 {
+		return g.Ranges
+	}
+	if g.CounterDN == "" {
+		return nil
+	}
+	return []NumberRange{{CounterDN: g.CounterDN, Start: g.Start}}
 }
 
 // RequestBudget is how long a request may work before it must answer: the

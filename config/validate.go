@@ -144,7 +144,7 @@ func (c *Config) defaultUsers() {
 	def(&u.Delete.Mode, "delete")
 	def(&u.Delete.Placeholder, "deleted-{{.id}}")
 	def(&u.MaxResults, 1000)
-	def(&u.UIDNumber.Start, 10000)
+	defaultNumbers(&u.UIDNumber)
 	c.defaultDerives()
 }
 
@@ -159,7 +159,16 @@ func (c *Config) defaultGroups() {
 		g.Attributes = []AttributeMapping{{SCIM: "displayName", LDAP: g.RDN}}
 	}
 	def(&g.MaxResults, c.Users.MaxResults)
-	def(&g.GIDNumber.Start, 10000)
+	defaultNumbers(&g.GIDNumber)
+}
+
+// defaultNumbers gives the single counter of users.uid_number or
+// groups.gid_number its start. Ranges have one start each: a default at the
+// top would read as one the admin set, beside them.
+func defaultNumbers(n *GIDNumberConfig) {
+	if len(n.Ranges) == 0 {
+		def(&n.Start, 10000)
+	}
 }
 
 // classFilter finds entries by their most specific object class, the last one
@@ -503,9 +512,7 @@ func (c *Config) validateUsers(ps *Problems) {
 	for i, m := range u.Match {
 		validateTemplate(ps, fmt.Sprintf("users.match[%d]", i), m.LDAP, m.Template)
 	}
-	if u.UIDNumber.CounterDN != "" {
-		ps.DN("users.uid_number.counter_dn", u.UIDNumber.CounterDN)
-	}
+	c.validateNumbers(ps, "users.uid_number", u.UIDNumber)
 	if u.Delete.MoveTo != "" {
 		ps.DN("users.delete.move_to", u.Delete.MoveTo)
 	}
@@ -569,10 +576,10 @@ func (c *Config) validateGroups(ps *Problems) {
 		ps.Add("groups.empty_member", "is required with %s, which must have at least one member (e.g. cn=nobody,dc=example,dc=org)",
 			g.ObjectClasses[len(g.ObjectClasses)-1])
 	}
-	if g.GIDNumber.CounterDN != "" {
-		ps.DN("groups.gid_number.counter_dn", g.GIDNumber.CounterDN)
-	} else if containsFold(g.ObjectClasses, "posixGroup") && !constantFor(g.Constants, "gidNumber") {
-		ps.Add("groups.gid_number.counter_dn", "posixGroup requires gidNumber: set a counter entry DN to allocate them")
+	c.validateNumbers(ps, "groups.gid_number", g.GIDNumber)
+	if !g.GIDNumber.Enabled() && containsFold(g.ObjectClasses, "posixGroup") && !constantFor(g.Constants, "gidNumber") {
+		ps.Add("groups.gid_number.counter_dn", "posixGroup requires gidNumber: set a counter entry DN to allocate them "+
+			"(or ranges, one per directory server)")
 	}
 	for i, dn := range c.Users.DefaultGroups {
 		ps.DN(fmt.Sprintf("users.default_groups[%d]", i), dn)
@@ -580,6 +587,106 @@ func (c *Config) validateGroups(ps *Problems) {
 	if g.MaxResults < 1 {
 		ps.Add("groups.max_results", "must be positive")
 	}
+}
+
+// validateNumbers checks users.uid_number or groups.gid_number (prefix):
+// either one counter, or one range per directory server such that no number
+// can be handed out by two servers, which is what ranges are for.
+func (c *Config) validateNumbers(ps *Problems, prefix string, n GIDNumberConfig) {
+	if n.CounterDN != "" {
+		ps.DN(prefix+".counter_dn", n.CounterDN)
+	}
+	if len(n.Ranges) == 0 {
+		return
+	}
+	if n.CounterDN != "" {
+		ps.Add(prefix+".ranges", "cannot be used with counter_dn: set counter_dn and start for one directory server, "+
+			"or ranges (each with its own counter_dn, start and end) for ldap.url and its failover_urls")
+	}
+	if n.Start != 0 {
+		ps.Add(prefix+".start", "is not used with ranges: each range has its own start")
+	}
+	// The range of a server is found by its index, so a missing or extra
+	// range would give a server another's numbers, or none.
+	if servers := 1 + len(c.LDAP.FailoverURLs); len(n.Ranges) != servers {
+		ps.Add(prefix+".ranges", "has %d ranges for %d directory servers (ldap.url and %d ldap.failover_urls): "+
+			"give each server exactly one, in that order", len(n.Ranges), servers, len(c.LDAP.FailoverURLs))
+	}
+	dns := make([]*ldap.DN, len(n.Ranges))
+	for i, r := range n.Ranges {
+		p := fmt.Sprintf("%s.ranges[%d]", prefix, i)
+		dns[i] = validateRange(ps, p, r)
+		validateRangeApart(ps, p, prefix, i, n.Ranges, dns)
+	}
+}
+
+// validateRange checks one range (at p) on its own, and returns its counter
+// DN parsed, nil when it has none.
+func validateRange(ps *Problems, p string, r NumberRange) *ldap.DN {
+	var dn *ldap.DN
+	if r.CounterDN == "" {
+		ps.Add(p+".counter_dn", "is required")
+	} else {
+		dn = ps.DN(p+".counter_dn", r.CounterDN)
+	}
+	// 0 is root's number, and what a start left out decodes to.
+	if r.Start < 1 {
+		ps.Add(p+".start", "must be at least 1, got %d", r.Start)
+	}
+	switch {
+	case r.End == 0:
+		ps.Add(p+".end", "is required: the last number this server hands out")
+	case r.End < r.Start:
+		ps.Add(p+".end", "must not be below start (%d), got %d", r.Start, r.End)
+	}
+	return dn
+}
+
+// validateRangeApart checks range i (at p) against the ranges before it: a
+// counter and numbers of its own.
+func validateRangeApart(ps *Problems, p, prefix string, i int, ranges []NumberRange, dns []*ldap.DN) {
+	for j := range i {
+		if dns[i] != nil && dns[j] != nil && dns[j].EqualFold(dns[i]) {
+			ps.Add(p+".counter_dn", "is the counter of %s.ranges[%d] as well: each server needs its own counter entry, "+
+				"or the two would take turns on one", prefix, j)
+			break
+		}
+	}
+	r := ranges[i]
+	if r.Start < 1 || r.End < r.Start {
+		return // reported already; an overlap would only repeat it
+	}
+	for j, o := range ranges[:i] {
+		if o.Start >= 1 && o.End >= o.Start && r.Start <= o.End && o.Start <= r.End {
+			ps.Add(p, "%d-%d overlaps %s.ranges[%d] (%d-%d): two servers would hand out the same numbers",
+				r.Start, r.End, prefix, j, o.Start, o.End)
+		}
+	}
+}
+
+// Warnings are what is valid but likely a mistake, as "path: message" like
+// the warnings of the checks against the directory; they stop nothing.
+func (c *Config) Warnings() []string {
+	var ws []string
+	for _, n := range []struct {
+		prefix string
+		cfg    GIDNumberConfig
+		on     bool
+	}{
+		{"users.uid_number", c.Users.UIDNumber, true},
+		{"groups.gid_number", c.Groups.GIDNumber, c.GroupsEnabled()},
+	} {
+		// One counter on replicas is kept for configurations written before
+		// ranges existed, but a failover can reuse numbers: the counter's
+		// last updates may not have reached the replica that takes over.
+		if n.on && n.cfg.CounterDN != "" && len(n.cfg.Ranges) == 0 && len(c.LDAP.FailoverURLs) > 0 {
+			ws = append(ws, fmt.Sprintf("%s.counter_dn: one counter for %d directory servers (ldap.url and ldap.failover_urls): "+
+				"after a failover, numbers the failed server handed out but had not yet replicated can be handed out twice; "+
+				"give each server its own counter and range with %s.ranges (see docs/high-availability.md)",
+				n.prefix, 1+len(c.LDAP.FailoverURLs), n.prefix))
+		}
+	}
+	return ws
 }
 
 func constantFor(list []ConstantConfig, attr string) bool {
