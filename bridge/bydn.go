@@ -168,13 +168,13 @@ func (u *Users) patchByDN(ctx context.Context, id string, ops []patch.Operation,
 }
 
 // deleteByDN is a user DELETE by cached DN, for users.delete.mode delete
-// without role groups and for DN members (a memberUid group holds the uid,
-// which only the entry knows): the delete, then the groups it leaves. done
-// is false when the request must take the read path; nothing was written
-// then.
+// without groups or role groups: one delete asserting the id. done is false
+// when the request must take the read path; nothing was written then.
 func (u *Users) deleteByDN(ctx context.Context, id, ifMatch string) (done bool, _ error) {
-	if u.m.Delete.Mode != "delete" || u.m.Roles != nil || (u.groups != nil && u.groups.g.ByUID) ||
-		!u.writesByDN(ctx, ifMatch) {
+	// With groups, the user leaves them before the delete (Users.Delete),
+	// and that must not act on a cached DN no longer the user's: the
+	// search by id that checks it is the slow path.
+	if u.m.Delete.Mode != "delete" || u.m.Roles != nil || u.groups != nil || !u.writesByDN(ctx, ifMatch) {
 		return false, nil
 	}
 	users := u.cache()
@@ -195,8 +195,5 @@ func (u *Users) deleteByDN(ctx context.Context, id, ifMatch string) (done bool, 
 		return true, failed("delete user", err)
 	}
 	users.drop(id)
-	if u.groups != nil {
-		return true, u.groups.removeMemberEverywhere(ctx, at.dn)
-	}
 	return true, nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
 // ldap.url then ldap.failover_urls is a priority order. Every bridge uses the
@@ -65,7 +67,7 @@ type pin struct {
 	pinned bool
 	server int
 	gen    uint64
-	// window: the request started within not_found_window of a failover.
+	// window: the request started within not_found_window of a switch.
 	window bool
 }
 
@@ -116,6 +118,19 @@ func inFailoverWindow(ctx context.Context) bool {
 	return pn != nil && pn.window
 }
 
+// emptyAfterFailover is inFailoverWindow for a filtered list: a query that
+// finds nothing is Entra's lookup before a create, and a create made now
+// could collide with the same entry in the failed server's unreplicated
+// tail. nil when the list found something, had no filter, or the window is
+// over.
+func emptyAfterFailover(ctx context.Context, filtered bool, total int) error {
+	if total > 0 || !filtered || !inFailoverWindow(ctx) {
+		return nil
+	}
+	return scimerr.New(scimerr.Unavailable, "nothing matches on the directory server in use since a recent failover; "+
+		"the failed server's last changes may not have arrived yet, retry later")
+}
+
 // failover is called when server failed (the one in use at generation gen)
 // could not be dialed: it switches to the first other server, in the
 // configured order, that can be, and returns a connection to it. Concurrent
@@ -157,8 +172,11 @@ func (p *Pool) failover(ctx context.Context, failed int, gen uint64, cause error
 // switchTo makes server k the one in use; Pool.mu is held. Idle connections
 // to the old server are closed now, lent ones when they come back (release
 // compares generations), and pinned requests get 503 from their next
-// operation. A failover (as opposed to a fail-back) opens the window in which
-// "not found" answers 503.
+// operation. Every switch opens the window in which "not found" answers 503:
+// after a failover the failed server's tail is missing; after a fail-back,
+// what other bridges, still on the server left, wrote in the moment before
+// they move too (bridges switch within about one probe interval of each
+// other) may not have arrived yet.
 func (p *Pool) switchTo(k int, failover bool, why string) uint64 {
 	from := p.fo.active
 	p.fo.active = k
@@ -169,9 +187,7 @@ func (p *Pool) switchTo(k int, failover bool, why string) uint64 {
 	}
 	p.idle = nil
 	p.backoff, p.retryAt = 0, time.Time{}
-	if failover {
-		p.fo.notFoundUntil = time.Now().Add(p.cfg.Failover.NotFoundWindow)
-	}
+	p.fo.notFoundUntil = time.Now().Add(p.cfg.Failover.NotFoundWindow)
 	kind := "fail-back"
 	if failover {
 		kind = "failover"

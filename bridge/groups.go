@@ -103,6 +103,9 @@ func (s *Groups) List(ctx context.Context, fl filter.Expr, startIndex, count int
 	if err != nil {
 		return 0, nil, failed("list groups", err)
 	}
+	if err := emptyAfterFailover(ctx, fl != nil, total); err != nil {
+		return 0, nil, err
+	}
 	out := make([]ldapmap.Resource, 0, len(entries))
 	for _, e := range entries {
 		res, err := s.render(ctx, e, members)

@@ -116,6 +116,9 @@ func (u *Users) List(ctx context.Context, fl filter.Expr, startIndex, count int,
 	if err != nil {
 		return 0, nil, failed("list users", err)
 	}
+	if err := emptyAfterFailover(ctx, fl != nil, total); err != nil {
+		return 0, nil, err
+	}
 	u.seen(entries...)
 	for _, e := range entries {
 		res, err := u.m.FromEntry(ctx, e, r)
@@ -463,20 +466,22 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) (err error) {
 		u.logWrite(ctx, "move", dn, []string{u.m.Delete.MoveTo}, err)
 		return failed("move deleted user", err)
 	}
-	if err := u.removeEntry(ctx, w, e.DN, "user"); err != nil {
-		return err
-	}
-	// Role groups may lie outside groups.base_dn, where neither refint nor
-	// removeMemberEverywhere reaches.
+	// The user leaves its groups before the entry goes, by writes of the
+	// bridge's own. OpenLDAP's refint overlay would remove member DNs too,
+	// but in the background and on each server apart (its changes are not
+	// replicated): a provider killed right after a delete kept the member
+	// for good while its peer dropped it. Leaving first also means that a
+	// delete that fails midway leaves an entry Entra's retry can find.
+	// Role groups may lie outside groups.base_dn.
 	if err := u.leaveAllRoleGroups(ctx, e); err != nil {
 		return err
 	}
 	if u.groups != nil {
-		// OpenLDAP's refint overlay removes member DNs by itself (in the
-		// background); without it, and always for memberUid, the bridge does.
-		return u.groups.removeMemberEverywhere(ctx, u.memberValue(e))
+		if err := u.groups.removeMemberEverywhere(ctx, u.memberValue(e)); err != nil {
+			return err
+		}
 	}
-	return nil
+	return u.removeEntry(ctx, w, e.DN, "user")
 }
 
 // treeDelete is AD's tree-delete control: the delete takes the entry with
