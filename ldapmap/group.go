@@ -51,7 +51,7 @@ func NewGroups(cfg config.GroupsConfig) (*GroupMap, error) {
 		constants[k] = append(constants[k], c.Value)
 	}
 	var allocated []string
-	if cfg.GIDNumber.CounterDN != "" {
+	if cfg.GIDNumber.Enabled() {
 		allocated = append(allocated, "gidNumber")
 	}
 	m.checkScopeOffline(constants, allocated, &ps)

@@ -198,7 +198,7 @@ func New(cfg config.UsersConfig) (*Map, error) {
 		}
 	}
 	var allocated []string
-	if cfg.UIDNumber.CounterDN != "" {
+	if cfg.UIDNumber.Enabled() {
 		allocated = append(allocated, "uidNumber")
 	}
 	m.checkScopeOffline(constants, allocated, &ps)

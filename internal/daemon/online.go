@@ -61,7 +61,9 @@ func CheckOnline(ctx context.Context, cfg *config.Config, pool *bridge.Pool) (pr
 	if err != nil {
 		return nil, nil, err
 	}
-	return c.ps, c.warns, nil
+	// The configuration's own warnings (one number counter on replicas):
+	// validate prints them with the directory's.
+	return c.ps, append(cfg.Warnings(), c.warns...), nil
 }
 
 type onlineCheck struct {
@@ -187,7 +189,7 @@ func (c *onlineCheck) checkSchema(s *ldapmap.Schema) {
 	}
 	users.refs = append(users.refs, attrRef{path: "users.rdn", name: u.RDN, sets: true},
 		attrRef{path: "users.id_attribute", name: u.IDAttribute, readOnly: true})
-	if u.UIDNumber.CounterDN != "" {
+	if u.UIDNumber.Enabled() {
 		users.generated = "uidNumber"
 	}
 	if u.Password.Attribute != "" {
@@ -217,7 +219,7 @@ func (c *onlineCheck) checkSchema(s *ldapmap.Schema) {
 	groups.refs = append(groups.refs, attrRef{path: "groups.member_attribute", name: g.MemberAttribute, sets: g.EmptyMember != ""},
 		attrRef{path: "groups.rdn", name: g.RDN, sets: true},
 		attrRef{path: "groups.id_attribute", name: g.IDAttribute, readOnly: true})
-	if g.GIDNumber.CounterDN != "" {
+	if g.GIDNumber.Enabled() {
 		groups.generated = "gidNumber"
 	}
 	c.checkKind(s, groups)
