@@ -248,15 +248,12 @@ func (p *Pool) probeRound(probes []*ldap.Conn) {
 	p.mu.Lock()
 	active, gen := p.fo.active, p.fo.gen
 	p.mu.Unlock()
-	order := []int{active}
+	seen := make([]probeResult, len(p.urls))
+	seen[active] = p.probe(probes, active)
 	for k := range p.urls {
 		if k != active {
-			order = append(order, k)
+			seen[k] = p.probe(probes, k)
 		}
-	}
-	seen := make([]probeResult, len(p.urls))
-	for _, k := range order {
-		seen[k] = p.probe(probes, k)
 	}
 	now := time.Now()
 	p.switchMu.Lock()
@@ -266,13 +263,35 @@ func (p *Pool) probeRound(probes []*ldap.Conn) {
 	if p.closed || p.fo.gen != gen {
 		return // a request switched meanwhile; the next round looks again
 	}
+	p.record(seen, active, now)
+	if err := seen[active].err; err != nil {
+		p.log.Warn().Err(err).Str("url", p.urls[active]).Msg("ldap: the directory server in use failed its probe")
+		for k := range p.urls {
+			if k != active && seen[k].err == nil {
+				p.switchTo(k, true, "failed its probe: "+err.Error())
+				return
+			}
+		}
+		return
+	}
+	for k := range active {
+		s := p.fo.servers[k]
+		if s.up && now.Sub(s.upSince) >= p.cfg.Failover.Hold && s.caughtUp {
+			p.switchTo(k, false, fmt.Sprintf("answered every probe for %s and has caught up", now.Sub(s.upSince).Round(time.Second)))
+			return
+		}
+	}
+}
+
+// record books a round's probes into the servers' state; Pool.mu is held.
+func (p *Pool) record(seen []probeResult, active int, now time.Time) {
 	ids := p.cfg.Failover.ServerIDs
 	for k, r := range seen {
 		s := &p.fo.servers[k]
 		s.probes++
 		if r.err != nil {
 			s.failed++
-			s.up, s.upSince, s.csn, s.lagKnown, s.caughtUp = false, time.Time{}, nil, false, false
+			*s = serverState{probes: s.probes, failed: s.failed}
 			continue
 		}
 		if !s.up {
@@ -286,23 +305,6 @@ func (p *Pool) probeRound(probes []*ldap.Conn) {
 		s.lag, s.lagKnown, s.caughtUp = behind(seen[active].csn, r.csn, own)
 		if len(ids) != len(p.urls) {
 			s.caughtUp = true // no serverIDs (or AD): the hold time alone decides
-		}
-	}
-	if seen[active].err != nil {
-		p.log.Warn().Err(seen[active].err).Str("url", p.urls[active]).Msg("ldap: the directory server in use failed its probe")
-		for k := range p.urls {
-			if k != active && seen[k].err == nil {
-				p.switchTo(k, true, "failed its probe: "+seen[active].err.Error())
-				return
-			}
-		}
-		return
-	}
-	for k := 0; k < active; k++ {
-		s := p.fo.servers[k]
-		if s.up && now.Sub(s.upSince) >= p.cfg.Failover.Hold && s.caughtUp {
-			p.switchTo(k, false, fmt.Sprintf("answered every probe for %s and has caught up", now.Sub(s.upSince).Round(time.Second)))
-			return
 		}
 	}
 }
@@ -441,8 +443,10 @@ func (p *Pool) Servers() []ServerStatus {
 	out := make([]ServerStatus, len(p.urls))
 	for k, u := range p.urls {
 		s := p.fo.servers[k]
-		out[k] = ServerStatus{URL: u, InUse: k == p.fo.active, Up: s.up, Probes: s.probes, ProbeFailures: s.failed,
-			Lag: s.lag, LagKnown: s.lagKnown && k != p.fo.active}
+		out[k] = ServerStatus{
+			URL: u, InUse: k == p.fo.active, Up: s.up, Probes: s.probes, ProbeFailures: s.failed,
+			Lag: s.lag, LagKnown: s.lagKnown && k != p.fo.active,
+		}
 	}
 	return out
 }

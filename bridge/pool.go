@@ -250,16 +250,11 @@ func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 		<-p.sem
 		return nil, err
 	}
-	for len(p.idle) > 0 {
-		c := p.idle[len(p.idle)-1]
-		p.idle = p.idle[:len(p.idle)-1]
-		if !c.IsClosing() {
-			pn.set(&p.fo)
-			p.lent++
-			p.mu.Unlock()
-			return c, nil
-		}
-		_ = c.Close()
+	if c := p.takeIdle(); c != nil {
+		pn.set(&p.fo)
+		p.lent++
+		p.mu.Unlock()
+		return c, nil
 	}
 	if wait := time.Until(p.retryAt); wait > 0 {
 		p.mu.Unlock()
@@ -272,22 +267,9 @@ func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 	p.startWatching()
 	p.mu.Unlock()
 	c, err := p.dial(ctx)
-	if err == nil {
-		c.SetTimeout(p.cfg.Timeout) // the bind's timeout was the request's
-	}
 	p.mu.Lock()
 	if err == nil {
-		// The dial may have switched servers; a request that already ran
-		// an operation on the old one must not go on on the new one.
-		if perr := pn.check(&p.fo); perr != nil || c.gen != p.fo.gen {
-			_ = c.Close()
-			if perr == nil {
-				perr = switchedError()
-			}
-			err = perr
-		} else {
-			pn.set(&p.fo)
-		}
+		err = p.lendDialed(c, pn)
 	}
 	var pe *poolError
 	refused := errors.As(err, &pe)
@@ -311,6 +293,36 @@ func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 		return nil, &poolError{kind: ErrDown, msg: "the directory is unavailable", cause: err}
 	}
 	return c, nil
+}
+
+// takeIdle pops a pooled connection that is still open, or returns nil;
+// Pool.mu is held.
+func (p *Pool) takeIdle() *conn {
+	for len(p.idle) > 0 {
+		c := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		if !c.IsClosing() {
+			return c
+		}
+		_ = c.Close()
+	}
+	return nil
+}
+
+// lendDialed checks a new connection before it is lent; Pool.mu is held.
+// The dial may have switched servers: a request that already ran an
+// operation on the old one must not go on on the new one.
+func (p *Pool) lendDialed(c *conn, pn *pin) error {
+	if err := pn.check(&p.fo); err != nil || c.gen != p.fo.gen {
+		_ = c.Close()
+		if err == nil {
+			err = switchedError()
+		}
+		return err
+	}
+	c.SetTimeout(p.cfg.Timeout) // the bind's timeout was the request's
+	pn.set(&p.fo)
+	return nil
 }
 
 func (p *Pool) release(c *conn, err error) {
