@@ -251,13 +251,18 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	}
 	p, ok := prepare(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, daemon.PrepareOptions{Pool: kind}, stderr)
 	warnings := 0
+	warn := func(w string) {
+		warnings++
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	if p != nil && p.Pool != nil {
-		warn := func(w string) {
-			warnings++
-			fmt.Fprintln(stderr, "warning:", w)
-		}
+		// The online checks print the configuration's own warnings too.
 		ok = checkDirectory(p, *online, stderr, warn) && ok
 		_ = p.Pool.Close()
+	} else if p != nil && p.Config != nil {
+		for _, w := range p.Config.Warnings() {
+			warn(w)
+		}
 	}
 	if !ok {
 		return 1

@@ -195,3 +195,28 @@ func TestValidateOnlineDespiteOfflineProblems(t *testing.T) {
 		}
 	}
 }
+
+// validate --offline still prints the configuration's own warnings: one
+// uidNumber counter for two replicas can hand out numbers twice after a
+// failover (docs/high-availability.md).
+func TestValidateOfflineWarnsSharedCounter(t *testing.T) {
+	raw, err := os.ReadFile("../../examples/openldap.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(raw), "  url: ldap://127.0.0.1:3890\n",
+		"  url: ldap://127.0.0.1:3890\n  failover_urls: [ldap://127.0.0.1:3891]\n", 1)
+	body = strings.Replace(body, "users:\n", "users:\n  uid_number:\n    counter_dn: cn=uidnext,dc=example,dc=org\n", 1)
+	f := filepath.Join(t.TempDir(), "replicas.yaml")
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LDAP_BIND_PASSWORD", "x")
+	t.Setenv("SCIMBRIDGE_TOKEN_SHA256", strings.Repeat("ab", 32))
+	var out, errb bytes.Buffer
+	code := run([]string{"validate", "--offline", "--config", f}, &out, &errb)
+	if code != 0 || !strings.Contains(errb.String(), "warning: users.uid_number.counter_dn: one counter for 2 directory servers") ||
+		!strings.Contains(out.String(), "OK (1 warning)") {
+		t.Errorf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+}
