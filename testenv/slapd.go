@@ -1,6 +1,7 @@
 // Package testenv runs real, throwaway directory servers for scimbridge's
-// tests: a private slapd (internal/slapd, shared with `scimbridge demo`), a
-// Samba AD DC and Pebble, and the helpers tests use to reach them.
+// tests: a private slapd (internal/slapd, shared with `scimbridge demo`), two
+// slapds replicating to each other (Pair, for high availability), a Samba AD
+// DC and Pebble, and the helpers tests use to reach them.
 package testenv
 
 import (

@@ -73,6 +73,7 @@ type Slapd struct {
 	mu      sync.Mutex
 	proc    *process
 	tlsPort int
+	replica *Replica // nil unless one of a StartPair pair (replica.go)
 }
 
 // process is one run of slapd; Restart replaces it while the Slapd stays the same.
@@ -172,7 +173,11 @@ func findSlapd() (string, error) {
 // and loads the base LDIF only into an empty database, so that a reused Dir keeps its data.
 func (s *Slapd) prepare(ctx context.Context, pw string) error {
 	conf := filepath.Join(s.dir, "slapd.conf")
-	if err := os.WriteFile(conf, []byte(renderSlapdConf(s.dir, pw)), 0o600); err != nil {
+	text, seed, err := s.prepareReplica(renderSlapdConf(s.dir, pw), pw)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return err
 	}
 	db := filepath.Join(s.dir, "db")
@@ -182,14 +187,21 @@ func (s *Slapd) prepare(ctx context.Context, pw string) error {
 	if err := os.MkdirAll(db, 0o700); err != nil {
 		return err
 	}
-	ldif := filepath.Join(s.dir, "base.ldif")
-	if err := os.WriteFile(ldif, []byte(baseLDIF), 0o600); err != nil {
-		return err
+	ldif := seed
+	if ldif == "" {
+		ldif = filepath.Join(s.dir, "base.ldif")
+		if err := os.WriteFile(ldif, []byte(baseLDIF), 0o600); err != nil {
+			return err
+		}
 	}
 	// "slapd -T add" is slapadd; calling it this way avoids a second binary lookup.
-	out, err := exec.CommandContext(ctx, s.bin, "-T", "add", "-q", "-f", conf, "-l", ldif).CombinedOutput()
+	args := []string{"-T", "add", "-q", "-f", conf, "-l", ldif}
+	if s.replica != nil {
+		args = append(args, "-w") // the contextCSN both providers start from: see Replica.Seed
+	}
+	out, err := exec.CommandContext(ctx, s.bin, args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("slapadd of the base LDIF into %s failed: %v: %s", db, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("slapadd of %s into %s failed: %v: %s", ldif, db, err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
@@ -205,7 +217,11 @@ func (s *Slapd) start(ctx context.Context, port int) error {
 		listen += " ldaps://127.0.0.1:" + strconv.Itoa(s.tlsPort) + "/"
 	}
 	out := &tailWriter{logf: s.logf}
-	cmd := exec.Command(s.bin, "-d", "none", "-f", filepath.Join(s.dir, "slapd.conf"), "-h", listen)
+	debug := "none"
+	if s.replica != nil {
+		debug = "sync" // what replication did, for a failed HA test's log (slapd.conf's loglevel goes to syslog only)
+	}
+	cmd := exec.Command(s.bin, "-d", debug, "-f", filepath.Join(s.dir, "slapd.conf"), "-h", listen)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = SysProcAttr()
 	began := time.Now()
