@@ -5,7 +5,8 @@ FROM golang:1.26 AS build
 WORKDIR /src
 # Modules first, so that source edits do not invalidate the download layer.
 COPY go.mod go.sum ./
-# go.mod replaces asn1-ber with the patched copy there (internal/third_party/asn1-ber/PATCHES.md).
+# go.mod replaces asn1-ber and go-ldap with the patched copies there
+# (internal/third_party/asn1-ber/PATCHES.md, internal/third_party/ldap/PATCHES.md).
 COPY internal/third_party ./internal/third_party
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .

@@ -46,3 +46,5 @@ require (
 )
 
 replace github.com/go-asn1-ber/asn1-ber => ./internal/third_party/asn1-ber
+
+replace github.com/go-ldap/ldap/v3 => ./internal/third_party/ldap

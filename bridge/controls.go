@@ -21,13 +21,15 @@ const (
 
 // postRead is the post-read request control with room for its answer: the
 // pool fills entry from the response control of the write that carried it
-// (Pool.Modify). entry stays nil when no answer came: a directory that
-// ignored the control (it is not critical, so the write goes ahead
+// (Pool.Modify, Pool.Add). entry stays nil when no answer came: a directory
+// that ignored the control (it is not critical, so the write goes ahead
 // regardless), a dry run, or a wrapper that did not pass the write on. The
 // caller then reads the entry as before.
 //
-// go-ldap returns a write's response controls for a modify only
-// (ModifyWithResult, v3.4.15): an add, a rename and a delete cannot carry it.
+// go-ldap v3.4.15 returns a write's response controls for a modify only
+// (ModifyWithResult); our copy adds AddWithResult for the add
+// (internal/third_party/ldap/PATCHES.md). A rename and a delete cannot carry
+// it.
 type postRead struct {
 	attrs []string
 	entry *ldap.Entry

@@ -18,6 +18,14 @@ const maxNameCandidates = 20
 // Create adds a user (POST /Users): one LDAP add, then the user's default
 // groups. On AD the user is added disabled with its password and enabled in a
 // second step (Windows refuses an enabled account without a password).
+//
+// The answer is built from the entry this add made, never from whatever is
+// at its DN afterwards (issue 14): two bridges adding the same DN on two
+// replicating servers both succeed, and a read by DN on either may then
+// return the other's entry, so two clients would be given one SCIM id. The
+// add carries the post-read control (RFC 4527) where the directory lists it
+// (slapd), and its answer is the new entry with its entryUUID, which also
+// saves the read back (issue 13). See added for the directories without it.
 func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Resource, err error) {
 	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
@@ -40,11 +48,11 @@ func (u *Users) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Res
 	if err := u.allocateUIDNumber(ctx, req); err != nil {
 		return nil, err
 	}
-	dn, err := u.addUser(ctx, req, res)
+	e, err := u.addUser(ctx, req, res)
 	if err != nil {
 		return nil, err
 	}
-	return u.finishCreate(ctx, dn, res, r)
+	return u.finishEntry(ctx, e, res, r)
 }
 
 // planCreate builds the add for res and checks it against the scope, before
@@ -73,28 +81,81 @@ func (u *Users) allocateUIDNumber(ctx context.Context, req *ldap.AddRequest) err
 	return nil
 }
 
-// addUser adds req and returns the DN it was added under. When the name is
+// addUser adds req and returns the entry it added (added). When the name is
 // taken, takenName decides between a 409 and, on AD, the next name candidate.
-func (u *Users) addUser(ctx context.Context, req *ldap.AddRequest, res ldapmap.Resource) (string, error) {
+func (u *Users) addUser(ctx context.Context, req *ldap.AddRequest, res ldapmap.Resource) (*ldap.Entry, error) {
+	pr := u.postRead(ctx)
+	if pr != nil {
+		// NameCandidate copies the controls: every attempt carries it.
+		req.Controls = append(req.Controls, pr)
+	}
 	base := req
 	for n := 1; ; n++ {
 		err := u.dir.Add(ctx, req)
 		u.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
 		switch {
 		case err == nil:
-			return req.DN, nil
+			return u.added(ctx, req.DN, pr)
 		case noSuchEntry(err):
-			return "", scimerr.Wrap(scimerr.Internal, err, "users.base_dn %s does not exist", u.m.BaseDN)
+			return nil, scimerr.Wrap(scimerr.Internal, err, "users.base_dn %s does not exist", u.m.BaseDN)
 		case !u.nameCollision(err):
-			return "", failed("create user", err)
+			return nil, failed("create user", err)
 		}
 		if err := u.takenName(ctx, res, err, n); err != nil {
-			return "", err
+			return nil, err
 		}
 		req = u.m.NameCandidate(base, n+1)
 		u.log.Warn().Str("request_id", RequestID(ctx)).Str("taken", base.DN).Str("trying", req.DN).
 			Msg("ad name collision (CN or sAMAccountName): trying the next candidate")
 	}
+}
+
+// added is the user entry an add at dn made: the one its post-read control
+// (pr) brought back, which is this add's own entry whatever happened at dn
+// since. It must carry the id, which the answer and the DN cache are keyed
+// by; a directory that ignored the control (it is not critical), or sent an
+// entry without the id, gets a read back as below.
+//
+// Without post-read (AD and Samba, which do not list 1.3.6.1.1.13.2 in
+// their supportedControl; a directory without RFC 4527; a dry run, which
+// adds nothing) the entry is read back by DN, and the residual risk is
+// accepted there: the read normally reaches the server that took the add,
+// which holds this add's entry, but when another client added the same DN
+// on another replicating server at the same moment, and either replication
+// brought that entry here first or the pool failed over between the add and
+// the read, the answer carries the other entry's id, and two clients hold
+// one SCIM id (AD keeps both entries then, the loser renamed to a
+// "CNF:<objectGUID>" name).
+func (u *Users) added(ctx context.Context, dn string, pr *postRead) (*ldap.Entry, error) {
+	if e := written(pr); e != nil && u.m.ID(e) != "" {
+		return e, nil
+	}
+	return u.readDN(ctx, dn)
+}
+
+// reread reads the user entry e again after the create changed it: at its
+// DN, and only while that entry has e's id, so that the answer stays the
+// entry this create made. A vanished or replaced entry is a 404 (readDN's
+// error), not another user's attributes under this id. Without an id (it
+// cannot happen for a rendered entry) it is a read by DN.
+func (u *Users) reread(ctx context.Context, e *ldap.Entry) (*ldap.Entry, error) {
+	id := u.m.ID(e)
+	if id == "" {
+		return u.readDN(ctx, e.DN)
+	}
+	f, err := u.m.SearchFilter(ctx, &filter.Compare{Path: filter.Path{Attr: "id"}, Op: filter.Eq, Value: id}, nil)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := u.dir.Search(ctx, ldap.NewSearchRequest(e.DN, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+		1, 0, false, f, u.m.ReadAttributes(), nil))
+	if err != nil && !noSuchEntry(err) {
+		return nil, failed("read user", err)
+	}
+	if err != nil || len(sr.Entries) == 0 {
+		return nil, scimerr.New(scimerr.NotFound, "the user entry vanished while the request ran")
+	}
+	return sr.Entries[0], nil
 }
 
 // nameCollision tells whether an add failed because its name is taken. AD
@@ -117,7 +178,7 @@ func (u *Users) takenName(ctx context.Context, res ldapmap.Resource, addErr erro
 			// Entra retries a POST whose answer it lost. RFC 7644 §3.3 still
 			// wants 409 (Entra then finds the user by its matching attribute),
 			// but first finish what the first attempt may have left undone.
-			if _, err := u.completeCreate(ctx, existing.DN, res); err != nil {
+			if _, err := u.completeCreate(ctx, existing, res); err != nil {
 				return err
 			}
 		}
@@ -138,9 +199,20 @@ func (u *Users) allocated() []string {
 	return nil
 }
 
-// finishCreate completes a new user (completeCreate) and renders it.
+// finishCreate completes the user entry at dn, adopted by users.match, and
+// renders it (finishEntry). The entry existed before: there is no add whose
+// answer could name it.
 func (u *Users) finishCreate(ctx context.Context, dn string, res ldapmap.Resource, r *resolver) (ldapmap.Resource, error) {
-	e, err := u.completeCreate(ctx, dn, res)
+	e, err := u.readDN(ctx, dn)
+	if err != nil {
+		return nil, err
+	}
+	return u.finishEntry(ctx, e, res, r)
+}
+
+// finishEntry completes the new user e (completeCreate) and renders it.
+func (u *Users) finishEntry(ctx context.Context, e *ldap.Entry, res ldapmap.Resource, r *resolver) (ldapmap.Resource, error) {
+	e, err := u.completeCreate(ctx, e, res)
 	if err != nil {
 		return nil, err
 	}
@@ -152,18 +224,17 @@ func (u *Users) finishCreate(ctx context.Context, dn string, res ldapmap.Resourc
 }
 
 // completeCreate enables a user added disabled (AD) and joins the default
-// groups. Each step is idempotent, so a retried POST completes what an
-// interrupted one left. It returns the entry as it is now.
-func (u *Users) completeCreate(ctx context.Context, dn string, res ldapmap.Resource) (*ldap.Entry, error) {
-	e, err := u.readDN(ctx, dn)
-	if err != nil {
-		return nil, err
-	}
+// groups, given its entry e as last read (or as its add left it). Each step
+// is idempotent, so a retried POST completes what an interrupted one left. It
+// returns the entry as it is now.
+func (u *Users) completeCreate(ctx context.Context, e *ldap.Entry, res ldapmap.Resource) (*ldap.Entry, error) {
+	dn := e.DN
 	if u.m.EnableAfterAdd(res) && u.m.Disable.Disabled(e) {
 		if _, err := u.apply(ctx, dn, &ldapmap.Update{Changes: u.m.Disable.Changes(e, true)}); err != nil {
 			return nil, err
 		}
-		if e, err = u.readDN(ctx, dn); err != nil {
+		var err error
+		if e, err = u.reread(ctx, e); err != nil {
 			return nil, err
 		}
 	}
@@ -176,7 +247,7 @@ func (u *Users) completeCreate(ctx context.Context, dn string, res ldapmap.Resou
 		}
 		if u.m.Roles.Attr == "" && len(u.m.Roles.Groups) > 0 {
 			// The roles are read from memberOf, which changed.
-			return u.readDN(ctx, dn)
+			return u.reread(ctx, e)
 		}
 	}
 	return e, nil

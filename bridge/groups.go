@@ -62,6 +62,10 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Re
 		}
 		req.Attribute("gidNumber", []string{n})
 	}
+	pr := s.postRead(ctx)
+	if pr != nil {
+		req.Controls = append(req.Controls, pr)
+	}
 	err = s.dir.Add(ctx, req)
 	s.users.logWrite(ctx, "add", req.DN, attrNames(req.Attributes), err)
 	if nameTaken(err) {
@@ -70,11 +74,31 @@ func (s *Groups) Create(ctx context.Context, res ldapmap.Resource) (_ ldapmap.Re
 	if err != nil {
 		return nil, failed("create group", err)
 	}
-	e, err := s.read(ctx, req.DN, ldap.ScopeBaseObject, "(objectClass=*)", true)
+	e, err := s.added(ctx, req.DN, pr)
 	if err != nil {
 		return nil, err
 	}
 	return s.render(ctx, e, true)
+}
+
+// postRead returns a post-read control asking for what the answer to a
+// create renders (the group with its members), nil when the directory would
+// not answer it (AD).
+func (s *Groups) postRead(ctx context.Context) *postRead {
+	if s.ad || !s.dir.Supports(ctx, postReadOID) {
+		return nil
+	}
+	return &postRead{attrs: s.attrs(true)}
+}
+
+// added is the group entry an add at dn made, as Users.added: the post-read
+// control's entry when it carries the id, else read back by DN, with the
+// same residual risk when two clients add the same DN on two servers.
+func (s *Groups) added(ctx context.Context, dn string, pr *postRead) (*ldap.Entry, error) {
+	if e := written(pr); e != nil && s.g.ID(e) != "" {
+		return e, nil
+	}
+	return s.read(ctx, dn, ldap.ScopeBaseObject, "(objectClass=*)", true)
 }
 
 // Get returns one group; the member list is read only when the client wants

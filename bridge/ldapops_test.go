@@ -273,7 +273,6 @@ var (
 // managed filter) and requires what makes the write PlanUpdate's (the new
 // values not there yet, the derived cn and sn present).
 const (
-	assertUser = "+assert(&(objectClass=<v>)(entryUUID=<v>))"
 	patchTwoOp = "modify user +assert(&(&(objectClass=<v>)(entryUUID=<v>))(&(!(mail=<v>))(!(sn=<v>))(cn=*))) +postread U"
 	patchOffOp = "modify user +assert(&(&(objectClass=<v>)(entryUUID=<v>))(&(!(pwdAccountLockedTime=<v>))(cn=*)(sn=*))) +postread U"
 	patchOnOp  = "modify user +assert(&(&(objectClass=<v>)(entryUUID=<v>))(&(pwdAccountLockedTime=<v>)(cn=*)(sn=*))) +postread U"
@@ -297,19 +296,22 @@ func TestLDAPOperationsPerRequest(t *testing.T) {
 			[]string{"paged sub people U"},
 		},
 		// Direct (create = matching query + POST): search, add, read back
-		// (go-ldap returns no response controls for an add, so the entryUUID
-		// and meta come from a read). Before: the same.
+		// (the entryUUID and meta). The bridge's add carries the post-read
+		// control, whose answer is the new entry: no read back, and the id
+		// is the entryUUID of the entry this add made, never that of
+		// whatever is at the DN afterwards (issue 14). Before: add, read
+		// back by DN.
 		{
 			"create: GET filter", "GET", filterPath(`userName eq "alice@contoso.com"`), "", http.StatusOK,
 			[]string{"paged sub people U"},
 		},
 		{
 			"create: POST", "POST", "/Users", entraUser("alice@contoso.com", "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"), http.StatusCreated,
-			[]string{"add user", "search base user U"},
+			[]string{"add user +postread U"},
 		},
 		{
 			"create: POST (other user)", "POST", "/Users", entraUser("bob@contoso.com", "1b32"), http.StatusCreated,
-			[]string{"add user", "search base user U"},
+			[]string{"add user +postread U"},
 		},
 		// Direct: one search; the groups attribute (RFC 7643 §4.1.2) costs a
 		// second. Before: the same.
@@ -334,14 +336,16 @@ func TestLDAPOperationsPerRequest(t *testing.T) {
 			[]string{patchOffOp, "search sub people U"},
 		},
 		{"PATCH active True", "PATCH", "/Users/{user}", patchOn, http.StatusOK, []string{patchOnOp}},
-		// Direct: add, read back. Before: add, read back, a search for the
-		// members of a group that holds only the placeholder.
+		// Direct: add, read back. The add carries the post-read control, as
+		// a user's. Before issue 13: add, read back, a search for the
+		// members of a group that holds only the placeholder; before issue
+		// 14: add, read back by DN.
 		{
 			"group create: POST", "POST", "/Groups",
 			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],` +
 				`"externalId":"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159","displayName":"Sales","meta":{"resourceType":"Group"}}`,
 			http.StatusCreated,
-			[]string{"add group", "search base group G+member"},
+			[]string{"add group +postread G+member"},
 		},
 		// Direct: one modify (the client knows the member's DN). The member
 		// id is resolved (a member value must be a DN the directory
@@ -366,8 +370,13 @@ func TestLDAPOperationsPerRequest(t *testing.T) {
 		// Direct: one delete. Before: the same.
 		{"DELETE group", "DELETE", "/Groups/{group}", "", http.StatusNoContent, []string{"search sub groups G", "delete group"}},
 		// Direct: one delete (slapd's refint takes the user out of its
-		// groups). Before: search by id, delete, search of the groups.
-		{"DELETE user", "DELETE", "/Users/{user}", "", http.StatusNoContent, []string{"delete user " + assertUser, "paged sub groups [1.1]"}},
+		// groups). With groups enabled the user is found by id and leaves
+		// its groups by the bridge's own writes before the delete, because
+		// refint's clean-up is not replicated (issue 14, failover); this one
+		// is in none. Before: the delete by cached DN, then the search of
+		// the groups; before issue 13: search by id, delete, search of the
+		// groups.
+		{"DELETE user", "DELETE", "/Users/{user}", "", http.StatusNoContent, []string{"search sub people U", "paged sub groups [1.1]", "delete user"}},
 	})
 
 	// A bridge that has not seen the user (just started, or another
@@ -376,7 +385,7 @@ func TestLDAPOperationsPerRequest(t *testing.T) {
 	(&cycle{t: t, h: cold, log: coldLog, userID: c.otherID}).run([]entraStep{
 		{"cold: PATCH 2 attributes", "PATCH", "/Users/{user}", patchTwo, http.StatusOK, []string{"search sub people U", "modify user +postread U"}},
 		{"cold: PATCH active False", "PATCH", "/Users/{user}", patchOff, http.StatusOK, []string{patchOffOp}},
-		{"cold: DELETE user", "DELETE", "/Users/{user}", "", http.StatusNoContent, []string{"delete user " + assertUser, "paged sub groups [1.1]"}},
+		{"cold: DELETE user", "DELETE", "/Users/{user}", "", http.StatusNoContent, []string{"search sub people U", "paged sub groups [1.1]", "delete user"}},
 		{"DELETE of a deleted user", "DELETE", "/Users/{user}", "", http.StatusNotFound, []string{"search sub people U"}},
 	})
 }

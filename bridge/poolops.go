@@ -33,9 +33,24 @@ func (p *Pool) SearchPaged(ctx context.Context, req *ldap.SearchRequest, pageSiz
 	return complete, err
 }
 
-// Add adds an entry.
+// Add adds an entry. A request carrying the post-read control (postRead)
+// gets the new entry in that control, when the directory sent it back, as
+// Pool.Modify does: that entry, with its entryUUID, is the one this add
+// made, whereas a read by DN afterwards may find another client's entry of
+// the same DN (issue 14). AddWithResult is our patch to go-ldap
+// (internal/third_party/ldap/PATCHES.md).
 func (p *Pool) Add(ctx context.Context, req *ldap.AddRequest) error {
-	return p.do(ctx, "add", true, func(c *ldap.Conn) error { return c.Add(req) })
+	pr := postReadIn(req.Controls)
+	if pr == nil {
+		return p.do(ctx, "add", true, func(c *ldap.Conn) error { return c.Add(req) })
+	}
+	return p.do(ctx, "add", true, func(c *ldap.Conn) error {
+		res, err := c.AddWithResult(req)
+		if err == nil {
+			pr.entry = postReadEntry(res.Controls)
+		}
+		return err
+	})
 }
 
 // Modify modifies an entry. A request carrying the post-read control
