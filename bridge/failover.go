@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -40,6 +42,9 @@ type failoverState struct {
 	servers       []serverState
 	// watching is closed to stop the prober; nil until it started.
 	watching chan struct{}
+	// start chooses the server the pool starts on (chooseStart), once,
+	// before its first connection.
+	start sync.Once
 }
 
 // serverState is what the probes saw of one server.
@@ -195,6 +200,73 @@ func (p *Pool) switchTo(k int, failover bool, why string) uint64 {
 	p.log.Warn().Str("from", p.urls[from]).Str("to", p.urls[k]).Str("kind", kind).Str("why", why).
 		Msg("ldap: switched directory server")
 	return p.fo.gen
+}
+
+// chooseStart picks the server a new pool starts on. The first server of
+// the list is not always right: while the other bridges are still on a
+// standby, waiting for the first server's hold time to pass, a bridge that
+// starts (or reloads) and writes to the first server would split the
+// writers. So, with ldap.failover.server_ids, every server is asked for the
+// time of the newest change made on it (its own serverID's contextCSN),
+// and a server written to within ldap.failover.hold, more recently than any
+// other, is where the bridges are: the pool starts there, and fails back
+// with the others. Otherwise it starts on the first server.
+func (p *Pool) chooseStart(ctx context.Context) {
+	ids := p.cfg.Failover.ServerIDs
+	if len(p.urls) < 2 || len(ids) != len(p.urls) {
+		return
+	}
+	newest := make([]time.Time, len(p.urls))
+	var wg sync.WaitGroup
+	for k := range p.urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := p.dialOne(ctx, p.urls[k], p.tls[k])
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			if csn, err := readContextCSN(c); err == nil {
+				newest[k], _ = csnTime(csn[ids[k]])
+			}
+		}()
+	}
+	wg.Wait()
+	best := 0
+	for k, t := range newest {
+		if t.After(newest[best]) {
+			best = k
+		}
+	}
+	if best == 0 || time.Since(newest[best]) > p.cfg.Failover.Hold {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fo.gen == 0 {
+		p.fo.active = best
+		p.log.Warn().Str("url", p.urls[best]).Time("last_write", newest[best]).
+			Msg("ldap: starting on this server, written to more recently than those before it: the other bridges are there")
+	}
+}
+
+// TakeOver gives a pool that replaces old (a configuration reload) old's
+// server in use and what its probes saw, when both have the same servers
+// in the same order: the new pool goes on where the old one was, hold time
+// and not-found window included, instead of starting over.
+func (p *Pool) TakeOver(old *Pool) {
+	if old == nil || !slices.Equal(old.urls, p.urls) {
+		return
+	}
+	old.mu.Lock()
+	active, until := old.fo.active, old.fo.notFoundUntil
+	servers := slices.Clone(old.fo.servers)
+	old.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fo.active, p.fo.notFoundUntil, p.fo.servers = active, until, servers
+	p.fo.start.Do(func() {})
 }
 
 // startWatching starts the background prober once, when the pool first

@@ -194,3 +194,36 @@ func TestRequestPinnedAcrossSwitch(t *testing.T) {
 		t.Fatalf("Server(new request) = %d, want 1", got)
 	}
 }
+
+// A pool that replaces another (a reload) with the same servers goes on on
+// the server the old one uses, rather than starting over on the first.
+func TestTakeOverKeepsServer(t *testing.T) {
+	t.Parallel()
+	old, s := failoverPair(t, config.FailoverConfig{ProbeInterval: time.Hour, Hold: time.Hour, NotFoundWindow: time.Minute})
+	if err := s[0].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s[0].Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.LDAPConfig{
+		URL: s[0].URL, FailoverURLs: []string{s[1].URL}, BindDN: s[0].BindDN, BindPassword: s[0].BindPassword,
+		PoolSize: 2, Timeout: 2 * time.Second, DialTimeout: time.Second, PageSize: 100,
+		Failover: config.FailoverConfig{ProbeInterval: time.Hour, Hold: time.Hour, NotFoundWindow: time.Minute},
+	}
+	p, err := bridge.NewPool(cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.TakeOver(old)
+	if err := addOU(context.Background(), p, "after-reload"); err != nil {
+		t.Fatal(err)
+	}
+	if !has(t, s[1], "after-reload") || has(t, s[0], "after-reload") {
+		t.Fatal("the new pool did not write where the old one did")
+	}
+}

@@ -266,6 +266,7 @@ func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 	p.lent++ // the dial counts as lent, so Close waits for it
 	p.startWatching()
 	p.mu.Unlock()
+	p.fo.start.Do(func() { p.chooseStart(ctx) })
 	c, err := p.dial(ctx)
 	p.mu.Lock()
 	if err == nil {

@@ -32,6 +32,9 @@ func (a *App) Reload() error {
 	// at the next restart, like the listeners.
 	p, err := Prepare(*a.Source, PrepareOptions{Log: func(config.LogConfig) zerolog.Logger { return a.log }})
 	if err == nil {
+		// With the same directory servers, the new pool goes on on the
+		// server the old one uses (docs/high-availability.md).
+		p.Pool.TakeOver(a.cur.Load().pool)
 		// The same checks against the directory as serve at start; a
 		// directory that cannot be reached right now does not block a reload.
 		ctx, cancel := context.WithTimeout(a.life, time.Minute)
