@@ -118,10 +118,11 @@ var directOps = map[string]map[string]float64{
 }
 
 // floorOps are the LDAP operations per request of each floor phase, as
-// floor.go sends them: the bridge's for create, get and patch. The bridge's
-// delete also searches for the user's groups; the floor keeps no groups.
+// floor.go sends them: the bridge's on slapd for create, get and patch. The
+// bridge's delete also searches, for the user and its groups; the floor
+// builds the DN and keeps no groups.
 var floorOps = map[string]map[string]float64{
-	"create": {"search": 2, "add": 1},
+	"create": {"search": 1, "add": 1},
 	"get":    {"search": 1},
 	"patch":  {"modify": 1},
 	"delete": {"delete": 1},

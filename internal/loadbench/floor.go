@@ -164,8 +164,10 @@ func (f *floor) find(c echo.Context) error {
 	return reply(c, http.StatusOK, list)
 }
 
-// create adds the entry the direct side adds (addRequest) and reads it back
-// by DN for the answer, as the bridge's POST does (add + search).
+// create adds the entry the direct side adds (addRequest) with the
+// post-read control and answers with the entry the add made: the bridge's
+// POST on slapd is the same single add (go-ldap's AddWithResult comes from
+// the repository's patch, internal/third_party/ldap).
 func (f *floor) create(c echo.Context) error {
 	var body map[string]any
 	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil {
@@ -187,23 +189,20 @@ func (f *floor) create(c echo.Context) error {
 		return scimError(c, http.StatusBadRequest, "userName and one work email equal to it are required")
 	}
 	req := addRequest(f.people, u)
-	var res *ldap.SearchResult
-	err := f.with(func(l *ldap.Conn) error {
-		if err := l.Add(req); err != nil {
-			return err
-		}
-		var err error
-		res, err = l.Search(ldap.NewSearchRequest(req.DN, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-			"(objectClass=*)", readAttributes, nil))
+	req.Controls = []ldap.Control{floorPostRead{}}
+	var res *ldap.AddResult
+	err := f.with(func(l *ldap.Conn) (err error) {
+		res, err = l.AddWithResult(req)
 		return err
 	})
 	if err != nil {
 		return ldapError(c, err)
 	}
-	if len(res.Entries) != 1 {
-		return scimError(c, http.StatusInternalServerError, "the new entry did not read back")
+	e := postReadResult(res.Controls)
+	if e == nil {
+		return scimError(c, http.StatusInternalServerError, "no post-read entry in the add's answer")
 	}
-	return reply(c, http.StatusCreated, resource(c, res.Entries[0]))
+	return reply(c, http.StatusCreated, resource(c, e))
 }
 
 // floorPatch is Entra's PatchOp body.
@@ -362,7 +361,8 @@ func str(v any) string {
 }
 
 // postReadOID is the post-read control (RFC 4527 §3.2), which the bridge
-// sends with a PATCH's modify where the directory supports it (slapd does).
+// sends with a POST's add and a PATCH's modify where the directory supports
+// it (slapd does).
 const postReadOID = "1.3.6.1.1.13.2"
 
 // postReadSelection is the control's value, the AttributeSelection of
@@ -375,7 +375,7 @@ var postReadSelection = func() string {
 	return string(sel.Bytes())
 }()
 
-// floorPostRead asks for the entry as the modify leaves it.
+// floorPostRead asks for the entry as the add or modify leaves it.
 type floorPostRead struct{}
 
 func (floorPostRead) GetControlType() string { return postReadOID }
