@@ -34,8 +34,8 @@ import (
 // a member added by cached DN would never show the group in its memberOf
 // (a group deleted so would stay in its members' memberOf). A user's own
 // writes cause no such update; the memberof overlay's clean-up after a user
-// delete fails the same way, and refint, or deleteByDN's removeMemberEverywhere
-// where there is none, takes the user out of its groups.
+// delete would fail the same way, but deleteByDN deletes only a user that
+// is in no group.
 
 // cache returns the DN cache of users, made on first use.
 func (u *Users) cache() *dnCache {
@@ -168,32 +168,53 @@ func (u *Users) patchByDN(ctx context.Context, id string, ops []patch.Operation,
 }
 
 // deleteByDN is a user DELETE by cached DN, for users.delete.mode delete
-// without groups or role groups: one delete asserting the id. done is false
-// when the request must take the read path; nothing was written then.
-func (u *Users) deleteByDN(ctx context.Context, id, ifMatch string) (done bool, _ error) {
-	// With groups, the user leaves them before the delete (Users.Delete),
-	// and that must not act on a cached DN no longer the user's: the
-	// search by id that checks it is the slow path.
-	if u.m.Delete.Mode != "delete" || u.m.Roles != nil || u.groups != nil || !u.writesByDN(ctx, ifMatch) {
-		return false, nil
+// without role groups and for DN members (a memberUid group holds the uid,
+// which only the entry knows): one delete asserting the id, once a search
+// has found the user in no group. done is false when the request must take
+// the read path; nothing was written then, and in (when not nil) are the
+// groups the search found holding the cached DN, for the read path to use
+// if the user is still there.
+func (u *Users) deleteByDN(ctx context.Context, id, ifMatch string) (done bool, in *groupsAt, _ error) {
+	if u.m.Delete.Mode != "delete" || u.m.Roles != nil || (u.groups != nil && u.groups.g.ByUID) ||
+		!u.writesByDN(ctx, ifMatch) {
+		return false, nil, nil
 	}
 	users := u.cache()
 	at, ok := users.get(id)
 	if !ok {
-		return false, nil
+		return false, nil, nil
+	}
+	if u.groups != nil {
+		// A user in groups leaves them before the entry goes (Users.Delete),
+		// and that must not act on a cached DN that is no longer the user's:
+		// the read path checks it first. A user in no group has nothing to
+		// leave, and the delete below asserts the id.
+		dns, err := u.groups.groupDNsWith(ctx, at.dn)
+		if err != nil {
+			return false, nil, nil
+		}
+		if len(dns) > 0 {
+			return false, &groupsAt{member: at.dn, dns: dns}, nil
+		}
 	}
 	controls, err := idAssertion(ctx, u.m, id, "")
 	if err != nil {
-		return false, nil
+		return false, nil, nil
 	}
 	err = u.dir.Del(ctx, ldap.NewDelRequest(at.dn, controls))
 	u.logWrite(withCachedDN(ctx), "delete", at.dn, nil, err)
 	if fellBack(users, id, err) {
-		return false, nil
+		return false, nil, nil
 	}
 	if err != nil {
-		return true, failed("delete user", err)
+		return true, nil, failed("delete user", err)
 	}
 	users.drop(id)
-	return true, nil
+	return true, nil, nil
+}
+
+// groupsAt are the groups (dns) a search found holding member.
+type groupsAt struct {
+	member string
+	dns    []string
 }

@@ -39,13 +39,8 @@ func (s *Groups) groupDNsWith(ctx context.Context, v string) ([]string, error) {
 	return dns, failed("find user's groups", err)
 }
 
-// removeMemberEverywhere takes a deleted user out of its groups. With refint
-// the search usually finds nothing left to do.
-func (s *Groups) removeMemberEverywhere(ctx context.Context, v string) error {
-	dns, err := s.groupDNsWith(ctx, v)
-	if err != nil {
-		return err
-	}
+// leave takes member value v out of the groups at dns, one modify each.
+func (s *Groups) leave(ctx context.Context, v string, dns []string) error {
 	for _, dn := range dns {
 		if err := s.modifyMembers(ctx, dn, nil, &memberChange{remove: []string{v}}, false); err != nil {
 			return err

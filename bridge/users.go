@@ -429,7 +429,8 @@ func assertion(f string) []ldap.Control {
 func (u *Users) Delete(ctx context.Context, id, ifMatch string) (err error) {
 	ctx = PinRequest(ctx)
 	defer atEdge(ctx, &err)
-	if done, err := u.deleteByDN(ctx, id, ifMatch); done {
+	done, in, err := u.deleteByDN(ctx, id, ifMatch)
+	if done {
 		return err
 	}
 	e, w, err := u.kind().readForWrite(ctx, id, ifMatch)
@@ -466,6 +467,11 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) (err error) {
 		u.logWrite(ctx, "move", dn, []string{u.m.Delete.MoveTo}, err)
 		return failed("move deleted user", err)
 	}
+	return u.leaveAndRemove(ctx, w, e, in)
+}
+
+// leaveAndRemove deletes a user's entry (users.delete.mode delete).
+func (u *Users) leaveAndRemove(ctx context.Context, w *guarded, e *ldap.Entry, in *groupsAt) error {
 	// The user leaves its groups before the entry goes, by writes of the
 	// bridge's own. OpenLDAP's refint overlay would remove member DNs too,
 	// but in the background and on each server apart (its changes are not
@@ -477,7 +483,16 @@ func (u *Users) Delete(ctx context.Context, id, ifMatch string) (err error) {
 		return err
 	}
 	if u.groups != nil {
-		if err := u.groups.removeMemberEverywhere(ctx, u.memberValue(e)); err != nil {
+		v := u.memberValue(e)
+		var dns []string
+		if in != nil && in.member == v {
+			dns = in.dns // found by deleteByDN a moment ago, at the DN the user still has
+		} else if found, err := u.groups.groupDNsWith(ctx, v); err == nil {
+			dns = found
+		} else {
+			return err
+		}
+		if err := u.groups.leave(ctx, v, dns); err != nil {
 			return err
 		}
 	}
