@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
@@ -45,6 +46,9 @@ type failoverState struct {
 	// start chooses the server the pool starts on (chooseStart), once,
 	// before its first connection.
 	start sync.Once
+	// hold, every and window are ldap.failover.hold, probe_interval and
+	// not_found_window.
+	hold, every, window time.Duration
 }
 
 // serverState is what the probes saw of one server.
@@ -64,7 +68,27 @@ type serverState struct {
 	caughtUp bool
 }
 
-func (f *failoverState) init(n int) { f.servers = make([]serverState, n) }
+func (f *failoverState) init(n int, cfg config.FailoverConfig) {
+	f.servers = make([]serverState, n)
+	f.hold, f.every, f.window = cfg.Hold, cfg.ProbeInterval, cfg.NotFoundWindow
+}
+
+// failBackNear tells whether another bridge may have failed back to a
+// higher-priority server already: it has answered every probe for the hold
+// time less one probe interval (bridges probe at their own times), and not
+// yet for the hold time and the not-found window. The other bridges' writes
+// there may not have reached this server yet. Whether it has caught up is
+// not asked: under load it trails by milliseconds at one probe and not at
+// the next, and another bridge may have read it at the right moment.
+func (f *failoverState) failBackNear(now time.Time) bool {
+	for k := range f.active {
+		s := f.servers[k]
+		if up := now.Sub(s.upSince); s.up && up >= f.hold-f.every && up < f.hold+f.window {
+			return true
+		}
+	}
+	return false
+}
 
 // pin ties the LDAP operations of one request to the server its first
 // operation ran on.
@@ -108,7 +132,8 @@ func (pn *pin) set(f *failoverState) {
 		return
 	}
 	pn.pinned, pn.server, pn.gen = true, f.active, f.gen
-	pn.window = time.Now().Before(f.notFoundUntil)
+	now := time.Now()
+	pn.window = now.Before(f.notFoundUntil) || f.failBackNear(now)
 }
 
 func switchedError() error {
@@ -116,8 +141,9 @@ func switchedError() error {
 }
 
 // inFailoverWindow tells whether the request in ctx started within
-// ldap.failover.not_found_window of a failover: an entry it did not find
-// may be among the failed server's last writes, not yet replicated.
+// ldap.failover.not_found_window of a switch, or when a fail-back is near
+// (failBackNear): an entry it did not find may be among another server's
+// last writes, not yet replicated.
 func inFailoverWindow(ctx context.Context) bool {
 	pn := pinOf(ctx)
 	return pn != nil && pn.window

@@ -10,6 +10,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 	"github.com/rs/zerolog"
 
+	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/scimapi/scimerr"
 )
 
@@ -71,7 +72,7 @@ func TestCSNServerID(t *testing.T) {
 // writing to the old server for 30 s when only idle ones were closed.
 func TestReleaseAfterSwitchCloses(t *testing.T) {
 	p := &Pool{sem: make(chan struct{}, 1), urls: []string{"ldap://a", "ldap://b"}, log: zerolog.Nop()}
-	p.fo.init(2)
+	p.fo.init(2, config.FailoverConfig{})
 	p.sem <- struct{}{}
 	p.lent = 1
 	a, b := net.Pipe()
@@ -111,6 +112,38 @@ func TestNotFoundInFailoverWindow(t *testing.T) {
 		if !errors.As(err, &se) || se.Kind != c.want {
 			t.Errorf("atEdge(%v) = %v, want kind %v", c.err, err, c.want)
 		}
+	}
+}
+
+// Near the end of a higher server's hold time, other bridges may have failed
+// back already (they probe at their own times): not found is then not
+// believed either, until the hold and the window have passed.
+func TestFailBackNear(t *testing.T) {
+	hold, every, window := 30*time.Second, 5*time.Second, 30*time.Second
+	now := time.Now()
+	for _, c := range []struct {
+		name   string
+		up     bool
+		upFor  time.Duration
+		active int
+		want   bool
+	}{
+		{"first server in use", true, time.Hour, 0, false},
+		{"higher server down", false, 0, 1, false},
+		{"higher server up, hold far off", true, 10 * time.Second, 1, false},
+		{"within a probe interval of the hold", true, 26 * time.Second, 1, true},
+		{"hold passed, fail-back pending", true, 40 * time.Second, 1, true},
+		{"hold and window passed: it does not catch up", true, 61 * time.Second, 1, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var f failoverState
+			f.init(2, config.FailoverConfig{Hold: hold, ProbeInterval: every, NotFoundWindow: window})
+			f.active = c.active
+			f.servers[0] = serverState{up: c.up, upSince: now.Add(-c.upFor)}
+			if got := f.failBackNear(now); got != c.want {
+				t.Fatalf("failBackNear = %v, want %v", got, c.want)
+			}
+		})
 	}
 }
 

@@ -339,6 +339,12 @@ func (s *Groups) resolveMembers(ctx context.Context, ids []string, strict bool) 
 		v, ok := found[id]
 		if !ok {
 			if strict {
+				if inFailoverWindow(ctx) {
+					// Right after a switch the user may be among the last
+					// writes of the server left: Entra retries a 503.
+					return nil, scimerr.New(scimerr.Unavailable, "members: no user with id %q on the directory server in use "+
+						"since a recent failover; its last changes may not have arrived yet, retry later", id)
+				}
 				return nil, scimerr.New(scimerr.InvalidValue, "members: no user with id %q", id)
 			}
 			continue

@@ -126,7 +126,7 @@ type conn struct {
 // NewPool prepares a pool; connections are opened lazily.
 func NewPool(cfg config.LDAPConfig, log zerolog.Logger) (*Pool, error) {
 	p := &Pool{cfg: cfg, log: log, sem: make(chan struct{}, cfg.PoolSize), drained: make(chan struct{})}
-	p.fo.init(1 + len(cfg.FailoverURLs))
+	p.fo.init(1+len(cfg.FailoverURLs), cfg.Failover)
 	p.urls = append([]string{cfg.URL}, cfg.FailoverURLs...)
 	for _, u := range p.urls {
 		tc, err := tlsConfig(cfg, u)

@@ -375,7 +375,13 @@ func checkHAState(t *testing.T, l *haLoad, entries map[string]map[string][]strin
 	var wantMembers []string
 	for name, u := range l.users {
 		for b, h := range l.bridges {
+			// Within the not-found window after the fail-back, a deleted
+			// user answers 503 until the window ends.
 			r := h.Do(http.MethodGet, "/Users/"+u.id, "")
+			for deadline := time.Now().Add(10 * time.Second); r.Status == http.StatusServiceUnavailable && time.Now().Before(deadline); {
+				time.Sleep(100 * time.Millisecond)
+				r = h.Do(http.MethodGet, "/Users/"+u.id, "")
+			}
 			if u.deleted {
 				if r.Status != http.StatusNotFound {
 					t.Errorf("bridge %d: deleted user %s answers %d", b, name, r.Status)
