@@ -417,7 +417,11 @@ type probeResult struct {
 // restarted between two probes shows as a broken connection: an outage,
 // even if it answers again by now (busy bridges saw it fail and moved).
 func (p *Pool) probe(probes []*ldap.Conn, k int) probeResult {
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+	limit := p.cfg.Timeout
+	if limit <= 0 {
+		limit = 10 * time.Second // a config built without config.Load's defaults
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	if probes[k] == nil {
 		c, err := p.dialOne(ctx, p.urls[k], p.tls[k])
