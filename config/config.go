@@ -41,6 +41,10 @@ type Config struct {
 	Users  UsersConfig  `koanf:"users"`
 	Groups GroupsConfig `koanf:"groups"`
 	Log    LogConfig    `koanf:"log"`
+
+	// found are warnings about files the configuration names, from whoever
+	// read them (AddWarning).
+	found []string
 }
 
 // ServerConfig is the SCIM HTTP listener.
@@ -61,6 +65,10 @@ type ServerConfig struct {
 	// AllowedCIDRs, when set, limits who may connect (e.g. Entra's
 	// AzureActiveDirectory service tag ranges); others get 403.
 	AllowedCIDRs []string `koanf:"allowed_cidrs"`
+	// AllowedServiceTags adds the address ranges of Azure service tags
+	// (AzureActiveDirectory: Entra's provisioning service) to AllowedCIDRs,
+	// read from Microsoft's weekly file instead of copied by hand.
+	AllowedServiceTags ServiceTagsConfig `koanf:"allowed_service_tags"`
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed: the client address in logs, the audit trail and
 	// allowed_cidrs is then the one the proxy saw. Empty: the TCP peer.

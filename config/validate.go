@@ -265,6 +265,7 @@ func (c *Config) problems() Problems {
 
 func (c *Config) validateServer(ps *Problems) {
 	validateServerTLS(ps, c.Server.TLS)
+	validateServiceTags(ps, c.Server.AllowedServiceTags)
 	for key, list := range map[string][]string{"allowed_cidrs": c.Server.AllowedCIDRs, "trusted_proxies": c.Server.TrustedProxies} {
 		for i, cidr := range list {
 			if _, _, err := net.ParseCIDR(cidr); err != nil {
@@ -665,7 +666,8 @@ func validateRangeApart(ps *Problems, p, prefix string, i int, ranges []NumberRa
 }
 
 // Warnings are what is valid but likely a mistake, as "path: message" like
-// the warnings of the checks against the directory; they stop nothing.
+// the warnings of the checks against the directory; they stop nothing. They
+// include those found in the files the configuration names (AddWarning).
 func (c *Config) Warnings() []string {
 	var ws []string
 	for _, n := range []struct {
@@ -686,7 +688,7 @@ func (c *Config) Warnings() []string {
 				n.prefix, 1+len(c.LDAP.FailoverURLs), n.prefix))
 		}
 	}
-	return ws
+	return append(ws, c.found...)
 }
 
 func constantFor(list []ConstantConfig, attr string) bool {

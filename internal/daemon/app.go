@@ -61,6 +61,9 @@ type App struct {
 	life     context.Context
 	endLife  context.CancelFunc
 	retiring sync.WaitGroup
+	// rewatch tells the file watcher that a reload succeeded: the new
+	// configuration may name another service tags file.
+	rewatch chan struct{}
 }
 
 // core is everything built from one configuration. A request holds a
@@ -74,6 +77,8 @@ type core struct {
 	refs    atomic.Int64
 	retired atomic.Bool
 	dryRun  bool
+	// tags is what server.allowed_service_tags.file gave, nil without it.
+	tags *serviceTagList
 	// idle is closed when the core is retired and its last request is done.
 	idle     chan struct{}
 	idleOnce sync.Once
@@ -121,7 +126,7 @@ func (p *Prepared) NewApp(opts ...Option) (*App, error) {
 	if p.Pool == nil || p.kind != ServePool {
 		return nil, errors.New("daemon: the configuration was not prepared to serve (problems, or no ServePool)")
 	}
-	a := &App{cfg: p.Config, log: p.Log}
+	a := &App{cfg: p.Config, log: p.Log, rewatch: make(chan struct{}, 1)}
 	a.life, a.endLife = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(a)
@@ -143,7 +148,7 @@ func (a *App) newCore(p *Prepared) *core {
 	// The online checks may have used the pool already, from this
 	// goroutine; no request sees it before the core is published.
 	pool.Observe(a.Metrics.ldapOp, func(d time.Duration) { a.Metrics.poolWait.Observe(d.Seconds()) })
-	c := &core{cfg: cfg, pool: pool, idle: make(chan struct{})}
+	c := &core{cfg: cfg, pool: pool, tags: p.serviceTags, idle: make(chan struct{})}
 	var dir bridge.Directory = pool
 	if cfg.Server.DryRun || a.record != nil {
 		dir = bridge.DryRun(pool, a.log, a.record)

@@ -29,7 +29,9 @@ type Prepared struct {
 	// Groups is nil when /Groups is off.
 	Groups *ldapmap.GroupMap
 	// Tokens are the accepted bearer tokens; `preview` puts its own here.
-	Tokens                       []scimapi.Token
+	Tokens []scimapi.Token
+	// AllowedCIDRs are server.allowed_cidrs and the prefixes of
+	// server.allowed_service_tags together.
 	AllowedCIDRs, TrustedProxies []*net.IPNet
 	// Pool has dialed nothing when Prepare returns. An App made from the
 	// Prepared value takes it over; otherwise whoever prepared closes it.
@@ -41,6 +43,9 @@ type Prepared struct {
 
 	lines *config.LineFinder
 	kind  PoolKind
+	// serviceTags is what server.allowed_service_tags.file gave; nil when
+	// not configured.
+	serviceTags *serviceTagList
 }
 
 // PoolKind says which LDAP pool Prepare builds.
@@ -96,6 +101,7 @@ func Prepare(src config.Source, o PrepareOptions) (*Prepared, error) {
 		p.Log = o.Log(cfg.Log)
 	}
 	errs := append([]error{err}, p.compileMaps(config.Covered(err))...)
+	errs = append(errs, p.readServiceTags(time.Now()))
 	err = once(config.WithLines(config.DropFollowOns(errors.Join(errs...)), lines))
 	switch {
 	case err == nil:
@@ -110,10 +116,35 @@ func Prepare(src config.Source, o PrepareOptions) (*Prepared, error) {
 // (NewApp's callers: tests and tools that build one in code).
 func prepareLoaded(cfg *config.Config, log zerolog.Logger) (*Prepared, error) {
 	p := &Prepared{Config: cfg, Log: log}
-	if err := errors.Join(p.compileMaps(nil)...); err != nil {
+	if err := errors.Join(append(p.compileMaps(nil), p.readServiceTags(time.Now()))...); err != nil {
 		return nil, err
 	}
 	return p, p.finish()
+}
+
+// readServiceTags reads server.allowed_service_tags.file, when configured:
+// its problems come back with the configuration's, and its age warning joins
+// the configuration's own warnings (config.AddWarning), which `validate`
+// prints, also --offline, and serve and Reload log with the online checks'.
+// It reads the file even when the configuration has other problems, so that
+// `validate` names them all in one run.
+func (p *Prepared) readServiceTags(now time.Time) error {
+	sc := p.Config.Server.AllowedServiceTags
+	if sc.File == "" || len(sc.Tags) == 0 {
+		return nil // not configured, or Load reported the missing half
+	}
+	list, ps := readServiceTags(sc)
+	if len(ps) > 0 {
+		return ps.Err()
+	}
+	p.serviceTags = list
+	if w := list.staleWarning(now); w != "" {
+		p.Config.AddWarning(w)
+	}
+	p.Log.Info().Str("file", list.file).Str("cloud", list.cloud).Int64("change_number", list.changeNumber).
+		Strs("tags", sc.Tags).Int("prefixes", len(list.prefixes)).Time("date", list.date).Str("date_from", list.dateFrom).
+		Msg("service tags read")
+	return nil
 }
 
 // compileMaps compiles the user and, when enabled, the group mapping. A
@@ -146,7 +177,12 @@ func (p *Prepared) finish() error {
 		}
 		p.Tokens = append(p.Tokens, scimapi.Token{Name: t.Name, SHA256: h, Expires: t.Expires})
 	}
-	p.AllowedCIDRs, p.TrustedProxies = parseCIDRs(cfg.Server.AllowedCIDRs), parseCIDRs(cfg.Server.TrustedProxies)
+	p.AllowedCIDRs, p.TrustedProxies = mergeCIDRs(parseCIDRs(cfg.Server.AllowedCIDRs), p.serviceTags), parseCIDRs(cfg.Server.TrustedProxies)
+	if cfg.Server.AllowedServiceTags.File != "" && len(p.AllowedCIDRs) == 0 {
+		// An empty allow list lets everyone in: never the result of
+		// configuring one. readServiceTags refuses a tag without prefixes.
+		return errors.New("server.allowed_service_tags: no address prefixes read")
+	}
 	return p.newPool()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -13,12 +14,13 @@ import (
 	"github.com/scimbridge/scimbridge/config"
 )
 
-// Reload reads the configuration again from a.Source. If it is valid, the new
-// mapping, tokens and LDAP pool take over atomically: requests already running
-// finish on the old ones, which are closed afterwards. If it is not, the bridge
-// keeps serving with the old configuration and every problem is logged. This is
-// how a token is rotated without a restart (list the old and the new token
-// during the rotation window).
+// Reload reads the configuration again from a.Source, and the service tags
+// file it names. If both are valid, the new mapping, tokens, allow list and
+// LDAP pool take over atomically: requests already running finish on the old
+// ones, which are closed afterwards. If not, the bridge keeps serving with the
+// old configuration and every problem is logged. This is how a token is
+// rotated without a restart (list the old and the new token during the
+// rotation window), and how the weekly service tags file takes effect.
 func (a *App) Reload() error {
 	if a.Source == nil {
 		return errors.New("reload: no configuration source")
@@ -40,6 +42,11 @@ func (a *App) Reload() error {
 		ctx, cancel := context.WithTimeout(a.life, time.Minute)
 		problems, warnings, cerr := p.CheckOnline(ctx)
 		cancel()
+		if cerr != nil {
+			// The directory did not answer: the configuration's own
+			// warnings (the service tags file's age) still stand.
+			warnings = p.Config.Warnings()
+		}
 		for _, w := range warnings {
 			a.log.Warn().Str("warning", w).Msg("config reload")
 		}
@@ -67,6 +74,10 @@ func (a *App) Reload() error {
 	old := a.cur.Swap(c)
 	a.Metrics.Reload(true)
 	a.log.Info().Msg("configuration reloaded")
+	select {
+	case a.rewatch <- struct{}{}:
+	default: // the watcher has one to handle already
+	}
 	a.retiring.Add(1)
 	go a.retire(old)
 	return nil
@@ -101,37 +112,93 @@ func (a *App) warnStatic(cfg *config.Config) {
 	}
 }
 
-// Watch reloads when the configuration file changes, until ctx ends. It
-// watches the directory, because editors and config management replace the
-// file rather than write it in place, and waits for the writes to settle.
+// Watch reloads when the configuration file or the service tags file it
+// names (server.allowed_service_tags.file) changes, until ctx ends. It
+// watches their directories, because editors, config management and a
+// refresh job replace a file rather than write it in place, and waits for the
+// writes to settle. After each reload it watches the files the new
+// configuration names. It also logs, once a day, the service tags file's age
+// warning: a broken refresh job changes no file, so nothing else would.
 func (a *App) Watch(ctx context.Context) error {
-	if a.Source == nil || a.Source.File == "" || a.Source.Data != nil {
+	files := a.watchedFiles()
+	if len(files) == 0 {
 		return nil // no file to watch
 	}
-	w, file, err := watchFile(a.Source.File)
+	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
-	go a.reloadOnChange(ctx, w, file)
+	fw := &fileWatch{w: w, dirs: map[string]bool{}}
+	if err := fw.set(files); err != nil {
+		_ = w.Close()
+		return err
+	}
+	go a.reloadOnChange(ctx, fw)
 	return nil
 }
 
-// watchFile watches the directory that holds path. It returns path made
-// absolute, the form fileChanged compares events with.
-func watchFile(path string) (*fsnotify.Watcher, string, error) {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return nil, "", err
+// watchedFiles are the files whose change reloads: the configuration file
+// (unless it came as Data) and the serving configuration's service tags file.
+func (a *App) watchedFiles() []string {
+	if a.Source == nil {
+		return nil // nothing to reload from
 	}
-	file, err := filepath.Abs(path)
-	if err == nil {
-		err = w.Add(filepath.Dir(file))
+	var files []string
+	if a.Source.File != "" && a.Source.Data == nil {
+		files = append(files, a.Source.File)
 	}
-	if err != nil {
-		_ = w.Close()
-		return nil, "", err
+	if f := a.cur.Load().cfg.Server.AllowedServiceTags.File; f != "" {
+		files = append(files, f)
 	}
-	return w, file, nil
+	return files
+}
+
+// fileWatch is a watcher on the directories of some files.
+type fileWatch struct {
+	w *fsnotify.Watcher
+	// files are absolute, the form fileChanged compares events with.
+	files []string
+	dirs  map[string]bool
+}
+
+// set watches the directories of files, and no others. A directory that
+// cannot be watched is an error; the others are watched all the same.
+func (fw *fileWatch) set(files []string) error {
+	var errs []error
+	abs := make([]string, 0, len(files))
+	want := map[string]bool{}
+	for _, f := range files {
+		p, err := filepath.Abs(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		abs = append(abs, p)
+		want[filepath.Dir(p)] = true
+	}
+	for d := range want {
+		if fw.dirs[d] {
+			continue
+		}
+		if err := fw.w.Add(d); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fw.dirs[d] = true
+	}
+	for d := range fw.dirs {
+		if !want[d] {
+			_ = fw.w.Remove(d)
+			delete(fw.dirs, d)
+		}
+	}
+	fw.files = abs
+	return errors.Join(errs...)
+}
+
+// changed tells whether ev writes, creates or renames one of the files.
+func (fw *fileWatch) changed(ev fsnotify.Event) bool {
+	return slices.ContainsFunc(fw.files, func(f string) bool { return fileChanged(ev, f) })
 }
 
 // reloadSettle is how long the file must stay quiet before a reload: one
@@ -139,23 +206,29 @@ func watchFile(path string) (*fsnotify.Watcher, string, error) {
 // first could see a half-written file.
 const reloadSettle = 200 * time.Millisecond
 
-// reloadOnChange reloads once file has changed and settled, until ctx ends or
-// the watcher w closes; it closes w when it returns.
-func (a *App) reloadOnChange(ctx context.Context, w *fsnotify.Watcher, file string) {
-	defer w.Close()
+// staleCheckEvery is how often a serving bridge logs the service tags
+// file's age warning (staleWarning), while there is one.
+const staleCheckEvery = 24 * time.Hour
+
+// reloadOnChange reloads once a watched file has changed and settled, until
+// ctx ends or the watcher closes; it closes the watcher when it returns.
+func (a *App) reloadOnChange(ctx context.Context, fw *fileWatch) {
+	defer fw.w.Close()
 	var settle <-chan time.Time
+	stale := time.NewTicker(staleCheckEvery)
+	defer stale.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-w.Events:
+		case ev, ok := <-fw.w.Events:
 			if !ok {
 				return
 			}
-			if fileChanged(ev, file) {
+			if fw.changed(ev) {
 				settle = time.After(reloadSettle)
 			}
-		case err, ok := <-w.Errors:
+		case err, ok := <-fw.w.Errors:
 			if !ok {
 				return
 			}
@@ -163,6 +236,21 @@ func (a *App) reloadOnChange(ctx context.Context, w *fsnotify.Watcher, file stri
 		case <-settle:
 			settle = nil
 			_ = a.Reload()
+		case <-a.rewatch:
+			if err := fw.set(a.watchedFiles()); err != nil {
+				a.log.Warn().Err(err).Msg("config file watch: a changed file will not reload; reload with SIGHUP")
+			}
+		case now := <-stale.C:
+			a.warnStale(now)
+		}
+	}
+}
+
+// warnStale logs the serving service tags file's age warning, if any.
+func (a *App) warnStale(now time.Time) {
+	if tags := a.cur.Load().tags; tags != nil {
+		if w := tags.staleWarning(now); w != "" {
+			a.log.Warn().Str("warning", w).Msg("service tags")
 		}
 	}
 }
