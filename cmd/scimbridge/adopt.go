@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,45 +11,91 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi/filter"
 )
+
+var adoptCmd = &command{
+	name:     "adopt",
+	synopsis: "adopt --dry-run --config FILE --users users.csv",
+	summary:  "list which existing entries users.match would adopt for Entra's users, writing nothing",
+	about: "Before the first provisioning cycle: reads Entra's users from a CSV export whose header names SCIM " +
+		"attributes (userName, which is required, emails[type eq \"work\"].value, displayName, ...), runs " +
+		"users.match for each row against the directory, and lists the entry each user would adopt, the " +
+		"users whose match is ambiguous (Entra's POST would get 409) and those that would be created new. It " +
+		"writes nothing: adoption itself happens when Entra sends the POST, so --dry-run is required.",
+	examples: []string{"scimbridge adopt --dry-run --config /etc/scimbridge/config.yaml --users users.csv"},
+	exits: []string{
+		"0  listed (ambiguous matches included)",
+		"1  a problem in the configuration, users.match empty, the CSV unreadable, or a lookup failed",
+		"2  usage error",
+	},
+	flags: func() *pflag.FlagSet { fs, _, _ := adoptFlags(); return fs },
+}
+
+func adoptFlags() (fs *pflag.FlagSet, file *string, o adoptOpts) {
+	fs, file = configFlags("adopt")
+	o.dry = fs.Bool("dry-run", false, "list what users.match would do (required: adoption itself happens on Entra's POST)")
+	o.users = fs.String("users", "", "CSV export of the Entra users; the header names SCIM attributes (userName required)")
+	return fs, file, o
+}
+
+// adoptOpts are adopt's own flags.
+type adoptOpts struct {
+	dry   *bool
+	users *string
+}
+
+// usage returns what is missing from the flags, nil if nothing.
+func (o adoptOpts) usage(file string) error {
+	var errs []error
+	if file == "" {
+		errs = append(errs, errors.New("--config is required"))
+	}
+	if *o.users == "" {
+		errs = append(errs, errors.New("--users is required"))
+	}
+	if !*o.dry {
+		errs = append(errs, errors.New("--dry-run is required: adopt only lists, adoption itself happens on Entra's POST"))
+	}
+	return errors.Join(errs...)
+}
 
 // adopt --dry-run reads Entra's users from a CSV file whose header names SCIM
 // attributes (userName, emails[type eq "work"].value, displayName, ...), runs
 // users.match for each, and prints which existing entry each would adopt,
 // which are ambiguous and which would be created new. It writes nothing.
 func adopt(args []string, stdout, stderr io.Writer) int {
-	fs, file := configFlags("adopt")
-	dry := fs.Bool("dry-run", false, "list what users.match would do (required: adoption itself happens on Entra's POST)")
-	users := fs.String("users", "", "CSV export of the Entra users; the header names SCIM attributes (userName required)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs, file, o := adoptFlags()
+	if code, done := parseFlags(adoptCmd, fs, args, stdout, stderr); done {
+		return code
 	}
-	if *file == "" || *users == "" || !*dry {
-		fmt.Fprintln(stderr, "usage: scimbridge adopt --dry-run --config FILE --users users.csv")
-		return 2
+	if err := o.usage(*file); err != nil {
+		return usageError(adoptCmd, stderr, err)
 	}
+	users := o.users
 	p, ok := prepare(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, daemon.PrepareOptions{}, stderr)
 	if !ok {
-		return 1
+		return exitProblems
 	}
 	if len(p.Config.Users.Match) == 0 {
 		_ = p.Pool.Close()
 		fmt.Fprintln(stderr, "adopt: users.match is empty: every user would be created new")
-		return 1
+		return exitProblems
 	}
 	rows, err := readUsersCSV(*users)
 	if err != nil {
 		_ = p.Pool.Close()
 		fmt.Fprintln(stderr, "adopt:", err)
-		return 1
+		return exitProblems
 	}
 	app, err := p.NewApp()
 	if err != nil {
 		printProblems(stderr, err)
-		return 1
+		return exitProblems
 	}
 	defer func() { _ = app.Pool().Close() }()
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
@@ -82,9 +129,9 @@ func adopt(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "\n%d to adopt, %d ambiguous (POST will answer 409), %d new, %d errors\n",
 		counts["adopt"], counts["ambiguous"], counts["new"], counts["error"])
 	if counts["error"] > 0 {
-		return 1
+		return exitProblems
 	}
-	return 0
+	return exitOK
 }
 
 // readUsersCSV turns each row into a SCIM resource, with the header as paths.

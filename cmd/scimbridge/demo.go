@@ -19,29 +19,56 @@ import (
 	"github.com/scimbridge/scimbridge/scimapi"
 )
 
-// demo starts a throwaway OpenLDAP on 127.0.0.1:3890 (the address in
-// examples/openldap.yaml) and serves the bridge on it with a fresh token.
-func demo(args []string, stdout, stderr io.Writer) int {
+var demoCmd = &command{
+	name:     "demo",
+	synopsis: "demo [--listen ADDR] [--ldap-port PORT]",
+	summary:  "try the bridge: a throwaway OpenLDAP and the bridge in front of it",
+	about: "Starts a throwaway OpenLDAP (slapd must be installed: `make deps`) on 127.0.0.1:PORT and serves " +
+		"the bridge on it with examples/openldap.yaml (built in) and a fresh Secret Token, then prints the " +
+		"Tenant URL, the token, and curl and ldapsearch commands to try. Ctrl-C stops both and removes the " +
+		"directory. The configuration is not reloaded.",
+	examples: []string{
+		"scimbridge demo",
+		"scimbridge demo --listen 127.0.0.1:9090 --ldap-port 3999",
+	},
+	exits: []string{
+		"0  stopped by Ctrl-C (SIGINT) or SIGTERM",
+		"1  could not start: no slapd, its port taken, or a listener failed",
+		"2  usage error",
+	},
+	flags: func() *pflag.FlagSet { fs, _ := demoFlags(); return fs },
+}
+
+func demoFlags() (*pflag.FlagSet, *int) {
 	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
 	fs.String("listen", "", "listen address, overrides server.listen")
 	fs.String("log-format", "", "json or console (default console)")
 	fs.String("log-level", "", "debug, info, warn or error")
-	port := fs.Int("ldap-port", 3890, "port of the throwaway OpenLDAP")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	return fs, fs.Int("ldap-port", 3890, "port of the throwaway OpenLDAP")
+}
+
+// demo starts a throwaway OpenLDAP on 127.0.0.1:3890 (the address in
+// examples/openldap.yaml) and serves the bridge on it with a fresh token.
+func demo(args []string, stdout, stderr io.Writer) int {
+	fs, port := demoFlags()
+	if code, done := parseFlags(demoCmd, fs, args, stdout, stderr); done {
+		return code
+	}
+	if *port < 1 || *port > 65535 {
+		return usageError(demoCmd, stderr, fmt.Errorf("--ldap-port must be 1 to 65535, not %d", *port))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	dir, err := slapd.Start(ctx, slapd.Options{Port: *port})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
-		return 1
+		return exitProblems
 	}
 	defer func() { _ = dir.Stop() }()
 	tok, hash, err := scimapi.NewToken()
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
-		return 1
+		return exitProblems
 	}
 	logw, flushLog := logbuf.ForFile(stderr)
 	defer func() { _ = flushLog() }()
@@ -52,7 +79,7 @@ func demo(args []string, stdout, stderr io.Writer) int {
 		Flags: fs, FlagKeys: flagKeys, Environ: func() []string { return env },
 	}, daemon.PrepareOptions{Log: serveLog(logw)}, stderr)
 	if !ok {
-		return 1
+		return exitProblems
 	}
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

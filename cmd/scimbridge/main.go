@@ -1,14 +1,26 @@
 // Command scimbridge is a SCIM 2.0 endpoint for Microsoft Entra ID provisioning
-// that writes users into an LDAP directory.
+// that writes users and groups into an LDAP directory.
 //
-//	scimbridge serve    --config FILE [--listen ADDR] [--log-format json|console]
-//	scimbridge validate --config FILE [--online|--offline]
-//	scimbridge token new --name NAME
-//	scimbridge demo     (throwaway OpenLDAP + the bridge on examples/openldap.yaml)
+//	scimbridge serve --config FILE [--listen ADDR] [--log-format json|console] [--log-level LEVEL]
+//	scimbridge validate --config FILE [--online|--offline] [--format text|json]
+//	scimbridge token new [--name NAME]
+//	scimbridge demo [--listen ADDR] [--ldap-port PORT]
+//	scimbridge preview --config FILE [--resource Users|Groups] [--op create|replace|patch|delete] [--id ID] < request.json
+//	scimbridge adopt --dry-run --config FILE --users users.csv
+//	scimbridge check --url URL [--token TOKEN] [--groups=true|false] [--prefix P] [--skip manager] [--timeout D]
+//	scimbridge version [--format text|json]
+//	scimbridge help [COMMAND]
+//
+// `scimbridge COMMAND --help` (or `scimbridge help COMMAND`) prints what a
+// command does, its flags and examples. The exit codes are the same for every
+// command: 0 success; 1 problems found (validate found problems, check
+// failed, serve could not start); 2 usage error. docs/cli.md has it all, and
+// TestPackageDocListsEveryCommand keeps the lines above in step with the help.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,24 +56,14 @@ func setGCPercent() {
 	}
 }
 
-const usage = `usage:
-  scimbridge serve    --config FILE [--listen ADDR] [--log-format json|console] [--log-level LEVEL]
-  scimbridge validate --config FILE [--online|--offline]
-  scimbridge token new --name NAME
-  scimbridge demo     [--listen ADDR]
-  scimbridge preview  --config FILE [--op create|replace|patch|delete] [--id ID] [--resource Users|Groups] < request.json
-  scimbridge adopt    --dry-run --config FILE --users users.csv
-  scimbridge check    --url URL --token TOKEN [--groups=true|false] [--prefix P] [--skip manager]
-`
-
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		fmt.Fprint(stderr, shortUsage())
+		return exitUsage
 	}
 	switch args[0] {
 	case "serve":
-		return serve(args[1:], stderr)
+		return serve(args[1:], stdout, stderr)
 	case "validate":
 		return validate(args[1:], stdout, stderr)
 	case "token":
@@ -74,17 +76,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return preview(args[1:], os.Stdin, stdout, stderr)
 	case "adopt":
 		return adopt(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return 0
+	case "version", "--version":
+		return version(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		return help(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
-	return 2
+	fmt.Fprintf(stderr, "scimbridge: unknown command %q\n%s", args[0], shortUsage())
+	return exitUsage
 }
 
 // flagKeys maps command-line flags onto configuration keys.
 var flagKeys = map[string]string{"listen": "server.listen", "log-format": "log.format", "log-level": "log.level"}
 
+// configFlags are the flags of every command that reads a configuration
+// file: the file and the settings a flag may override (flagKeys).
 func configFlags(name string) (*pflag.FlagSet, *string) {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	file := fs.String("config", "", "configuration file (YAML)")
@@ -109,13 +114,7 @@ func prepare(src config.Source, o daemon.PrepareOptions, stderr io.Writer) (p *d
 // Problems say where they are: daemon.Prepare and Prepared.CheckOnline give
 // them their lines.
 func printProblems(w io.Writer, err error) {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			printProblems(w, e)
-		}
-		return
-	}
-	fmt.Fprintln(w, "error:", err)
+	eachError(err, func(e error) { fmt.Fprintln(w, "error:", e) })
 }
 
 // serveLog is the daemon's logger, made from the log settings once loaded.
@@ -123,19 +122,39 @@ func serveLog(stderr io.Writer) func(config.LogConfig) zerolog.Logger {
 	return func(c config.LogConfig) zerolog.Logger { return newLogger(c, stderr) }
 }
 
-func serve(args []string, stderr io.Writer) int {
+var serveCmd = &command{
+	name:     "serve",
+	synopsis: "serve --config FILE [--listen ADDR] [--log-format json|console] [--log-level LEVEL]",
+	summary:  "serve SCIM 2.0 for Entra ID and write to the LDAP directory",
+	about: "Loads the configuration and runs the checks of `validate` on it, against the directory too; a " +
+		"directory that cannot be reached only earns a warning (requests get 503 until it answers), any other " +
+		"problem stops the start. Then serves SCIM 2.0 at server.listen until SIGINT or SIGTERM, and shuts down " +
+		"gracefully. The configuration is reloaded when the file changes and on SIGHUP; a reload with problems " +
+		"is rejected and the running configuration kept. Logs go to stderr (log.format: json or console).",
+	examples: []string{
+		"scimbridge serve --config /etc/scimbridge/config.yaml",
+		"scimbridge serve --config config.yaml --listen 127.0.0.1:8080 --log-format console --log-level debug",
+	},
+	exits: []string{
+		"0  stopped by SIGINT or SIGTERM and shut down cleanly",
+		"1  could not start (a problem in the configuration, or a listener failed) or failed while serving",
+		"2  usage error",
+	},
+	flags: func() *pflag.FlagSet { fs, _ := configFlags("serve"); return fs },
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs, file := configFlags("serve")
+	if code, done := parseFlags(serveCmd, fs, args, stdout, stderr); done {
+		return code
+	}
+	if *file == "" {
+		return usageError(serveCmd, stderr, errors.New("--config is required"))
+	}
 	// A reload request (SIGHUP, e.g. `systemctl reload`) that arrives while
 	// the startup checks run must not end the process; runApp handles it once
 	// the server is up.
 	signal.Ignore(syscall.SIGHUP)
-	fs, file := configFlags("serve")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "serve: --config is required")
-		return 2
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serveSource(ctx, config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, stderr, nil)
@@ -153,14 +172,15 @@ func serveSource(ctx context.Context, src config.Source, stderr io.Writer, ready
 	defer func() { _ = flushLog() }()
 	p, ok := prepare(src, daemon.PrepareOptions{Log: serveLog(logw)}, stderr)
 	if ok {
-		ok = checkDirectory(p, false, stderr, func(w string) { p.Log.Warn().Msg(w) })
+		problem := func(err error) { printProblems(stderr, err) }
+		ok = checkDirectory(p, false, problem, func(w string) { p.Log.Warn().Msg(w) })
 		if !ok {
 			_ = p.Pool.Close()
 		}
 	}
 	if !ok {
 		fmt.Fprintln(stderr, "serve: refusing to start with an invalid configuration")
-		return 1
+		return exitProblems
 	}
 	return runApp(ctx, p, stderr, ready, &src)
 }
@@ -173,12 +193,12 @@ func runApp(ctx context.Context, p *daemon.Prepared, stderr io.Writer, ready fun
 	app, err := p.NewApp()
 	if err != nil {
 		printProblems(stderr, err)
-		return 1
+		return exitProblems
 	}
 	app.Source = src
 	if err := app.Start(ctx); err != nil {
 		log.Error().Err(err).Msg("start failed")
-		return 1
+		return exitProblems
 	}
 	if src != nil {
 		if err := app.Watch(ctx); err != nil {
@@ -204,14 +224,14 @@ func runApp(ctx context.Context, p *daemon.Prepared, stderr io.Writer, ready fun
 	}
 	if err := app.Wait(ctx); err != nil {
 		log.Error().Err(err).Msg("server failed")
-		return 1
+		return exitProblems
 	}
 	log.Info().Msg("shutting down")
 	if err := app.Stop(context.Background()); err != nil {
 		log.Error().Err(err).Msg("shutdown")
-		return 1
+		return exitProblems
 	}
-	return 0
+	return exitOK
 }
 
 func newLogger(c config.LogConfig, w io.Writer) zerolog.Logger {
@@ -226,73 +246,21 @@ func newLogger(c config.LogConfig, w io.Writer) zerolog.Logger {
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 
-// validate checks a configuration file and prints every problem: first the
-// offline checks, then, unless --offline, the checks against the directory
-// (daemon.CheckOnline), which write nothing. By default an unreachable
-// directory only earns a warning; --online makes it an error.
-func validate(args []string, stdout, stderr io.Writer) int {
-	fs, file := configFlags("validate")
-	online := fs.Bool("online", false, "require the checks against the directory (an unreachable directory is an error)")
-	offline := fs.Bool("offline", false, "skip the checks against the directory")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "validate: --config is required")
-		return 2
-	}
-	if *online && *offline {
-		fmt.Fprintln(stderr, "validate: --online and --offline exclude each other")
-		return 2
-	}
-	kind := daemon.CheckPool
-	if *offline {
-		kind = daemon.NoPool
-	}
-	p, ok := prepare(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, daemon.PrepareOptions{Pool: kind}, stderr)
-	warnings := 0
-	warn := func(w string) {
-		warnings++
-		fmt.Fprintln(stderr, "warning:", w)
-	}
-	if p != nil && p.Pool != nil {
-		// The online checks print the configuration's own warnings too.
-		ok = checkDirectory(p, *online, stderr, warn) && ok
-		_ = p.Pool.Close()
-	} else if p != nil && p.Config != nil {
-		for _, w := range p.Config.Warnings() {
-			warn(w)
-		}
-	}
-	if !ok {
-		return 1
-	}
-	switch warnings {
-	case 0:
-		fmt.Fprintf(stdout, "%s: OK\n", *file)
-	case 1:
-		fmt.Fprintf(stdout, "%s: OK (1 warning)\n", *file)
-	default:
-		fmt.Fprintf(stdout, "%s: OK (%d warnings)\n", *file, warnings)
-	}
-	return 0
-}
-
 // onlineTimeout bounds all checks against the directory together; each LDAP
 // operation is bounded by ldap.timeout as well.
 const onlineTimeout = time.Minute
 
-// checkDirectory runs the checks against the directory through p's pool,
-// prints each problem as "error: line N: path: msg" and hands each warning to
-// warn. An unreachable directory is an error when required, else a warning.
-// It returns false on any error.
-func checkDirectory(p *daemon.Prepared, required bool, stderr io.Writer, warn func(string)) bool {
+// checkDirectory runs the checks against the directory through p's pool and
+// hands each problem to problem and each warning to warn. An unreachable
+// directory is a problem at ldap.url when required, else a warning. It
+// returns false on any problem.
+func checkDirectory(p *daemon.Prepared, required bool, problem func(error), warn func(string)) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), onlineTimeout)
 	defer cancel()
 	problems, warnings, err := p.CheckOnline(ctx)
 	if err != nil {
 		if required {
-			fmt.Fprintf(stderr, "error: ldap.url: cannot reach the directory: %v\n", err)
+			problem(config.Problem{Path: "ldap.url", Msg: fmt.Sprintf("cannot reach the directory: %v", err)})
 			return false
 		}
 		warn(fmt.Sprintf("ldap.url: cannot reach the directory, so only the offline checks ran: %v", err))
@@ -302,7 +270,7 @@ func checkDirectory(p *daemon.Prepared, required bool, stderr io.Writer, warn fu
 		warn(w)
 	}
 	if len(problems) > 0 {
-		printProblems(stderr, problems.Err())
+		problem(problems.Err())
 	}
 	return len(problems) == 0
 }

@@ -1,41 +1,87 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
 
+var previewCmd = &command{
+	name:     "preview",
+	synopsis: "preview --config FILE [--resource Users|Groups] [--op create|replace|patch|delete] [--id ID] < request.json",
+	summary:  "show the LDAP writes (LDIF) one SCIM request would cause, writing nothing",
+	about: "Runs one SCIM request, its body read from stdin (none for delete), through the real mapping and " +
+		"bridge with a dry-run directory, and prints each LDAP write it would make as LDIF (passwords " +
+		"redacted), then the SCIM answer. Nothing is written; what the request needs to read (the entry a " +
+		"PATCH changes, the searches that keep userName unique) is read from the directory. --id is the " +
+		"SCIM id of the resource, for replace, patch and delete.",
+	examples: []string{
+		"scimbridge preview --config config.yaml < alice.json",
+		"scimbridge preview --config config.yaml --op patch --id 2819c223-7f76-453a-919d-413861904646 < disable.json",
+		"scimbridge preview --config config.yaml --resource Groups --op delete --id e9e30dba-f08f-4109-8486-d5c6a331660a",
+	},
+	exits: []string{
+		"0  the bridge would accept the request",
+		"1  the bridge would refuse it (its SCIM error is printed), a problem in the configuration, or stdin " +
+			"could not be read",
+		"2  usage error",
+	},
+	flags: func() *pflag.FlagSet { fs, _ := previewFlags(); return fs },
+}
+
+// previewOpts are preview's own flags.
+type previewOpts struct{ file, op, id, resource *string }
+
+func previewFlags() (*pflag.FlagSet, previewOpts) {
+	fs, file := configFlags("preview")
+	return fs, previewOpts{
+		file:     file,
+		op:       fs.String("op", "create", "create, replace, patch or delete"),
+		id:       fs.String("id", "", "the SCIM id, for replace, patch and delete"),
+		resource: fs.String("resource", "Users", "Users or Groups"),
+	}
+}
+
 // preview shows the LDAP writes a SCIM request would cause, as LDIF, without
 // writing anything: the request runs through the real bridge with a dry-run
 // directory (reads, e.g. the entry a PATCH changes, come from the directory).
 func preview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs, file := configFlags("preview")
-	op := fs.String("op", "create", "create, replace, patch or delete")
-	id := fs.String("id", "", "the SCIM id, for replace, patch and delete")
-	resource := fs.String("resource", "Users", "Users or Groups")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs, o := previewFlags()
+	if code, done := parseFlags(previewCmd, fs, args, stdout, stderr); done {
+		return code
 	}
+	file, op, id, resource := o.file, o.op, o.id, o.resource
 	method, usage := previewMethod(*file, *op, *id, *resource)
 	if usage != "" {
-		fmt.Fprintln(stderr, "preview:", usage)
-		return 2
+		return usageError(previewCmd, stderr, errors.New(usage))
+	}
+	path := "/" + *resource
+	if *id != "" {
+		path += "/" + *id
+	}
+	// An id that makes no URL path is a mistake in the flags, found before
+	// the configuration is loaded.
+	if _, err := url.Parse("http://preview" + path); err != nil {
+		return usageError(previewCmd, stderr, fmt.Errorf("--id %q: %w", *id, err))
 	}
 	// The request is authenticated with a token made for this run only.
 	tok, sum, err := previewToken()
 	if err != nil {
 		fmt.Fprintln(stderr, "preview:", err)
-		return 1
+		return exitProblems
 	}
 	p, ok := prepare(config.Source{File: *file, Flags: fs, FlagKeys: flagKeys}, daemon.PrepareOptions{}, stderr)
 	if !ok {
-		return 1
+		return exitProblems
 	}
 	cfg := p.Config
 	p.Tokens = []scimapi.Token{{Name: "preview", SHA256: sum}}
@@ -45,22 +91,18 @@ func preview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}))
 	if err != nil {
 		printProblems(stderr, err)
-		return 1
+		return exitProblems
 	}
 	defer func() { _ = app.Pool().Close() }()
 	body, err := previewBody(method, stdin, cfg.Server.MaxBodyBytes)
 	if err != nil {
 		fmt.Fprintln(stderr, "preview: reading the request from stdin:", err)
-		return 1
+		return exitProblems
 	}
-	path := cfg.Server.BasePath + "/" + *resource
-	if *id != "" {
-		path += "/" + *id
-	}
-	req, err := http.NewRequest(method, "http://preview"+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, "http://preview"+cfg.Server.BasePath+path, strings.NewReader(body))
 	if err != nil {
 		fmt.Fprintln(stderr, "preview:", err)
-		return 2
+		return exitProblems
 	}
 	req.RemoteAddr = "127.0.0.1:0" // the request never crosses a network
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -122,9 +164,9 @@ func printPreview(stdout io.Writer, writes []string, w *answer) int {
 	fmt.Fprintf(stdout, "# SCIM answer: %d %s\n", w.Code, http.StatusText(w.Code))
 	if w.Code >= 400 {
 		fmt.Fprintln(stdout, "#", strings.TrimSpace(w.Body.String()))
-		return 1
+		return exitProblems
 	}
-	return 0
+	return exitOK
 }
 
 // answer keeps the bridge's in-process answer to a preview request (what
