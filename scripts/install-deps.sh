@@ -3,7 +3,8 @@
 #   - slapd (the OpenLDAP server that testenv starts privately) and ldap-utils (ldapsearch & co.,
 #     for humans and healthchecks);
 #   - samba + samba-ad-dc (samba-ad-dc pulls in samba-dsdb-modules and winbind): testenv starts a
-#     throwaway Samba Active Directory domain controller on loopback (see testenv/samba.go).
+#     throwaway Samba Active Directory domain controller on loopback (see testenv/samba.go);
+#   - pebble (an ACME test server) and jq (for the CI snippets of docs/cli.md).
 # Idempotent: does nothing when everything is present, runs `apt-get update` at most once.
 # Prints one line saying what it did.
 set -euo pipefail
@@ -19,6 +20,8 @@ have slapd || { missing+=(slapd); pkgs+=(slapd); }
 have ldapsearch || { missing+=(ldapsearch); pkgs+=(ldap-utils); }
 # pebble: Let's Encrypt's ACME test server, for the server.tls.acme test (no internet needed).
 have pebble || { missing+=(pebble); pkgs+=(pebble); }
+# jq: the CI snippets of docs/cli.md pipe validate's JSON through it, and TestCISnippets runs them.
+have jq || { missing+=(jq); pkgs+=(jq); }
 if ! have samba || ! have samba-tool; then
 	missing+=(samba)
 	pkgs+=(samba samba-ad-dc)
@@ -28,7 +31,7 @@ elif ! have_pkg samba-ad-dc; then
 	pkgs+=(samba-ad-dc)
 fi
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: slapd, ldap-utils, samba (AD DC) and pebble already installed, nothing to do"
+	echo "install-deps: slapd, ldap-utils, samba (AD DC), pebble and jq already installed, nothing to do"
 	exit 0
 fi
 
