@@ -66,3 +66,11 @@ func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	}
 	return r.cert, nil
 }
+
+// current is the certificate the next handshake gets, for the expiry metric:
+// it runs the same change check as a handshake, so a renewed file shows up
+// in a scrape even when no client has connected since.
+func (r *certReloader) current() *tls.Certificate {
+	cert, _ := r.get(nil)
+	return cert
+}

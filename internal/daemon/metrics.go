@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/internal/buildinfo"
 )
 
 // Metrics are the Prometheus metrics of one App, on its own registry so tests
@@ -27,6 +28,9 @@ type Metrics struct {
 	ldapLatency *prometheus.HistogramVec
 	poolWait    prometheus.Histogram
 	reloads     *prometheus.CounterVec
+	// certs reports the serving certificate's expiry once serverTLS has
+	// handed it the certificate source (metrics_tls.go).
+	certs *certCollector
 }
 
 func newMetrics(pool func() *bridge.Pool) *Metrics {
@@ -66,12 +70,17 @@ func newMetrics(pool func() *bridge.Pool) *Metrics {
 			Help: "Configuration reloads by result.",
 		}, []string{"result"}),
 	}
-	// Both results exist from the start, so that rate() and alerts see a 0.
+	// Both results of each exist from the start, so that rate() and
+	// increase() see the first one: a series that appears at 1 shows no
+	// increase, and the alert on a failed reload would miss it.
 	m.authFails.WithLabelValues("refused")
 	m.authFails.WithLabelValues("rate_limited")
+	m.reloads.WithLabelValues("ok")
+	m.reloads.WithLabelValues("error")
+	m.certs = newCertCollector()
 	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.authFails, m.ldapOps, m.ldapLatency, m.poolWait, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newServerCollector(pool),
+		newServerCollector(pool), m.certs, buildInfo(),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "scimbridge_ldap_pool_in_use",
 			Help: "Pooled LDAP connections in use.",
@@ -86,6 +95,19 @@ func newMetrics(pool func() *bridge.Pool) *Metrics {
 		}, func() float64 { return float64(pool().Size()) }),
 	)
 	return m
+}
+
+// buildInfo is the constant 1 labelled with the running build, so a
+// dashboard can show which version each bridge runs and join it to other
+// series (the usual *_build_info pattern).
+func buildInfo() prometheus.Collector {
+	i := buildinfo.Get()
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "scimbridge_build_info",
+		Help: "1, labelled with the running build's version, VCS commit and Go version.",
+	}, []string{"version", "commit", "goversion"})
+	g.WithLabelValues(i.Version, i.Commit, i.GoVersion).Set(1)
+	return g
 }
 
 // Request implements scimapi.Observer.
@@ -120,12 +142,18 @@ func (m *Metrics) Reload(ok bool) {
 	}
 }
 
+// ldapResult is the result label of an LDAP operation: success, the LDAP
+// result code the server sent, or network. go-ldap reports a broken or
+// closed connection as an *ldap.Error too, with its own client-side code
+// ErrorNetwork (200), which no server sends: that is a network failure, and
+// is labelled as one so that a single value covers it on the dashboard and in
+// the alerts.
 func ldapResult(err error) string {
 	if err == nil {
 		return "success"
 	}
 	var le *ldap.Error
-	if errors.As(err, &le) {
+	if errors.As(err, &le) && le.ResultCode != ldap.ErrorNetwork {
 		return strconv.Itoa(int(le.ResultCode))
 	}
 	return "network"

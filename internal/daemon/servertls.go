@@ -25,6 +25,7 @@ func (a *App) serverTLS() (*tls.Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		a.Metrics.certs.fromFiles(certs.current)
 		return &tls.Config{MinVersion: minVersion, GetCertificate: certs.get}, nil
 	case len(t.ACME.Domains) > 0:
 		client := &acme.Client{DirectoryURL: t.ACME.DirectoryURL}
@@ -53,6 +54,7 @@ func (a *App) serverTLS() (*tls.Config, error) {
 		// renews certificates before they expire.
 		tc := m.TLSConfig()
 		tc.MinVersion = minVersion
+		tc.GetCertificate = a.Metrics.certs.observe(tc.GetCertificate)
 		a.log.Info().Strs("domains", t.ACME.Domains).Str("directory", t.ACME.DirectoryURL).Msg("server.tls.acme: certificates are obtained on the first handshake")
 		return tc, nil
 	}
