@@ -16,6 +16,7 @@ all: build
 # the first test binary that needs it starts it, the last one to finish stops it).
 deps:
 	@./scripts/install-deps.sh
+	@GO=$(GO) ./scripts/install-promtool.sh
 
 # Under CI=true, tests that cannot get an LDAP server (or the Samba AD DC) fail instead of skipping.
 # The fuzz targets' seed corpora already run in `go test`; here each target also explores for
