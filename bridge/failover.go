@@ -296,9 +296,11 @@ func (p *Pool) TakeOver(old *Pool) {
 }
 
 // startWatching starts the background prober once, when the pool first
-// dials (a pool that is only validated never probes); Pool.mu is held.
+// dials (a pool that is only validated never probes); Pool.mu is held. A
+// single server is probed too: an idle bridge's directory outage then shows
+// in scimbridge_ldap_server_up before a request fails.
 func (p *Pool) startWatching() {
-	if len(p.urls) < 2 || p.fo.watching != nil || p.closed {
+	if p.fo.watching != nil || p.closed {
 		return
 	}
 	p.fo.watching = make(chan struct{})

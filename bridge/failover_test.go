@@ -227,3 +227,38 @@ func TestTakeOverKeepsServer(t *testing.T) {
 		t.Fatal("the new pool did not write where the old one did")
 	}
 }
+
+// A single server is probed as well, so that its outage shows while the
+// bridge is idle (scimbridge_ldap_server_up).
+func TestSingleServerProbed(t *testing.T) {
+	t.Parallel()
+	s := testenv.PrivateSlapd(t)
+	p, err := bridge.NewPool(config.LDAPConfig{
+		URL: s.URL, BindDN: s.BindDN, BindPassword: s.BindPassword, PoolSize: 1, Timeout: time.Second,
+		DialTimeout: time.Second, PageSize: 100, Failover: config.FailoverConfig{ProbeInterval: 100 * time.Millisecond},
+	}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(up bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if st := p.Servers(); len(st) == 1 && st[0].Up == up && st[0].Probes > 0 {
+				return
+			}
+		}
+		t.Fatalf("server not seen up=%v: %+v", up, p.Servers())
+	}
+	wait(true)
+	if err := s.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	wait(false)
+	if p.Switches() != 0 {
+		t.Fatalf("a single server switched %d times", p.Switches())
+	}
+}
