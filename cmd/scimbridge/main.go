@@ -264,6 +264,11 @@ func checkDirectory(p *daemon.Prepared, required bool, problem func(error), warn
 			return false
 		}
 		warn(fmt.Sprintf("ldap.url: cannot reach the directory, so only the offline checks ran: %v", err))
+		// The configuration's own warnings need no directory (CheckOnline
+		// returns them with the directory's when it answers).
+		for _, w := range p.Config.Warnings() {
+			warn(w)
+		}
 		return true
 	}
 	for _, w := range warnings {

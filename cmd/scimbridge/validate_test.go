@@ -204,8 +204,10 @@ func TestValidateOfflineWarnsSharedCounter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Ports 1 and 2: nothing answers there, so the default validate finds
+	// the directory unreachable.
 	body := strings.Replace(string(raw), "  url: ldap://127.0.0.1:3890\n",
-		"  url: ldap://127.0.0.1:3890\n  failover_urls: [ldap://127.0.0.1:3891]\n", 1)
+		"  url: ldap://127.0.0.1:1\n  failover_urls: [ldap://127.0.0.1:2]\n", 1)
 	body = strings.Replace(body, "users:\n", "users:\n  uid_number:\n    counter_dn: cn=uidnext,dc=example,dc=org\n", 1)
 	f := filepath.Join(t.TempDir(), "replicas.yaml")
 	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
@@ -218,5 +220,13 @@ func TestValidateOfflineWarnsSharedCounter(t *testing.T) {
 	if code != 0 || !strings.Contains(errb.String(), "warning: users.uid_number.counter_dn: one counter for 2 directory servers") ||
 		!strings.Contains(out.String(), "OK (1 warning)") {
 		t.Errorf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	// Without --offline and no directory: the configuration's warning too.
+	out.Reset()
+	errb.Reset()
+	code = run([]string{"validate", "--config", f}, &out, &errb)
+	if code != 0 || !strings.Contains(errb.String(), "warning: users.uid_number.counter_dn: one counter for 2 directory servers") ||
+		!strings.Contains(errb.String(), "cannot reach the directory") || !strings.Contains(out.String(), "OK (2 warnings)") {
+		t.Errorf("unreachable directory: exit %d: %s%s", code, out.String(), errb.String())
 	}
 }
