@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/scimbridge/scimbridge/config"
 )
 
 // exitCase is one run of the command line and what it must do.
@@ -308,6 +310,22 @@ func TestWrap(t *testing.T) {
 	} {
 		if got := wrap(tc.text, tc.width, ""); got != tc.want {
 			t.Errorf("wrap(%q, %d) = %q, want %q", tc.text, tc.width, got, tc.want)
+		}
+	}
+}
+
+// The demo prints an https Tenant URL when the bridge serves TLS itself.
+func TestTenantURL(t *testing.T) {
+	for _, c := range []struct {
+		s    config.ServerConfig
+		want string
+	}{
+		{config.ServerConfig{BasePath: "/scim/v2"}, "http://127.0.0.1:8080/scim/v2"},
+		{config.ServerConfig{BasePath: "/scim/v2", TLS: config.ServerTLSConfig{CertFile: "c.pem", KeyFile: "k.pem"}}, "https://127.0.0.1:8080/scim/v2"},
+		{config.ServerConfig{BasePath: "/", TLS: config.ServerTLSConfig{ACME: config.ACMEConfig{Domains: []string{"scim.example.org"}}}}, "https://127.0.0.1:8080/"},
+	} {
+		if got := tenantURL(c.s, "127.0.0.1:8080"); got != c.want {
+			t.Errorf("tenantURL(%+v) = %q, want %q", c.s, got, c.want)
 		}
 	}
 }

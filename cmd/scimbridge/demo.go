@@ -84,7 +84,7 @@ func demo(args []string, stdout, stderr io.Writer) int {
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return runApp(sig, p, stderr, func(addr string) {
-		base := "http://" + addr + p.Config.Server.BasePath
+		base := tenantURL(p.Config.Server, addr)
 		fmt.Fprintf(stdout, `
 scimbridge demo is running (Ctrl-C stops it and removes the directory).
 
@@ -105,4 +105,15 @@ Try it:
 `, dir.URL, dir.BindDN, dir.BindPassword, dir.BaseDN, base, tok, tok, base, tok, base,
 			dir.URL, dir.BindDN, dir.BindPassword)
 	}, nil)
+}
+
+// tenantURL is the URL Entra's Tenant URL field takes for a bridge listening
+// at addr: https when the server serves TLS itself (server.tls set through
+// the environment or a flag), http otherwise.
+func tenantURL(s config.ServerConfig, addr string) string {
+	scheme := "http://"
+	if s.TLS.CertFile != "" || len(s.TLS.ACME.Domains) > 0 {
+		scheme = "https://"
+	}
+	return scheme + addr + s.BasePath
 }
