@@ -66,5 +66,17 @@ bench: deps
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./...
 
+# Release packaging as a snapshot into dist/ (.goreleaser.yaml): static linux/amd64 and arm64 binaries,
+# archives, checksums, CycloneDX SBOMs, .deb and .rpm. Installs the pinned goreleaser and
+# cyclonedx-gomod on first use. See docs/packaging.md.
+.PHONY: package package-test
+package:
+	@GO=$(GO) ./scripts/package.sh
+
+# Builds the snapshot, then installs this machine's .deb for real (root, Debian), checks what it
+# installed and how it upgrades, and purges it again, also on failure (scripts/package-test.sh).
+package-test:
+	@GO=$(GO) ./scripts/package-test.sh
+
 clean:
 	rm -rf bin
