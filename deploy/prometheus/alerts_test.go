@@ -1,8 +1,8 @@
 // Package prometheus_test checks the alerting rules in this directory with
 // Prometheus's own promtool, so that `make test` catches a rule that does not
 // parse, that fires when it should not, or that no test exercises. promtool
-// is built from the Go module proxy by scripts/install-promtool.sh; without
-// it these tests skip, and fail under CI=true.
+// comes from scripts/install-promtool.sh (Debian's package, or the Go module
+// proxy); without it these tests skip, and fail under CI=true.
 package prometheus_test
 
 import (
