@@ -96,6 +96,23 @@ func New(t testing.TB, mutate func(*config.Config)) *Harness {
 	return &Harness{T: t, Srv: srv, NS: ns, LDAP: testenv.Conn(t, srv), App: app, Token: tok, Cfg: cfg, Logs: logs}
 }
 
+// FromConfig runs the daemon on cfg as it is (after Validate), accepting
+// token: for tests that build their configuration themselves, e.g. on
+// servers other than testenv's shared ones. Srv, NS and LDAP stay unset.
+func FromConfig(t testing.TB, cfg *config.Config, token string) *Harness {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	logs := &testenv.LogBuffer{}
+	app, err := daemon.NewApp(cfg, Logger(logs))
+	if err != nil {
+		t.Fatalf("NewApp: %v", err)
+	}
+	t.Cleanup(func() { _ = app.Pool().Close() })
+	return &Harness{T: t, App: app, Token: token, Cfg: cfg, Logs: logs}
+}
+
 // adExample is examples/ad.yaml, found from this file because tests run in
 // their own package's directory, at different depths.
 func adExample(t testing.TB) []byte {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/apptest"
-	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/testenv"
 )
@@ -185,16 +184,7 @@ func monitoredBridge(t *testing.T) string {
 		ProbeInterval: 200 * time.Millisecond, Hold: 2 * time.Second, NotFoundWindow: 3 * time.Second,
 		ServerIDs: []int{pair.ServerID(0), pair.ServerID(1)},
 	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	logs := &testenv.LogBuffer{}
-	app, err := daemon.NewApp(cfg, apptest.Logger(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = app.Pool().Close() })
-	h := &apptest.Harness{T: t, App: app, Token: tok, Cfg: cfg, Logs: logs}
+	h := apptest.FromConfig(t, cfg, tok)
 	h.Start(t)
 	h.Must(http.StatusCreated, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"dashboard"}`)
 	want := []string{

@@ -14,7 +14,6 @@ import (
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/apptest"
-	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/testenv"
 )
@@ -56,16 +55,7 @@ func haBridges(t *testing.T, pair *testenv.Pair, n int) []*apptest.Harness {
 		cfg.Users.Derive = append(cfg.Users.Derive,
 			config.DeriveConfig{LDAP: "homeDirectory", Template: "/home/{{ .uid }}"},
 			config.DeriveConfig{LDAP: "gidNumber", Template: "100"})
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		logs := &testenv.LogBuffer{}
-		app, err := daemon.NewApp(cfg, apptest.Logger(logs))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = app.Pool().Close() })
-		out = append(out, &apptest.Harness{T: t, App: app, Token: tok, Cfg: cfg, Logs: logs})
+		out = append(out, apptest.FromConfig(t, cfg, tok))
 	}
 	return out
 }
