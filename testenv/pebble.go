@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"testing"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/slapd"
@@ -109,4 +110,19 @@ func (p *Pebble) Stop() error {
 		_ = p.cmd.Wait()
 	}
 	return os.RemoveAll(p.dir)
+}
+
+// PrivatePebble starts a Pebble of the test's own, stopped when the test
+// ends. Without pebble the test is skipped, or fails under CI=true.
+func PrivatePebble(t testing.TB) *Pebble {
+	t.Helper()
+	p, err := StartPebble(context.Background())
+	if err != nil {
+		if CIRequiresServer() {
+			t.Fatal(err)
+		}
+		t.Skipf("no pebble (would fail under CI=true): %v", err)
+	}
+	t.Cleanup(func() { _ = p.Stop() })
+	return p
 }

@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -161,14 +160,7 @@ func TestCertificateExpiryMetricFiles(t *testing.T) {
 // after the name's first handshake.
 func TestCertificateExpiryMetricACME(t *testing.T) {
 	t.Parallel()
-	pebble, err := testenv.StartPebble(context.Background())
-	if err != nil {
-		if testenv.CIRequiresServer() {
-			t.Fatal(err)
-		}
-		t.Skipf("no pebble (would fail under CI=true): %v", err)
-	}
-	t.Cleanup(func() { _ = pebble.Stop() })
+	pebble := testenv.PrivatePebble(t)
 	h := apptest.New(t, func(c *config.Config) {
 		c.Server.Listen = "127.0.0.1:0"
 		c.Server.TLS.ACME = config.ACMEConfig{

@@ -254,14 +254,7 @@ func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 // order and issuance flow are real) and refuses names not listed.
 func TestACMECertificate(t *testing.T) {
 	t.Parallel()
-	pebble, err := testenv.StartPebble(context.Background())
-	if err != nil {
-		if testenv.CIRequiresServer() {
-			t.Fatal(err)
-		}
-		t.Skipf("no pebble (would fail under CI=true): %v", err)
-	}
-	t.Cleanup(func() { _ = pebble.Stop() })
+	pebble := testenv.PrivatePebble(t)
 	h := apptest.New(t, func(c *config.Config) {
 		c.Server.Listen = "127.0.0.1:0"
 		c.Server.TLS.ACME = config.ACMEConfig{
