@@ -363,9 +363,13 @@ func (p *Pool) probeRound(probes []*ldap.Conn) {
 	if p.closed || p.fo.gen != gen {
 		return // a request switched meanwhile; the next round looks again
 	}
+	wasUp := p.fo.servers[active].up || p.fo.servers[active].probes == 0
 	p.record(seen, active, now)
 	if err := seen[active].err; err != nil {
-		p.log.Warn().Err(err).Str("url", p.urls[active]).Msg("ldap: the directory server in use failed its probe")
+		if wasUp {
+			// Once per outage, not every probe interval while it lasts.
+			p.log.Warn().Err(err).Str("url", p.urls[active]).Msg("ldap: the directory server in use failed its probe")
+		}
 		for k := range p.urls {
 			if k != active && seen[k].err == nil {
 				p.switchTo(k, true, "failed its probe: "+err.Error())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,14 +230,16 @@ func TestTakeOverKeepsServer(t *testing.T) {
 }
 
 // A single server is probed as well, so that its outage shows while the
-// bridge is idle (scimbridge_ldap_server_up).
+// bridge is idle (scimbridge_ldap_server_up); the outage is logged once, not
+// at every probe.
 func TestSingleServerProbed(t *testing.T) {
 	t.Parallel()
 	s := testenv.PrivateSlapd(t)
+	logs := &testenv.LogBuffer{}
 	p, err := bridge.NewPool(config.LDAPConfig{
 		URL: s.URL, BindDN: s.BindDN, BindPassword: s.BindPassword, PoolSize: 1, Timeout: time.Second,
 		DialTimeout: time.Second, PageSize: 100, Failover: config.FailoverConfig{ProbeInterval: 100 * time.Millisecond},
-	}, zerolog.Nop())
+	}, zerolog.New(logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,5 +263,12 @@ func TestSingleServerProbed(t *testing.T) {
 	wait(false)
 	if p.Switches() != 0 {
 		t.Fatalf("a single server switched %d times", p.Switches())
+	}
+	failed := p.Servers()[0].ProbeFailures
+	for deadline := time.Now().Add(5 * time.Second); p.Servers()[0].ProbeFailures < failed+3 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := strings.Count(logs.String(), "failed its probe"); n != 1 {
+		t.Errorf("the outage was logged %d times over %d failed probes, want once:\n%s", n, p.Servers()[0].ProbeFailures, logs)
 	}
 }
