@@ -22,7 +22,6 @@ import (
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/internal/apptest"
 	"github.com/scimbridge/scimbridge/internal/buildinfo"
-	"github.com/scimbridge/scimbridge/testenv"
 )
 
 // scrape is /metrics as Prometheus reads it.
@@ -160,15 +159,7 @@ func TestCertificateExpiryMetricFiles(t *testing.T) {
 // after the name's first handshake.
 func TestCertificateExpiryMetricACME(t *testing.T) {
 	t.Parallel()
-	pebble := testenv.PrivatePebble(t)
-	h := apptest.New(t, func(c *config.Config) {
-		c.Server.Listen = "127.0.0.1:0"
-		c.Server.TLS.ACME = config.ACMEConfig{
-			Domains: []string{"scim.example.test"}, DirectoryURL: pebble.DirectoryURL,
-			CacheDir: t.TempDir(), CAFile: pebble.CAFile, Email: "admin@example.test",
-		}
-	})
-	h.Start(t)
+	h := acmeBridge(t)
 	if got := certExpiry(scrape(t, h)); len(got) != 0 {
 		t.Errorf("before any handshake: %v, want no series", got)
 	}

@@ -249,11 +249,10 @@ func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 	apptest.SCIMError(t, h2.Do("GET", "/Users?count=0", "", "X-Forwarded-For", "203.0.113.9"), http.StatusForbidden, "")
 }
 
-// server.tls.acme gets a certificate from an ACME server on the first
-// handshake for a listed name (Pebble, with challenge validation off: the
-// order and issuance flow are real) and refuses names not listed.
-func TestACMECertificate(t *testing.T) {
-	t.Parallel()
+// acmeBridge runs a bridge with server.tls.acme for scim.example.test
+// against a Pebble of the test's own, listening on a free loopback port.
+func acmeBridge(t *testing.T) *apptest.Harness {
+	t.Helper()
 	pebble := testenv.PrivatePebble(t)
 	h := apptest.New(t, func(c *config.Config) {
 		c.Server.Listen = "127.0.0.1:0"
@@ -263,6 +262,15 @@ func TestACMECertificate(t *testing.T) {
 		}
 	})
 	h.Start(t)
+	return h
+}
+
+// server.tls.acme gets a certificate from an ACME server on the first
+// handshake for a listed name (Pebble, with challenge validation off: the
+// order and issuance flow are real) and refuses names not listed.
+func TestACMECertificate(t *testing.T) {
+	t.Parallel()
+	h := acmeBridge(t)
 	conn, err := tls.Dial("tcp", h.App.Addr(), &tls.Config{ServerName: "scim.example.test", InsecureSkipVerify: true}) //nolint:gosec // checks the issued cert by hand
 	if err != nil {
 		t.Fatalf("handshake: %v", err)
