@@ -49,11 +49,17 @@ func configOnDisk(t *testing.T, h *apptest.Harness, content string) (file string
 func reloadableApp(t *testing.T, h *apptest.Harness) *daemon.App {
 	t.Helper()
 	_, src := configOnDisk(t, h, string(examples.OpenLDAP))
+	return appFromSource(t, src, zerolog.Nop())
+}
+
+// appFromSource is the bridge loaded from src, which its reloads read again.
+func appFromSource(t *testing.T, src config.Source, log zerolog.Logger) *daemon.App {
+	t.Helper()
 	cfg, err := config.Load(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := daemon.NewApp(cfg, zerolog.Nop())
+	app, err := daemon.NewApp(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

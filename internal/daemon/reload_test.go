@@ -14,10 +14,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
 	"github.com/scimbridge/scimbridge/internal/apptest"
-	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/scimapi"
 )
 
@@ -52,15 +50,7 @@ func TestReloadWhileServing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := config.Load(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := daemon.NewApp(cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Source = &src
+	app := appFromSource(t, src, zerolog.Nop())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := app.Start(ctx); err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/examples"
 	"github.com/scimbridge/scimbridge/internal/apptest"
-	"github.com/scimbridge/scimbridge/internal/daemon"
 	"github.com/scimbridge/scimbridge/testenv"
 )
 
@@ -114,16 +113,8 @@ func TestServiceTagsReload(t *testing.T) {
 			"  allowed_service_tags: { file: "+file+", tags: [AzureActiveDirectory] }\n", 1)
 	}
 	cfgFile, src := configOnDisk(t, h, withTags(tags))
-	cfg, err := config.Load(src)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &testenv.LogBuffer{}
-	app, err := daemon.NewApp(cfg, apptest.Logger(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Source = &src
+	app := appFromSource(t, src, apptest.Logger(logs))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := app.Start(ctx); err != nil {
