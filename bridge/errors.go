@@ -66,10 +66,10 @@ func failed(what string, err error) error {
 func atEdge(ctx context.Context, err *error) {
 	*err = classify(*err)
 	var se *scimerr.Error
-	if errors.As(*err, &se) && se.Kind == scimerr.NotFound && inFailoverWindow(ctx) {
-		*err = scimerr.Wrap(scimerr.Unavailable, *err,
-			"%s on the directory server in use since a recent failover; the failed server's last changes may not have arrived yet, retry later",
-			se.Detail)
+	if errors.As(*err, &se) && se.Kind == scimerr.NotFound {
+		if doubt := missingSinceSwitch(ctx, se.Detail, *err); doubt != nil {
+			*err = doubt
+		}
 	}
 }
 

@@ -149,17 +149,28 @@ func inFailoverWindow(ctx context.Context) bool {
 	return pn != nil && pn.window
 }
 
-// emptyAfterFailover is inFailoverWindow for a filtered list: a query that
-// finds nothing is Entra's lookup before a create, and a create made now
-// could collide with the same entry in the failed server's unreplicated
-// tail. nil when the list found something, had no filter, or the window is
-// over.
-func emptyAfterFailover(ctx context.Context, filtered bool, total int) error {
-	if total > 0 || !filtered || !inFailoverWindow(ctx) {
+// missingSinceSwitch is the answer for something not found (what) by a
+// request in the window after a switch (inFailoverWindow), nil outside it:
+// a 503 that Entra retries, where a 404 would drop its record of the
+// resource and a 400 its write. The one place that words it; cause, when
+// set, is the not-found it replaces.
+func missingSinceSwitch(ctx context.Context, what string, cause error) error {
+	if !inFailoverWindow(ctx) {
 		return nil
 	}
-	return scimerr.New(scimerr.Unavailable, "nothing matches on the directory server in use since a recent failover; "+
-		"the failed server's last changes may not have arrived yet, retry later")
+	return scimerr.Wrap(scimerr.Unavailable, cause, "%s on the directory server in use since a recent failover; "+
+		"the other server's last changes may not have arrived yet, retry later", what)
+}
+
+// emptyAfterFailover is missingSinceSwitch for a filtered list: a query that
+// finds nothing is Entra's lookup before a create, and a create made now
+// could collide with the same entry in the failed server's unreplicated
+// tail. nil when the list found something or had no filter.
+func emptyAfterFailover(ctx context.Context, filtered bool, total int) error {
+	if total > 0 || !filtered {
+		return nil
+	}
+	return missingSinceSwitch(ctx, "nothing matches", nil)
 }
 
 // failover is called when server failed (the one in use at generation gen)

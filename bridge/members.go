@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -339,13 +340,11 @@ func (s *Groups) resolveMembers(ctx context.Context, ids []string, strict bool) 
 		v, ok := found[id]
 		if !ok {
 			if strict {
-				if inFailoverWindow(ctx) {
-					// Right after a switch the user may be among the last
-					// writes of the server left: Entra retries a 503.
-					return nil, scimerr.New(scimerr.Unavailable, "members: no user with id %q on the directory server in use "+
-						"since a recent failover; its last changes may not have arrived yet, retry later", id)
+				what := fmt.Sprintf("members: no user with id %q", id)
+				if err := missingSinceSwitch(ctx, what, nil); err != nil {
+					return nil, err
 				}
-				return nil, scimerr.New(scimerr.InvalidValue, "members: no user with id %q", id)
+				return nil, scimerr.New(scimerr.InvalidValue, "%s", what)
 			}
 			continue
 		}
