@@ -275,3 +275,31 @@ func ParseCSN(s string) (CSN, error) {
 func (c CSN) String() string {
 	return fmt.Sprintf("%s#%06x#%03x#%06x", c.Time.UTC().Format("20060102150405.000000Z"), c.Count, c.SID, c.Mod)
 }
+
+// AccessLog lists provider i's accesslog entries for dn (cn=accesslog holds every successful
+// write, delta-syncrepl's source), oldest first, one line each: when, what, the change's CSN and
+// result. For a test that finds the providers differ: it shows which provider wrote what, and
+// whether the other one ever logged it.
+func (p *Pair) AccessLog(ctx context.Context, i int, dn string) ([]string, error) {
+	c, err := p.p[i].Dial()
+	if err != nil {
+		return nil, fmt.Errorf("provider %d (%s): %w", i, p.URL(i), err)
+	}
+	defer c.Close()
+	if d, ok := ctx.Deadline(); ok {
+		c.SetTimeout(max(time.Until(d), time.Millisecond))
+	}
+	res, err := c.Search(ldap.NewSearchRequest("cn=accesslog", ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 0, false,
+		"(reqDN="+ldap.EscapeFilter(dn)+")", []string{"reqStart", "reqType", "reqResult", "reqEntryUUID", "entryCSN"}, nil))
+	if err != nil {
+		return nil, fmt.Errorf("provider %d (%s) accesslog: %w", i, p.URL(i), err)
+	}
+	var out []string
+	for _, e := range res.Entries {
+		out = append(out, fmt.Sprintf("%s %s result=%s csn=%s uuid=%s", e.GetAttributeValue("reqStart"),
+			e.GetAttributeValue("reqType"), e.GetAttributeValue("reqResult"), e.GetAttributeValue("entryCSN"),
+			e.GetAttributeValue("reqEntryUUID")))
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -272,3 +272,32 @@ func TestParseCSN(t *testing.T) {
 		}
 	}
 }
+
+// AccessLog shows a write on the provider that made it and on the one that
+// replayed it.
+func TestReplicatedAccessLog(t *testing.T) {
+	t.Parallel()
+	p := testenv.ProviderPair(t)
+	ctx := context.Background()
+	dn := "ou=accesslog-probe," + testenv.DefaultBaseDN
+	c, err := p.Provider(0).Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := ldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", []string{"organizationalUnit"})
+	req.Attribute("ou", []string{"accesslog-probe"})
+	if err := c.Add(req); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitConverged(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		log, err := p.AccessLog(ctx, i, dn)
+		if err != nil || len(log) != 1 || !strings.Contains(log[0], " add result=0 ") {
+			t.Errorf("provider %d: %q, %v", i, log, err)
+		}
+	}
+}

@@ -345,6 +345,7 @@ func TestHAFailoverAndBackUnderLoad(t *testing.T) {
 	}
 	if diff := testenv.DiffEntries(e0, e1); len(diff) > 0 {
 		t.Errorf("the providers differ:\n%s", strings.Join(diff, "\n"))
+		logDivergence(t, pair, diff)
 	}
 	checkHAState(t, l, e0)
 }
@@ -430,6 +431,26 @@ func checkHAMetrics(t *testing.T, h *apptest.Harness, pair *testenv.Pair) {
 	for _, want := range []string{`"kind":"failover"`, `"kind":"fail-back"`, "switched directory server"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log lacks %s:\n%s", want, logs)
+		}
+	}
+}
+
+// logDivergence prints, for each DN the providers disagree on, what each
+// provider's accesslog holds for it: which provider wrote what, and whether
+// the other ever replayed it.
+func logDivergence(t *testing.T, pair *testenv.Pair, diff []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, line := range diff {
+		// DiffEntries writes "only in the first: DN" or "DN: attr: a vs b".
+		dn, rest, _ := strings.Cut(line, ": ")
+		if strings.HasPrefix(line, "only in") {
+			dn = rest
+		}
+		for i := range 2 {
+			log, err := pair.AccessLog(ctx, i, dn)
+			t.Logf("provider %d accesslog for %s (%v):\n  %s", i, dn, err, strings.Join(log, "\n  "))
 		}
 	}
 }
